@@ -1,0 +1,83 @@
+import { spawnSync, type StdioOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { hashSync } from 'bcryptjs';
+import { e2eEnvFile, e2eRegistryNames, e2eTmpDir, testEnvScripts, type E2eEnv } from './env';
+
+const username = 'dockpush-e2e';
+
+/**
+ * Jest globalSetup of the e2e project: a real engine (started when there is none and we may),
+ * the `registry:2` image, and two fresh registries on free loopback ports, described in
+ * `tmp/e2e-env.json` for `loadE2eEnv()`. Fails loudly: the e2e tests never skip silently.
+ */
+export default async function globalSetup(): Promise<void> {
+  runScript('ensure-engine.sh', [], 'no Docker engine could be had');
+  runScript('ensure-registry-image.sh', [], 'the registry:2 image could not be had');
+
+  const [plainPort, authPort] = await freeLoopbackPorts(2);
+  const password = randomBytes(18).toString('base64url');
+  const htpasswdFile = path.join(e2eTmpDir, 'e2e-auth.htpasswd');
+  mkdirSync(e2eTmpDir, { recursive: true });
+  writeFileSync(htpasswdFile, `${username}:${hashSync(password, 10)}\n`, { mode: 0o600 });
+
+  startRegistry(e2eRegistryNames.plain, plainPort);
+  startRegistry(e2eRegistryNames.auth, authPort, ['--htpasswd', htpasswdFile]);
+
+  const env: E2eEnv = {
+    plain: { host: `127.0.0.1:${plainPort}` },
+    auth: { host: `127.0.0.1:${authPort}`, username, password },
+    ...(process.env.DOCKER_HOST ? { dockerHost: process.env.DOCKER_HOST } : {}),
+  };
+  writeFileSync(e2eEnvFile, `${JSON.stringify(env, null, 2)}\n`, { mode: 0o600 });
+}
+
+function startRegistry(name: string, port: number | undefined, extra: string[] = []): void {
+  if (port === undefined) throw new Error('dockpush e2e: no free loopback port');
+  // stdout only carries the registry's URL; keep it out of jest's output.
+  runScript('run-registry.sh', ['--name', name, '--port', String(port), ...extra], `registry ${name} did not start`, [
+    'ignore',
+    'ignore',
+    'inherit',
+  ]);
+}
+
+function runScript(script: string, args: string[], what: string, stdio: StdioOptions = 'inherit'): void {
+  const file = path.join(testEnvScripts, script);
+  const result = spawnSync('bash', [file, ...args], { stdio });
+  if (result.status === 0) return;
+  const how = result.error ? result.error.message : `exit code ${result.status ?? result.signal}`;
+  throw new Error(
+    [
+      '',
+      '================================================================',
+      `dockpush e2e: ${what} (${script} failed: ${how}).`,
+      'The e2e tests need a real Docker engine and registry; they do not skip.',
+      'Its message is printed above. As root on Debian, tools/test-env/up.sh sets',
+      'everything up; elsewhere, start Docker or point DOCKER_HOST at an engine.',
+      '================================================================',
+    ].join('\n'),
+  );
+}
+
+/** Ports the kernel hands out for port 0, all held at once so they differ. */
+async function freeLoopbackPorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      return new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('not a TCP server');
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}

@@ -1,0 +1,171 @@
+import { ArgumentsError } from '../errors';
+import { parsePushArgs } from './push-args';
+
+function issuesOf(input: unknown): string[] {
+  try {
+    parsePushArgs(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ArgumentsError);
+    return (error as ArgumentsError).issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+  }
+  throw new Error('expected an ArgumentsError');
+}
+
+describe('parsePushArgs: targets (rule 1)', () => {
+  it.each([
+    [{ repo: 'localhost:5000/app' }, { kind: 'repo', repo: 'localhost:5000/app' }],
+    [{ image: 'app:1' }, { kind: 'image', image: 'app:1' }],
+    [{ ecrRepo: { repoName: 'app' } }, { kind: 'ecr', ecrRepo: { repoName: 'app' } }],
+    [
+      { ecr_repo: { repo_name: 'app', account_id: '123456789012', aws_region: 'us-east-1' } },
+      { kind: 'ecr', ecrRepo: { repoName: 'app', accountId: '123456789012', awsRegion: 'us-east-1' } },
+    ],
+    [
+      { ecr_repo: { repo_name: 'app', registry_alias: 'myalias' } },
+      { kind: 'ecr', ecrRepo: { repoName: 'app', registryAlias: 'myalias' } },
+    ],
+  ])('%j', (input, target) => {
+    expect(parsePushArgs(input).target).toEqual(target);
+  });
+
+  it.each([
+    [{}, /give exactly one of ecrRepo \(an ECR repository\), image .* or repo/],
+    [{ tags: ['1'] }, /give exactly one of/],
+    [{ repo: 'localhost:5000/a', image: 'x' }, /got image and repo/],
+    [{ repo: 'localhost:5000/a', ecr_repo: { repo_name: 'a' } }, /got ecrRepo and repo/],
+    [{ repo: 'localhost:5000/a', image: 'x', ecrRepo: { repoName: 'a' } }, /got ecrRepo and image and repo/],
+  ])('rejects %j', (input, message) => {
+    expect(issuesOf(input).join('\n')).toMatch(message);
+  });
+});
+
+describe('parsePushArgs: tags (rule 2)', () => {
+  it.each([
+    [undefined, []],
+    [[], []],
+    [
+      ['1.0', 'latest', '1.0'],
+      ['1.0', 'latest'],
+    ],
+    [
+      ['_a', 'A.b-c'],
+      ['_a', 'A.b-c'],
+    ],
+  ])('tags %j → %j', (tags, expected) => {
+    expect(parsePushArgs({ repo: 'localhost:5000/app', tags }).tags).toEqual(expected);
+  });
+
+  it.each([['.x'], ['-x'], ['a/b'], [''], ['a'.repeat(129)], ['has space']])(
+    'rejects tag %j naming its index',
+    (tag) => {
+      expect(issuesOf({ repo: 'localhost:5000/app', tags: ['ok', tag] })).toEqual([
+        expect.stringMatching(/^tags\.1: .* is not a valid tag/),
+      ]);
+    },
+  );
+});
+
+describe('parsePushArgs: repositories (rule 3)', () => {
+  it.each([
+    ['localhost:5000/app:1', /repo: .*includes a tag \(":1"\).*put the tag in tags/],
+    ['localhost:5000/App', /repo: .*lowercase/],
+    ['not a repo', /repo: "not a repo" is not a valid repository/],
+    ['', /repo: must not be empty/],
+  ])('rejects repo %j', (repo, message) => {
+    expect(issuesOf({ repo }).join('\n')).toMatch(message);
+  });
+});
+
+describe('parsePushArgs: spellings and types', () => {
+  it('rejects a field given in both spellings', () => {
+    expect(issuesOf({ ecr_repo: { repoName: 'a' }, ecrRepo: { repoName: 'a' } })).toContain(
+      'ecrRepo: given twice, as ecr_repo and as ecrRepo; keep one spelling',
+    );
+    expect(issuesOf({ ecrRepo: { repo_name: 'a', repoName: 'a' } })).toContain(
+      'ecrRepo.repoName: given twice, as repo_name and as repoName; keep one spelling',
+    );
+  });
+
+  it.each([
+    [{ repo: 'localhost:5000/a', tag: ['1'] }, 'tag: unknown option; did you mean "tags"?'],
+    [{ repo: 'localhost:5000/a', dryrun: true }, 'dryrun: unknown option; did you mean "dryRun"?'],
+    [{ repo: 'localhost:5000/a', concurency: 2 }, 'concurency: unknown option; did you mean "concurrency"?'],
+    [{ ecrRepo: { repoName: 'a', region: 'x' } }, 'ecrRepo.region: unknown option; did you mean "awsRegion"?'],
+    [{ repo: 42 }, 'repo: expected string, got number 42'],
+    [{ repo: 'localhost:5000/a', tags: 'latest' }, 'tags: expected array, got the string "latest"'],
+    [{ repo: 'localhost:5000/a', retries: -1 }, 'retries: must be at least 0'],
+    [{ repo: 'localhost:5000/a', retries: 1.5 }, 'retries: expected int, got number 1.5'],
+    [{ repo: 'localhost:5000/a', concurrency: 0 }, 'concurrency: must be at least 1'],
+    [{ repo: 'localhost:5000/a', dryRun: 'yes' }, 'dryRun: expected boolean, got the string "yes"'],
+    [{ ecrRepo: { repoName: '' } }, 'ecrRepo.repoName: must not be empty'],
+    [
+      { ecrRepo: { repoName: 'a', accountId: '123' } },
+      'ecrRepo.accountId: must be a 12-digit AWS account ID, e.g. "123456789012"',
+    ],
+    [{ ecrRepo: { repoName: 'a', awsRegion: 'mars' } }, 'ecrRepo.awsRegion: must be an AWS region such as "us-east-1"'],
+    [
+      { repo: 'localhost:5000/a', auth: { username: 'u' } },
+      'auth: must be { username, password } or { identityToken }, each a non-empty string',
+    ],
+    [{ image: '' }, 'image: must not be empty'],
+    [{ image: 42 }, 'image: must be a local image reference or ID (a non-empty string), or a DockerImage'],
+    [
+      { image: 'x', source: 'y' },
+      'source: source goes with repo or ecrRepo (it retags a local image for them); with image, the image itself is pushed',
+    ],
+    [
+      { image: 'x', createRepository: true },
+      'createRepository: createRepository applies only to ECR repositories (ecrRepo or an ECR repo URI)',
+    ],
+  ])('%j → %s', (input, issue) => {
+    expect(issuesOf(input)).toContain(issue);
+  });
+
+  it.each([[null], [undefined], ['localhost:5000/a'], [['a']], [3]])('rejects non-object %j', (input) => {
+    expect(() => parsePushArgs(input)).toThrow(/must be an object such as \{ repo:/);
+  });
+
+  it('lists every problem at once in its message', () => {
+    try {
+      parsePushArgs({ repo: 'localhost:5000/A', tags: ['-x'], retries: 'x' });
+      throw new Error('expected a throw');
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/^Invalid dockpush arguments:/);
+      expect(message).toContain('✖ retries: expected number');
+      expect(message).toContain('✖ repo:');
+      expect(message).toContain('✖ tags.0:');
+    }
+  });
+
+  it('applies defaults', () => {
+    expect(parsePushArgs({ repo: 'localhost:5000/app' })).toEqual({
+      target: { kind: 'repo', repo: 'localhost:5000/app' },
+      tags: [],
+      dryRun: false,
+      retries: 3,
+      concurrency: 4,
+      createRepository: false,
+    });
+  });
+
+  it('accepts the options beyond Runway', () => {
+    const args = parsePushArgs({
+      repo: 'localhost:5000/app',
+      source: 'sha256:abc',
+      auth: { identityToken: 'tok' },
+      dryRun: true,
+      retries: 0,
+      concurrency: 8,
+      outputFile: 'out/result.json',
+    });
+    expect(args).toMatchObject({
+      source: 'sha256:abc',
+      auth: { identityToken: 'tok' },
+      dryRun: true,
+      retries: 0,
+      concurrency: 8,
+      outputFile: 'out/result.json',
+    });
+  });
+});

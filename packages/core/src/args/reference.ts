@@ -1,0 +1,114 @@
+/**
+ * Docker image references, after the grammar of distribution/reference:
+ *
+ *   reference := name [ ":" tag ] [ "@" digest ]
+ *   name      := [domain "/"] path-component ["/" path-component]*
+ */
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+
+const TAG_RE = new RegExp(`^${TAG}$`);
+const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
+const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
+const DIGEST_RE = new RegExp(`^${DIGEST}$`);
+
+const MAX_NAME_LENGTH = 255;
+export const DOCKER_HUB_HOST = 'docker.io';
+
+export function isValidTag(tag: string): boolean {
+  return TAG_RE.test(tag);
+}
+
+export interface ParsedReference {
+  /** The repository as written (no tag, no digest). */
+  repository: string;
+  /** Registry host (`docker.io` when the name has no domain). */
+  registry: string;
+  /** The path below the registry (`library/` added for official Docker Hub images). */
+  path: string;
+  tag?: string;
+  digest?: string;
+}
+
+/**
+ * Parses a reference, returning `undefined` when it is not valid. The first component
+ * is a registry domain when it holds a `.` or `:`, or is `localhost`, as in Docker.
+ */
+export function parseReference(reference: string): ParsedReference | undefined {
+  let rest = reference;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest)) return undefined;
+  }
+  let tag: string | undefined;
+  const lastColon = rest.lastIndexOf(':');
+  if (lastColon > rest.lastIndexOf('/')) {
+    tag = rest.slice(lastColon + 1);
+    rest = rest.slice(0, lastColon);
+    if (!isValidTag(tag)) return undefined;
+  }
+  if (rest.length === 0 || rest.length > MAX_NAME_LENGTH) return undefined;
+  const parts = rest.split('/');
+  let registry = DOCKER_HUB_HOST;
+  const first = parts[0] ?? '';
+  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    if (!DOMAIN_RE.test(first)) return undefined;
+    registry = first;
+    parts.shift();
+  }
+  if (parts.length === 0 || !parts.every((p) => PATH_COMPONENT_RE.test(p))) return undefined;
+  let path = parts.join('/');
+  if (registry === DOCKER_HUB_HOST || registry === 'index.docker.io') {
+    registry = DOCKER_HUB_HOST;
+    if (parts.length === 1) path = `library/${path}`;
+  }
+  return { repository: rest, registry, path, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/**
+ * Why `repository` is not a valid repository URI (no tag, no digest), or
+ * `undefined` when it is.
+ */
+export function explainInvalidRepository(repository: string): string | undefined {
+  if (repository.trim() === '') return 'must not be empty; give a repository such as "localhost:5000/app"';
+  const parsed = parseReference(repository);
+  if (!parsed) {
+    if (/[A-Z]/.test(repository.split('/').slice(1).join('/') || repository)) {
+      return `"${repository}" is not a valid repository: repository names must be lowercase`;
+    }
+    if (repository.length > MAX_NAME_LENGTH) {
+      return `"${repository.slice(0, 40)}…" is not a valid repository: names are at most ${MAX_NAME_LENGTH} characters`;
+    }
+    return (
+      `"${repository}" is not a valid repository: expected [registry[:port]/]name[/name…] ` +
+      'with lowercase letters, digits and separators (. _ __ -), e.g. "localhost:5000/app"'
+    );
+  }
+  if (parsed.digest) {
+    return `"${repository}" includes a digest; give the repository alone and push by tag`;
+  }
+  if (parsed.tag) {
+    return `"${repository}" includes a tag (":${parsed.tag}"); give the repository alone and put the tag in tags`;
+  }
+  return undefined;
+}
+
+/** Splits `repo:tag` into its repository and tag (a registry port is not a tag). */
+export function splitRepoTag(repoTag: string): { repo: string; tag: string | undefined } {
+  const lastColon = repoTag.lastIndexOf(':');
+  if (lastColon > repoTag.lastIndexOf('/')) {
+    return { repo: repoTag.slice(0, lastColon), tag: repoTag.slice(lastColon + 1) };
+  }
+  return { repo: repoTag, tag: undefined };
+}
+
+/** The registry host of a repository (`docker.io` when none is written). */
+export function registryHostOf(repository: string): string {
+  return parseReference(repository)?.registry ?? DOCKER_HUB_HOST;
+}

@@ -1,0 +1,53 @@
+import type { ExplicitAuth } from '../args/push-args';
+import type { EcrTokenProvider } from '../ecr/aws-clients';
+import { type CredentialHelperRunner, runCredentialHelper } from './credential-helper';
+import { dockerConfigPath, parseDockerConfig, readDockerConfigFile } from './docker-config';
+import { DockerConfigAuthProvider } from './docker-config-auth-provider';
+import { EcrAuthProvider } from './ecr-auth-provider';
+import { ExplicitAuthProvider } from './explicit-auth-provider';
+import type { AuthProvider, RegistryCredentials, ResolveOptions } from './registry-auth';
+
+export interface CredentialChainOptions {
+  auth?: ExplicitAuth;
+  env?: NodeJS.ProcessEnv;
+  ecrTokens?: EcrTokenProvider;
+  runHelper?: CredentialHelperRunner;
+}
+
+/**
+ * The providers in the order `docker push` users expect (DESIGN.md "Credentials"):
+ * explicit `auth`, ECR, `DOCKER_AUTH_CONFIG`, the Docker config file.
+ */
+export function defaultAuthProviders(options: CredentialChainOptions = {}): AuthProvider[] {
+  const env = options.env ?? process.env;
+  const runHelper = options.runHelper ?? runCredentialHelper;
+  const providers: AuthProvider[] = [];
+  if (options.auth) providers.push(new ExplicitAuthProvider(options.auth));
+  providers.push(new EcrAuthProvider(options.ecrTokens));
+  const inline = env.DOCKER_AUTH_CONFIG;
+  if (inline) {
+    providers.push(
+      new DockerConfigAuthProvider(
+        () => parseDockerConfig(inline, 'DOCKER_AUTH_CONFIG'),
+        'docker-auth-config',
+        runHelper,
+      ),
+    );
+  }
+  const path = dockerConfigPath(env);
+  providers.push(new DockerConfigAuthProvider(() => readDockerConfigFile(path), 'docker-config', runHelper, env));
+  return providers;
+}
+
+/** Asks each provider in turn; the first that answers wins, else anonymous (`{}`). */
+export async function resolveCredentials(
+  host: string,
+  providers: AuthProvider[],
+  options: ResolveOptions = {},
+): Promise<RegistryCredentials> {
+  for (const provider of providers) {
+    const found = await provider.resolve(host, options);
+    if (found) return found;
+  }
+  return { source: 'anonymous', authconfig: {} };
+}

@@ -1,0 +1,67 @@
+import type { EcrToken, EcrTokenProvider } from '../ecr/aws-clients';
+import type { EcrRegistry } from '../ecr/ecr-registry';
+import { EcrAuthProvider } from './ecr-auth-provider';
+
+class CountingTokens implements EcrTokenProvider {
+  calls: EcrRegistry[] = [];
+  constructor(
+    private readonly lifetimeMs: number,
+    private readonly now: () => number,
+  ) {}
+  async getToken(registry: EcrRegistry): Promise<EcrToken> {
+    this.calls.push(registry);
+    return {
+      username: 'AWS',
+      password: `token-${this.calls.length}`,
+      expiresAt: new Date(this.now() + this.lifetimeMs),
+    };
+  }
+}
+
+const PRIVATE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+
+describe('EcrAuthProvider', () => {
+  beforeEach(() => EcrAuthProvider.reset());
+
+  it('answers only for ECR hosts', async () => {
+    const provider = new EcrAuthProvider(new CountingTokens(3600_000, Date.now));
+    expect(await provider.resolve('localhost:5000')).toBeUndefined();
+    expect(await provider.resolve('ghcr.io')).toBeUndefined();
+  });
+
+  it.each([
+    [PRIVATE, 'ecr', { kind: 'private', region: 'eu-west-1', accountId: '123456789012' }],
+    ['public.ecr.aws', 'ecr-public', { kind: 'public' }],
+  ])('%s → %s token', async (host, source, registry) => {
+    const tokens = new CountingTokens(3600_000, Date.now);
+    const creds = await new EcrAuthProvider(tokens).resolve(host);
+    expect(creds).toEqual({ source, authconfig: { username: 'AWS', password: 'token-1', serveraddress: host } });
+    expect(tokens.calls[0]).toMatchObject(registry);
+  });
+
+  it('a dry run locates but does not fetch', async () => {
+    const tokens = new CountingTokens(3600_000, Date.now);
+    expect(await new EcrAuthProvider(tokens).resolve(PRIVATE, { dryRun: true })).toEqual({
+      source: 'ecr',
+      authconfig: undefined,
+    });
+    expect(tokens.calls).toHaveLength(0);
+  });
+
+  it('caches per registry until shortly before expiry, and renews after invalidate', async () => {
+    let now = 1_000_000;
+    const tokens = new CountingTokens(12 * 3600_000, () => now);
+    const provider = new EcrAuthProvider(tokens, () => now);
+    await Promise.all([provider.resolve(PRIVATE), provider.resolve(PRIVATE), provider.resolve(PRIVATE)]);
+    expect(tokens.calls).toHaveLength(1);
+    now += 11 * 3600_000;
+    await provider.resolve(PRIVATE);
+    expect(tokens.calls).toHaveLength(1);
+    now += 3600_000 - 60_000; // within the renewal margin
+    expect((await provider.resolve(PRIVATE))?.authconfig).toMatchObject({ password: 'token-2' });
+    provider.invalidate(PRIVATE);
+    expect((await provider.resolve(PRIVATE))?.authconfig).toMatchObject({ password: 'token-3' });
+    await provider.resolve('public.ecr.aws');
+    expect(tokens.calls).toHaveLength(4);
+  });
+});

@@ -1,0 +1,173 @@
+import type Dockerode from 'dockerode';
+import type { Readable } from 'node:stream';
+import createDebug from 'debug';
+import type { AuthProvider, EngineAuthConfig } from '../auth/registry-auth';
+import { resolveCredentials } from '../auth/credential-chain';
+import type { EcrRepositoryCreator } from '../ecr/aws-clients';
+import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
+import type { EcrRegistry } from '../ecr/ecr-registry';
+import { RegistryAuthError, type TagOutcome } from '../errors';
+import type { PushEvent } from '../events';
+import { redact } from '../redact';
+import { backoffDelay, sleep as realSleep } from './backoff';
+import { classifyPushError } from './push-error-kind';
+import { EnginePushError, PushStreamParser, readJsonStream } from './push-stream';
+
+const debug = createDebug('dockpush:engine');
+
+export interface TagPusherOptions {
+  docker: Dockerode;
+  repo: string;
+  registry: string;
+  repoName: string;
+  ecr: EcrRegistry | undefined;
+  createRepository: boolean;
+  retries: number;
+  authProviders: AuthProvider[];
+  emit: (event: PushEvent) => void;
+  signal: AbortSignal | undefined;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  ecrRepositories?: EcrRepositoryCreator;
+}
+
+/**
+ * Pushes tags of one repository through the engine, one `POST /images/{repo}/push?tag=`
+ * per tag, retrying transient failures with backoff, renewing rejected ECR tokens once,
+ * and creating a missing ECR repository when asked to.
+ */
+export class TagPusher {
+  private auth: Promise<EngineAuthConfig> | undefined;
+  private authRenewed = false;
+  private repositoryCreated: Promise<void> | undefined;
+
+  constructor(private readonly o: TagPusherOptions) {}
+
+  async push(tag: string): Promise<TagOutcome> {
+    const { repo, retries, emit, signal } = this.o;
+    const uri = `${repo}:${tag}`;
+    let attempt = 0;
+    let authRetried = false;
+    let createdRetried = false;
+    for (;;) {
+      attempt++;
+      const started = Date.now();
+      emit({ type: 'tag-started', tag, uri, attempt });
+      try {
+        const { digest, size } = await this.pushOnce(tag);
+        emit({ type: 'tag-done', tag, uri, digest, size, durationMs: Date.now() - started });
+        return { tag, uri, status: 'pushed', digest, size, attempts: attempt };
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof RegistryAuthError) {
+          emit({ type: 'tag-failed', tag, uri, error: error.message });
+          throw error;
+        }
+        const message = redact(errorText(error));
+        const kind = classifyPushError(message);
+        debug('push of %s failed (attempt %d, %s): %s', uri, attempt, kind, message);
+        if (kind === 'auth' && !authRetried && this.o.ecr) {
+          authRetried = true;
+          this.renewAuth();
+          emit({
+            type: 'tag-retrying',
+            tag,
+            uri,
+            attempt,
+            delayMs: 0,
+            reason: 'the registry rejected the ECR token; renewing it',
+          });
+          continue;
+        }
+        if (
+          kind === 'repository-missing' &&
+          this.o.ecr?.kind === 'private' &&
+          this.o.createRepository &&
+          !createdRetried
+        ) {
+          createdRetried = true;
+          await this.createRepository(this.o.ecr);
+          continue;
+        }
+        if (kind === 'transient' && attempt <= retries) {
+          const delayMs = backoffDelay(attempt);
+          emit({ type: 'tag-retrying', tag, uri, attempt, delayMs, reason: message });
+          await (this.o.sleep ?? realSleep)(delayMs, signal);
+          continue;
+        }
+        const advice = adviceFor(kind, this.o);
+        if (kind === 'auth') {
+          const authError = new RegistryAuthError(this.o.registry, `${message}. ${advice}`, { cause: error });
+          emit({ type: 'tag-failed', tag, uri, error: authError.message });
+          throw authError;
+        }
+        const text = advice ? `${message}. ${advice}` : message;
+        emit({ type: 'tag-failed', tag, uri, error: text });
+        return { tag, uri, status: 'failed', error: text, attempts: attempt };
+      }
+    }
+  }
+
+  private async pushOnce(tag: string) {
+    const authconfig = await this.credentials();
+    const stream = (await this.o.docker.getImage(this.o.repo).push({
+      tag,
+      authconfig,
+      ...(this.o.signal ? { abortSignal: this.o.signal } : {}),
+    })) as unknown as Readable;
+    const parser = new PushStreamParser(tag, this.o.emit);
+    const onAbort = () => stream.destroy(new Error('push cancelled'));
+    this.o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await readJsonStream(stream, (message) => parser.handle(message));
+    } finally {
+      this.o.signal?.removeEventListener('abort', onAbort);
+    }
+    return parser.finish();
+  }
+
+  /** One credential lookup for all tags; renewed at most once after a rejection. */
+  private credentials(): Promise<EngineAuthConfig> {
+    this.auth ??= resolveCredentials(this.o.registry, this.o.authProviders).then((c) => c.authconfig ?? {});
+    return this.auth;
+  }
+
+  private renewAuth(): void {
+    if (this.authRenewed) return;
+    this.authRenewed = true;
+    for (const provider of this.o.authProviders) provider.invalidate?.(this.o.registry);
+    this.auth = undefined;
+  }
+
+  private createRepository(ecr: Extract<EcrRegistry, { kind: 'private' }>): Promise<void> {
+    this.repositoryCreated ??= (this.o.ecrRepositories ?? new SdkEcrRepositoryCreator())
+      .createRepository(ecr, this.o.repoName)
+      .then(() => this.o.emit({ type: 'repository-created', repository: this.o.repo }));
+    return this.repositoryCreated;
+  }
+}
+
+function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions): string {
+  switch (kind) {
+    case 'auth':
+      return o.ecr
+        ? 'Check that the AWS credentials may push to this repository (ecr:GetAuthorizationToken and the layer and image actions).'
+        : `Give credentials with auth, or run "docker login ${o.registry}" (dockpush reads the Docker config).`;
+    case 'repository-missing':
+      return o.ecr?.kind === 'private'
+        ? `The ECR repository "${o.repoName}" does not exist: create it, or set createRepository: true.`
+        : `The repository "${o.repoName}" does not exist in ${o.registry}; create it first.`;
+    case 'image-missing':
+      return 'Build or tag the image locally first, or pass source.';
+    case 'transient':
+      return `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`;
+    default:
+      return '';
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof EnginePushError) return error.message;
+  const e = error as { message?: string; statusCode?: number; json?: { message?: string }; code?: string };
+  const detail = e.json?.message ?? e.message ?? String(error);
+  return e.statusCode ? `${detail} (HTTP ${e.statusCode})` : detail;
+}

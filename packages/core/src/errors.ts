@@ -1,0 +1,132 @@
+import { redact } from './redact';
+
+/** The base of every error dockpush throws on purpose. */
+export abstract class DockpushError extends Error {
+  /** A short machine-readable code, stable across versions. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(redact(message), options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem with the arguments: which field, and what is wrong with it. */
+export interface ArgumentIssue {
+  /** Dotted path of the field, e.g. `ecrRepo.repoName`; empty for the whole object. */
+  path: string;
+  message: string;
+}
+
+/** The arguments or configuration are wrong; nothing was pushed. */
+export class ArgumentsError extends DockpushError {
+  readonly code = 'ARGUMENTS';
+  readonly issues: ArgumentIssue[];
+
+  constructor(issues: ArgumentIssue[] | string, options?: { cause?: unknown }) {
+    const list = typeof issues === 'string' ? [{ path: '', message: issues }] : issues;
+    super(formatIssues(list), options);
+    this.issues = list.map((i) => ({ path: i.path, message: redact(i.message) }));
+  }
+}
+
+function formatIssues(issues: ArgumentIssue[]): string {
+  if (issues.length === 1 && issues[0]) return formatIssue(issues[0]);
+  return `Invalid dockpush arguments:\n${issues.map((i) => `  ✖ ${formatIssue(i)}`).join('\n')}`;
+}
+
+function formatIssue(issue: ArgumentIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+/** The Docker engine could not be reached. */
+export class DockerUnavailableError extends DockpushError {
+  readonly code = 'DOCKER_UNAVAILABLE';
+  constructor(
+    readonly dockerHost: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Cannot reach the Docker engine at ${dockerHost} (${detail}). ` +
+        'Start Docker, or set DOCKER_HOST to an engine that is running.',
+      options,
+    );
+  }
+}
+
+/** A local image the push needs is not in the engine. */
+export class ImageNotFoundError extends DockpushError {
+  readonly code = 'IMAGE_NOT_FOUND';
+  constructor(
+    readonly reference: string,
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`No local image "${reference}" in the Docker engine. ${hint}`, options);
+  }
+}
+
+/** The registry refused the credentials (or had none it would accept). */
+export class RegistryAuthError extends DockpushError {
+  readonly code = 'REGISTRY_AUTH';
+  constructor(
+    readonly registry: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Registry ${registry} refused the credentials: ${detail}`, options);
+  }
+}
+
+/** The outcome of one tag's push. */
+export type TagOutcome =
+  | { tag: string; uri: string; status: 'pushed'; digest: string; size: number; attempts: number }
+  | { tag: string; uri: string; status: 'failed'; error: string; attempts: number }
+  | { tag: string; uri: string; status: 'skipped'; reason: string };
+
+/** One or more tags failed to push; `outcomes` holds every tag's outcome. */
+export class PushFailedError extends DockpushError {
+  readonly code = 'PUSH_FAILED';
+  constructor(
+    readonly outcomes: TagOutcome[],
+    options?: { cause?: unknown },
+  ) {
+    super(describeOutcomes(outcomes), options);
+  }
+
+  /** Tags that did reach the registry before the failure. */
+  get pushed(): Extract<TagOutcome, { status: 'pushed' }>[] {
+    return this.outcomes.filter((o) => o.status === 'pushed');
+  }
+}
+
+function describeOutcomes(outcomes: TagOutcome[]): string {
+  const failed = outcomes.filter((o) => o.status !== 'pushed');
+  const lines = outcomes.map((o) => {
+    switch (o.status) {
+      case 'pushed':
+        return `  ✔ ${o.uri} pushed (${o.digest})`;
+      case 'failed':
+        return `  ✖ ${o.uri} failed after ${o.attempts} attempt${o.attempts === 1 ? '' : 's'}: ${o.error}`;
+      case 'skipped':
+        return `  - ${o.uri} not pushed: ${o.reason}`;
+    }
+  });
+  return `${failed.length} of ${outcomes.length} tag${outcomes.length === 1 ? '' : 's'} not pushed:\n${lines.join('\n')}`;
+}
+
+/** The push was cancelled through its AbortSignal. */
+export class PushCancelledError extends DockpushError {
+  readonly code = 'CANCELLED';
+  constructor(readonly outcomes: TagOutcome[]) {
+    super(
+      `Push cancelled. ${outcomes.filter((o) => o.status === 'pushed').length} of ${outcomes.length} tags had completed:\n` +
+        outcomes
+          .map(
+            (o) => `  ${o.status === 'pushed' ? '✔' : '-'} ${o.uri} ${o.status === 'pushed' ? o.digest : 'not pushed'}`,
+          )
+          .join('\n'),
+    );
+  }
+}

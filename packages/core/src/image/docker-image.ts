@@ -1,0 +1,45 @@
+import { splitRepoTag } from '../args/reference';
+
+/** What `GET /images/{name}/json` tells about an image, as far as dockpush needs it. */
+export interface ImageInspectInfo {
+  Id: string;
+  RepoTags?: string[] | null;
+}
+
+/**
+ * A local image: its ID, the repository it is pushed under, its tags there, and the
+ * URI of each tag. Runway's `DockerImage` counterpart (DESIGN.md rule 6).
+ */
+export class DockerImage {
+  constructor(
+    readonly id: string,
+    readonly repo: string,
+    readonly tags: string[],
+  ) {}
+
+  /** Each tag mapped to `repo:tag`. */
+  get uri(): Record<string, string> {
+    return Object.fromEntries(this.tags.map((tag) => [tag, `${this.repo}:${tag}`]));
+  }
+
+  /**
+   * From an image inspect: `repo` is the first `RepoTags` entry without its tag; `tags`
+   * are the tags of the entries with that same repo. `undefined` when the image has no
+   * `RepoTags` (an untagged image needs an explicit `repo`).
+   */
+  static fromInspect(info: ImageInspectInfo): DockerImage | undefined {
+    const repoTags = (info.RepoTags ?? []).filter((rt) => rt !== '<none>:<none>');
+    const first = repoTags[0];
+    if (!first) return undefined;
+    const { repo } = splitRepoTag(first);
+    const tags = repoTags
+      .map(splitRepoTag)
+      .filter((rt) => rt.repo === repo && rt.tag !== undefined)
+      .map((rt) => rt.tag as string);
+    return new DockerImage(info.Id, repo, [...new Set(tags)]);
+  }
+
+  toJSON(): { id: string; repo: string; tags: string[]; uri: Record<string, string> } {
+    return { id: this.id, repo: this.repo, tags: [...this.tags], uri: this.uri };
+  }
+}

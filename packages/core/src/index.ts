@@ -1,0 +1,58 @@
+export {
+  parsePushArgs,
+  pushArgsShape,
+  ecrRepoSchema,
+  authSchema,
+  closest,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_RETRIES,
+  type PushArgs,
+  type PushArgsInput,
+  type PushTarget,
+  type EcrRepoArgs,
+  type ExplicitAuth,
+} from './args/push-args';
+export { parseReference, explainInvalidRepository, isValidTag, registryHostOf, splitRepoTag } from './args/reference';
+export { DockerImage, type ImageInspectInfo } from './image/docker-image';
+export {
+  parseEcrRegistry,
+  privateEcrHost,
+  publicEcrRepository,
+  ECR_PUBLIC_HOST,
+  type EcrRegistry,
+} from './ecr/ecr-registry';
+export {
+  StsAccountIdProvider,
+  SdkRegionProvider,
+  SdkEcrTokenProvider,
+  SdkEcrRepositoryCreator,
+  type AccountIdProvider,
+  type RegionProvider,
+  type EcrToken,
+  type EcrTokenProvider,
+  type EcrRepositoryCreator,
+} from './ecr/aws-clients';
+export type { AuthProvider, CredentialSource, EngineAuthConfig, RegistryCredentials } from './auth/registry-auth';
+export { defaultAuthProviders, resolveCredentials } from './auth/credential-chain';
+export { EcrAuthProvider } from './auth/ecr-auth-provider';
+export { DockerConfigAuthProvider } from './auth/docker-config-auth-provider';
+export { ExplicitAuthProvider } from './auth/explicit-auth-provider';
+export { runCredentialHelper, type CredentialHelperRunner } from './auth/credential-helper';
+export { createDockerClient, describeDockerHost } from './engine/docker-client';
+export { classifyPushError, type PushErrorKind } from './engine/push-error-kind';
+export {
+  DockpushError,
+  ArgumentsError,
+  DockerUnavailableError,
+  ImageNotFoundError,
+  RegistryAuthError,
+  PushFailedError,
+  PushCancelledError,
+  type ArgumentIssue,
+  type TagOutcome,
+} from './errors';
+export type { PushEvent, LayerState, ProgressListener } from './events';
+export type { PushOptions } from './plan/dependencies';
+export type { PushPlan } from './plan/resolve-push-plan';
+export { pushImage, pushImageOrThrow, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
+export { redact, registerSecret } from './redact';

@@ -1,0 +1,26 @@
+import type Dockerode from 'dockerode';
+import type { CredentialHelperRunner } from '../auth/credential-helper';
+import type { AuthProvider } from '../auth/registry-auth';
+import type { AccountIdProvider, EcrRepositoryCreator, EcrTokenProvider, RegionProvider } from '../ecr/aws-clients';
+import type { ProgressListener } from '../events';
+
+/**
+ * Collaborators of a push, each with a default. Tests pass fakes here instead of
+ * patching globals; adapters pass `onProgress` and `signal`.
+ */
+export interface PushOptions {
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** A dockerode client; default: `DOCKER_HOST`, else the local socket. */
+  docker?: Dockerode;
+  env?: NodeJS.ProcessEnv;
+  accountIds?: AccountIdProvider;
+  regions?: RegionProvider;
+  ecrTokens?: EcrTokenProvider;
+  ecrRepositories?: EcrRepositoryCreator;
+  runCredentialHelper?: CredentialHelperRunner;
+  /** Replaces the whole credential chain. */
+  authProviders?: AuthProvider[];
+  /** Waits between retries; default a real timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}

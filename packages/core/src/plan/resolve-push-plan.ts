@@ -1,0 +1,135 @@
+import type Dockerode from 'dockerode';
+import { explainInvalidRepository, registryHostOf } from '../args/reference';
+import type { PushArgs } from '../args/push-args';
+import { defaultAuthProviders, resolveCredentials } from '../auth/credential-chain';
+import type { AuthProvider, CredentialSource } from '../auth/registry-auth';
+import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
+import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
+import { ArgumentsError, ImageNotFoundError } from '../errors';
+import { DockerImage } from '../image/docker-image';
+import type { PushOptions } from './dependencies';
+
+/** What a push would do: printed by `--dry-run --json`, returned by `resolvePushPlan`. */
+export interface PushPlan {
+  repo: string;
+  tags: string[];
+  uri: Record<string, string>;
+  registry: string;
+  /** The local image retagged before the push, when one is. */
+  source: string | null;
+  /** Where the credentials would come from. */
+  credentials: CredentialSource;
+}
+
+/** A plan plus what the push engine needs to carry it out. */
+export interface ResolvedPush {
+  plan: PushPlan;
+  /** The image of an `image` target. */
+  image?: DockerImage;
+  /** The ECR registry, when the repository is in one. */
+  ecr?: EcrRegistry;
+  /** The repository's name inside its registry. */
+  repoName: string;
+  authProviders: AuthProvider[];
+}
+
+/** Resolves URIs, tags and the credential source without pushing (DESIGN.md rules 2–6). */
+export async function resolvePush(
+  args: PushArgs,
+  options: PushOptions,
+  docker: () => Promise<Dockerode>,
+): Promise<ResolvedPush> {
+  const { repo, image } = await resolveRepository(args, options, docker);
+  const why = explainInvalidRepository(repo);
+  if (why) {
+    throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message: why }]);
+  }
+  const registry = registryHostOf(repo);
+  const ecr = parseEcrRegistry(registry);
+  if (args.createRepository && ecr?.kind !== 'private') {
+    throw new ArgumentsError([
+      {
+        path: 'createRepository',
+        message: `applies only to private ECR repositories, and ${registry} is not one; remove the option`,
+      },
+    ]);
+  }
+  const tags = args.tags.length > 0 ? args.tags : image && image.tags.length > 0 ? image.tags : ['latest'];
+  const authProviders =
+    options.authProviders ??
+    defaultAuthProviders({
+      ...(args.auth ? { auth: args.auth } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
+      ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
+    });
+  const credentials = await resolveCredentials(registry, authProviders, { dryRun: true });
+  return {
+    plan: {
+      repo,
+      tags,
+      uri: Object.fromEntries(tags.map((t) => [t, `${repo}:${t}`])),
+      registry,
+      source: args.source ?? null,
+      credentials: credentials.source,
+    },
+    ...(image ? { image } : {}),
+    ...(ecr ? { ecr } : {}),
+    repoName: repo.slice(registry.length + 1) || repo,
+    authProviders,
+  };
+}
+
+async function resolveRepository(
+  args: PushArgs,
+  options: PushOptions,
+  docker: () => Promise<Dockerode>,
+): Promise<{ repo: string; image?: DockerImage }> {
+  const target = args.target;
+  switch (target.kind) {
+    case 'repo':
+      return { repo: target.repo };
+    case 'ecr': {
+      const { repoName, registryAlias } = target.ecrRepo;
+      if (registryAlias) return { repo: publicEcrRepository(registryAlias, repoName) };
+      const region = target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider()).getRegion());
+      if (!region) throw missingRegionError();
+      const accountId =
+        target.ecrRepo.accountId ?? (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId());
+      return { repo: `${privateEcrHost(accountId, region)}/${repoName}` };
+    }
+    case 'image': {
+      if (typeof target.image !== 'string') {
+        const given = target.image;
+        return { repo: given.repo, image: new DockerImage(given.id ?? '', given.repo, [...given.tags]) };
+      }
+      const image = await inspectImage(await docker(), target.image);
+      const dockerImage = DockerImage.fromInspect(image);
+      if (!dockerImage) {
+        throw new ArgumentsError([
+          {
+            path: 'image',
+            message: `the local image "${target.image}" has no repository tags, so there is nothing to push it as; give repo (e.g. "localhost:5000/app") with source: "${target.image}" instead`,
+          },
+        ]);
+      }
+      return { repo: dockerImage.repo, image: dockerImage };
+    }
+  }
+}
+
+/** `GET /images/{ref}/json`, with `ImageNotFoundError` for a 404. */
+export async function inspectImage(
+  docker: Dockerode,
+  reference: string,
+  hint = 'Build it or pull it first (docker images lists what is there).',
+): Promise<Dockerode.ImageInspectInfo> {
+  try {
+    return await docker.getImage(reference).inspect();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      throw new ImageNotFoundError(reference, hint, { cause: error });
+    }
+    throw error;
+  }
+}

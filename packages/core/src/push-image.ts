@@ -1,0 +1,204 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type Dockerode from 'dockerode';
+import createDebug from 'debug';
+import { parsePushArgs, type PushArgs } from './args/push-args';
+import { mapWithConcurrency } from './engine/backoff';
+import { assertEngineAvailable, createDockerClient } from './engine/docker-client';
+import { TagPusher } from './engine/tag-pusher';
+import { ImageNotFoundError, PushCancelledError, PushFailedError, type TagOutcome } from './errors';
+import type { PushEvent } from './events';
+import type { PushOptions } from './plan/dependencies';
+import { inspectImage, type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
+import { redact, redactValue } from './redact';
+
+const debug = createDebug('dockpush:push');
+
+/** A tag that reached the registry. */
+export interface PushedTag {
+  tag: string;
+  uri: string;
+  digest: string;
+  size: number;
+}
+
+/** Runway's `hook_data` counterpart (DESIGN.md "The result"). */
+export interface PushResult {
+  image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
+  pushed: PushedTag[];
+}
+
+/**
+ * Resolves what a push would do (URIs, tags, credential source) without pushing.
+ * Touches the engine only to look up an `image` given as a string.
+ */
+export async function resolvePushPlan(input: unknown, options: PushOptions = {}): Promise<PushPlan> {
+  const args = parsePushArgs(input);
+  const engine = lazyEngine(options);
+  return (await resolvePush(args, options, engine)).plan;
+}
+
+/**
+ * Pushes an image: validates the arguments, resolves the repository and credentials,
+ * retags `source`, pushes each tag (the first alone, the rest together, since their
+ * layers are then in the registry), and resolves to the result. A dry run
+ * (`dryRun`, or `NX_DRY_RUN=true`) resolves to the plan and pushes nothing.
+ */
+export async function pushImage(input: unknown, options?: PushOptions): Promise<PushResult | PushPlan>;
+export async function pushImage(input: unknown, options: PushOptions = {}): Promise<PushResult | PushPlan> {
+  const args = parsePushArgs(input);
+  const engine = lazyEngine(options);
+  const resolved = await resolvePush(args, options, engine);
+  if (args.dryRun) {
+    await writeOutputFile(args, resolved.plan);
+    return resolved.plan;
+  }
+  const result = await executePush(args, resolved, await engine(), options);
+  await writeOutputFile(args, result);
+  return result;
+}
+
+/** Pushes and always resolves to a result: `pushImage` without the dry-run branch. */
+export async function pushImageOrThrow(input: unknown, options: PushOptions = {}): Promise<PushResult> {
+  const result = await pushImage(input, options);
+  if (!('pushed' in result)) throw new Error('pushImageOrThrow does not take dryRun; use resolvePushPlan');
+  return result;
+}
+
+async function executePush(
+  args: PushArgs,
+  resolved: ResolvedPush,
+  docker: Dockerode,
+  options: PushOptions,
+): Promise<PushResult> {
+  const { plan } = resolved;
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const emit = (event: PushEvent) => options.onProgress?.(redactValue(event));
+
+  const imageId = await prepareLocalTags(args, resolved, docker, emit);
+
+  const pusher = new TagPusher({
+    docker,
+    repo: plan.repo,
+    registry: plan.registry,
+    repoName: resolved.repoName,
+    ecr: resolved.ecr,
+    createRepository: args.createRepository,
+    retries: args.retries,
+    authProviders: resolved.authProviders,
+    emit,
+    signal,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.ecrRepositories ? { ecrRepositories: options.ecrRepositories } : {}),
+  });
+
+  const outcomes = new Map<string, TagOutcome>();
+  const pushTag = async (tag: string): Promise<void> => {
+    if (signal?.aborted) return;
+    try {
+      outcomes.set(tag, await pusher.push(tag));
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error;
+    }
+  };
+  // The first tag uploads the layers; the others then only find them there, so
+  // pushing them together costs a manifest each.
+  const [first, ...rest] = plan.tags;
+  if (first !== undefined) await pushTag(first);
+  await mapWithConcurrency(rest, args.concurrency, pushTag);
+
+  const all: TagOutcome[] = plan.tags.map(
+    (tag) =>
+      outcomes.get(tag) ?? {
+        tag,
+        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        status: 'skipped',
+        reason: signal?.aborted ? 'cancelled' : 'not attempted',
+      },
+  );
+  if (signal?.aborted) throw new PushCancelledError(all);
+  if (all.some((o) => o.status !== 'pushed')) throw new PushFailedError(all);
+
+  const pushed = all.flatMap((o) =>
+    o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size }] : [],
+  );
+  const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
+  return {
+    image: {
+      id: imageId,
+      repo: plan.repo,
+      tags: args.tags.length > 0 ? plan.tags : imageTags,
+      uri: Object.fromEntries((args.tags.length > 0 ? plan.tags : imageTags).map((t) => [t, `${plan.repo}:${t}`])),
+    },
+    pushed,
+  };
+}
+
+/**
+ * Makes sure `<repo>:<tag>` exists locally for every tag before anything is pushed:
+ * tags `source` (or the `image`) where asked, and fails with `ImageNotFoundError`
+ * naming every missing tag otherwise. Returns the image ID.
+ */
+async function prepareLocalTags(
+  args: PushArgs,
+  resolved: ResolvedPush,
+  docker: Dockerode,
+  emit: (event: PushEvent) => void,
+): Promise<string> {
+  const { plan } = resolved;
+  const source = args.source ?? (resolved.image && resolved.image.id ? resolved.image.id : undefined);
+  if (source !== undefined) {
+    const info = await inspectImage(docker, source, 'Build it first, or check the name given as source.');
+    const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
+    for (const tag of plan.tags) {
+      if (!args.source && local.has(tag)) continue;
+      debug('tagging %s as %s:%s', source, plan.repo, tag);
+      await docker.getImage(info.Id).tag({ repo: plan.repo, tag });
+      emit({ type: 'tagged', source, uri: `${plan.repo}:${tag}` });
+    }
+    return info.Id;
+  }
+  const infos = await Promise.all(
+    plan.tags.map((tag) =>
+      docker
+        .getImage(`${plan.repo}:${tag}`)
+        .inspect()
+        .then((info) => ({ tag, info }))
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return { tag, info: undefined };
+          throw error;
+        }),
+    ),
+  );
+  const missing = infos.filter((i) => !i.info).map((i) => `${plan.repo}:${i.tag}`);
+  if (missing.length > 0) {
+    throw new ImageNotFoundError(
+      missing.join(', '),
+      `Nothing was pushed. Tag the image first (docker tag <image> ${missing[0]}), or pass source to have dockpush tag it.`,
+    );
+  }
+  return infos[0]?.info?.Id ?? '';
+}
+
+function lazyEngine(options: PushOptions): () => Promise<Dockerode> {
+  let ready: Promise<Dockerode> | undefined;
+  return () => {
+    ready ??= (async () => {
+      const docker = options.docker ?? createDockerClient();
+      await assertEngineAvailable(docker, options.env);
+      return docker;
+    })();
+    return ready;
+  };
+}
+
+async function writeOutputFile(args: PushArgs, value: PushResult | PushPlan): Promise<void> {
+  if (!args.outputFile) return;
+  const path = resolve(args.outputFile);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, redact(JSON.stringify(value, null, 2)) + '\n');
+}
+
+export type { PushPlan };
