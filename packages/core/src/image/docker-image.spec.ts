@@ -13,6 +13,16 @@ describe('DockerImage.fromInspect (rule 6)', () => {
     expect(image?.id).toBe('sha256:abc');
   });
 
+  it.each([
+    ['other/app:2', 'other/app', ['2']],
+    ['localhost:5000/app', 'localhost:5000/app', ['1', '3']],
+    ['sha256:abc', 'localhost:5000/app', ['1', '3']],
+  ])('prefers the repo of the reference it was looked up by (%s)', (ref, repo, tags) => {
+    const image = DockerImage.fromInspect({ Id: 'sha256:abc', RepoTags: ['localhost:5000/app:1', 'other/app:2', 'localhost:5000/app:3'] }, ref);
+    expect(image?.repo).toBe(repo);
+    expect(image?.tags).toEqual(tags);
+  });
+
   it('maps each tag to its URI', () => {
     const image = new DockerImage('sha256:abc', 'localhost:5000/app', ['1', 'latest']);
     expect(image.uri).toEqual({ '1': 'localhost:5000/app:1', latest: 'localhost:5000/app:latest' });

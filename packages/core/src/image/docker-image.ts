@@ -26,10 +26,14 @@ export class DockerImage {
    * From an image inspect: `repo` is the first `RepoTags` entry without its tag; `tags`
    * are the tags of the entries with that same repo. `undefined` when the image has no
    * `RepoTags` (an untagged image needs an explicit `repo`).
+   *
+   * When the image was looked up by a `repo:tag` reference that is one of its
+   * `RepoTags`, that repo is the one meant, whatever order the engine lists them in.
    */
-  static fromInspect(info: ImageInspectInfo): DockerImage | undefined {
+  static fromInspect(info: ImageInspectInfo, lookedUpAs?: string): DockerImage | undefined {
     const repoTags = (info.RepoTags ?? []).filter((rt) => rt !== '<none>:<none>');
-    const first = repoTags[0];
+    const named = lookedUpAs === undefined ? undefined : repoTags.find((rt) => rt === lookedUpAs || splitRepoTag(rt).repo === lookedUpAs);
+    const first = named ?? repoTags[0];
     if (!first) return undefined;
     const { repo } = splitRepoTag(first);
     const tags = repoTags

@@ -104,7 +104,7 @@ async function resolveRepository(
         return { repo: given.repo, image: new DockerImage(given.id ?? '', given.repo, [...given.tags]) };
       }
       const image = await inspectImage(await docker(), target.image);
-      const dockerImage = DockerImage.fromInspect(image);
+      const dockerImage = DockerImage.fromInspect(image, target.image);
       if (!dockerImage) {
         throw new ArgumentsError([
           {
