@@ -75,7 +75,12 @@ describe('pushImage to a real registry:2', () => {
     await expectInRegistry(result, env.plain.host);
 
     expect(events.filter((e) => e.type === 'tagged')).toHaveLength(3);
-    expect(events.filter((e) => e.type === 'tag-done').map((e) => e.type === 'tag-done' && e.tag).sort()).toEqual(['1.0.0', 'latest', 'stable']);
+    expect(
+      events
+        .filter((e) => e.type === 'tag-done')
+        .map((e) => e.type === 'tag-done' && e.tag)
+        .sort(),
+    ).toEqual(['1.0.0', 'latest', 'stable']);
     expect(events.some((e) => e.type === 'layer' && e.state === 'pushed')).toBe(true);
     // The tags after the first find the layers already there.
     expect(events.some((e) => e.type === 'layer' && e.state === 'exists')).toBe(true);
@@ -111,7 +116,11 @@ describe('pushImage to a real registry:2', () => {
     const e = isolatedEnv();
     writeFileSync(
       join(e.DOCKER_CONFIG as string, 'config.json'),
-      JSON.stringify({ auths: { [env.auth.host]: { auth: Buffer.from(`${env.auth.username}:${env.auth.password}`).toString('base64') } } }),
+      JSON.stringify({
+        auths: {
+          [env.auth.host]: { auth: Buffer.from(`${env.auth.username}:${env.auth.password}`).toString('base64') },
+        },
+      }),
     );
     const repo = `${env.auth.host}/${name('auth')}`;
     expect((await resolvePushPlan({ repo }, { docker, env: e })).credentials).toBe('docker-config');
@@ -128,7 +137,9 @@ describe('pushImage to a real registry:2', () => {
       { docker, env: isolatedEnv(), onProgress: (e) => events.push(e) },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
-    expect((error as Error).message).toMatch(new RegExp(`Registry ${env.auth.host} refused the credentials: .*unauthorized`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`Registry ${env.auth.host} refused the credentials: .*unauthorized`),
+    );
     expect((error as Error).message).toContain('Give credentials with auth, or run "docker login');
     expect(JSON.stringify(events) + (error as Error).message + (error as Error).stack).not.toContain(password);
     expect(events.filter((e) => e.type === 'tag-started')).toHaveLength(1);
@@ -137,12 +148,18 @@ describe('pushImage to a real registry:2', () => {
 
   it('fails anonymous pushes to the htpasswd registry the same way', async () => {
     const repo = `${env.auth.host}/${name('anon')}`;
-    await expect(pushImage({ repo, source: sourceRef }, { docker, env: isolatedEnv() })).rejects.toBeInstanceOf(RegistryAuthError);
+    await expect(pushImage({ repo, source: sourceRef }, { docker, env: isolatedEnv() })).rejects.toBeInstanceOf(
+      RegistryAuthError,
+    );
   });
 
   it.each([
     ['a missing source', { source: 'dockpush-e2e-does-not-exist:1' }, /No local image "dockpush-e2e-does-not-exist:1"/],
-    ['a missing local tag', { tags: ['nope'] }, /No local image ".*:nope" in the Docker engine\. Nothing was pushed\. Tag the image first/],
+    [
+      'a missing local tag',
+      { tags: ['nope'] },
+      /No local image ".*:nope" in the Docker engine\. Nothing was pushed\. Tag the image first/,
+    ],
   ])('fails with ImageNotFoundError on %s, pushing nothing', async (_what, extra, message) => {
     const repo = `${env.plain.host}/${name('missing')}`;
     const pending = pushImage({ repo, ...extra }, { docker, env: isolatedEnv() });
@@ -152,9 +169,9 @@ describe('pushImage to a real registry:2', () => {
   });
 
   it('fails with ImageNotFoundError for a missing image', async () => {
-    await expect(pushImage({ image: 'dockpush-e2e-nothing:here' }, { docker, env: isolatedEnv() })).rejects.toBeInstanceOf(
-      ImageNotFoundError,
-    );
+    await expect(
+      pushImage({ image: 'dockpush-e2e-nothing:here' }, { docker, env: isolatedEnv() }),
+    ).rejects.toBeInstanceOf(ImageNotFoundError);
   });
 
   it('fails an untagged image with ArgumentsError that says to give repo and source', async () => {
@@ -166,7 +183,9 @@ describe('pushImage to a real registry:2', () => {
       expect((await docker.getImage(untagged.id).inspect()).RepoTags ?? []).toEqual([]);
       const error = await pushImage({ image: untagged.id }, { docker, env: isolatedEnv() }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ArgumentsError);
-      expect((error as Error).message).toMatch(/has no repository tags, so there is nothing to push it as; give repo .* with source/);
+      expect((error as Error).message).toMatch(
+        /has no repository tags, so there is nothing to push it as; give repo .* with source/,
+      );
     } finally {
       await removeImage(docker, ref);
       await removeImage(docker, untagged.id);
@@ -198,7 +217,10 @@ describe('pushImage to a real registry:2', () => {
 
   it('a dry run resolves the plan and pushes nothing', async () => {
     const repo = `${env.plain.host}/${name('dry')}`;
-    const plan = await pushImage({ repo, source: sourceRef, tags: ['1'], dryRun: true }, { docker, env: isolatedEnv() });
+    const plan = await pushImage(
+      { repo, source: sourceRef, tags: ['1'], dryRun: true },
+      { docker, env: isolatedEnv() },
+    );
     expect(plan).toEqual({
       repo,
       tags: ['1'],
@@ -213,9 +235,14 @@ describe('pushImage to a real registry:2', () => {
   it('fails with DockerUnavailableError when DOCKER_HOST answers nothing', async () => {
     const pending = pushImage(
       { repo: `${env.plain.host}/x`, source: sourceRef },
-      { docker: new Dockerode({ socketPath: '/nonexistent/docker.sock' }), env: isolatedEnv({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }) },
+      {
+        docker: new Dockerode({ socketPath: '/nonexistent/docker.sock' }),
+        env: isolatedEnv({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }),
+      },
     );
     await expect(pending).rejects.toBeInstanceOf(DockerUnavailableError);
-    await expect(pending).rejects.toThrow(/Cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock \(ENOENT\)\. Start Docker/);
+    await expect(pending).rejects.toThrow(
+      /Cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock \(ENOENT\)\. Start Docker/,
+    );
   });
 });

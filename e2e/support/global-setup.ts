@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
+import { packWorkspacePackages } from './packages';
 import { e2eEnvFile, e2eRegistryNames, e2eTmpDir, testEnvScripts, type E2eEnv } from './env';
 
 const username = 'dockpush-e2e';
@@ -32,6 +33,7 @@ export default async function globalSetup(): Promise<void> {
     ...(process.env.DOCKER_HOST ? { dockerHost: process.env.DOCKER_HOST } : {}),
   };
   writeFileSync(e2eEnvFile, `${JSON.stringify(env, null, 2)}\n`, { mode: 0o600 });
+  packWorkspacePackages();
 }
 
 function startRegistry(name: string, port: number | undefined, extra: string[] = []): void {

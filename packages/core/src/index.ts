@@ -56,3 +56,12 @@ export type { PushOptions } from './plan/dependencies';
 export type { PushPlan } from './plan/resolve-push-plan';
 export { pushImage, pushImageOrThrow, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
 export { redact, registerSecret } from './redact';
+export {
+  createProgressRenderer,
+  detectProgressMode,
+  formatBytes,
+  formatDuration,
+  type ProgressMode,
+  type ProgressRenderer,
+  type ProgressRendererOptions,
+} from './progress/progress-renderer';

@@ -18,7 +18,10 @@ describe('DockerImage.fromInspect (rule 6)', () => {
     ['localhost:5000/app', 'localhost:5000/app', ['1', '3']],
     ['sha256:abc', 'localhost:5000/app', ['1', '3']],
   ])('prefers the repo of the reference it was looked up by (%s)', (ref, repo, tags) => {
-    const image = DockerImage.fromInspect({ Id: 'sha256:abc', RepoTags: ['localhost:5000/app:1', 'other/app:2', 'localhost:5000/app:3'] }, ref);
+    const image = DockerImage.fromInspect(
+      { Id: 'sha256:abc', RepoTags: ['localhost:5000/app:1', 'other/app:2', 'localhost:5000/app:3'] },
+      ref,
+    );
     expect(image?.repo).toBe(repo);
     expect(image?.tags).toEqual(tags);
   });

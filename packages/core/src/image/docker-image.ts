@@ -32,7 +32,10 @@ export class DockerImage {
    */
   static fromInspect(info: ImageInspectInfo, lookedUpAs?: string): DockerImage | undefined {
     const repoTags = (info.RepoTags ?? []).filter((rt) => rt !== '<none>:<none>');
-    const named = lookedUpAs === undefined ? undefined : repoTags.find((rt) => rt === lookedUpAs || splitRepoTag(rt).repo === lookedUpAs);
+    const named =
+      lookedUpAs === undefined
+        ? undefined
+        : repoTags.find((rt) => rt === lookedUpAs || splitRepoTag(rt).repo === lookedUpAs);
     const first = named ?? repoTags[0];
     if (!first) return undefined;
     const { repo } = splitRepoTag(first);

@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { e2eTmpDir, repoRoot } from './env';
+
+/**
+ * The packages as users get them: `npm pack` tarballs, installed into scratch projects
+ * with npm. Packed once per run by the e2e global setup.
+ */
+export const packsDir = path.join(e2eTmpDir, 'packs');
+const scratchRoot = path.join(e2eTmpDir, 'scratch');
+
+export const workspacePackages = {
+  '@dockpush/core': 'packages/core',
+  dockpush: 'packages/dockpush',
+  '@dockpush/nx': 'packages/nx',
+  '@dockpush/gulp': 'packages/gulp',
+  '@dockpush/grunt': 'packages/grunt',
+} as const;
+
+export type WorkspacePackage = keyof typeof workspacePackages;
+
+/** Packs every workspace package into `tmp/packs` (the packages must be built). */
+export function packWorkspacePackages(): void {
+  rmSync(packsDir, { recursive: true, force: true });
+  mkdirSync(packsDir, { recursive: true });
+  for (const [name, folder] of Object.entries(workspacePackages)) {
+    if (!existsSync(path.join(repoRoot, folder, 'dist'))) {
+      throw new Error(`${name} is not built (${folder}/dist is missing): run npm run build before the e2e tests`);
+    }
+  }
+  execFileSync(
+    'npm',
+    ['pack', '--silent', '--pack-destination', packsDir, ...Object.values(workspacePackages).map((f) => `./${f}`)],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+/** The tarball of a workspace package. */
+export function tarballOf(name: WorkspacePackage): string {
+  const prefix = name.replace(/^@/, '').replace('/', '-') + '-';
+  const file = readdirSync(packsDir).find((f) => f.startsWith(prefix) && /^\d/.test(f.slice(prefix.length)));
+  if (!file) throw new Error(`no tarball of ${name} in ${packsDir}: the e2e global setup packs them`);
+  return path.join(packsDir, file);
+}
+
+export interface ScratchProjectOptions {
+  /** Workspace packages to install from their tarballs (core is always added). */
+  packages: WorkspacePackage[];
+  /** Registry packages, e.g. `{ gulp: '5.0.1' }`; installed from npm's cache when there. */
+  dependencies?: Record<string, string>;
+  /** Files to write, relative to the project. */
+  files?: Record<string, string>;
+}
+
+/**
+ * A fresh folder under `tmp/scratch` with a package.json, the given files, and
+ * `npm install` run as a user would. Returns its path.
+ */
+export function createScratchProject(name: string, options: ScratchProjectOptions): string {
+  mkdirSync(scratchRoot, { recursive: true });
+  const dir = mkdtempSync(path.join(scratchRoot, `${name}-`));
+  const packages = new Set<WorkspacePackage>(['@dockpush/core', ...options.packages]);
+  const dependencies: Record<string, string> = { ...options.dependencies };
+  for (const p of packages) dependencies[p] = `file:${tarballOf(p)}`;
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: `scratch-${name}`, version: '0.0.0', private: true, dependencies }, null, 2),
+  );
+  for (const [file, content] of Object.entries(options.files ?? {})) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), content);
+  }
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 300_000,
+  });
+  return dir;
+}
