@@ -1,0 +1,227 @@
+import { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { AuthProvider } from '../auth/registry-auth';
+import type { EcrRepositoryCreator } from '../ecr/aws-clients';
+import { parseEcrRegistry } from '../ecr/ecr-registry';
+import { RegistryAuthError } from '../errors';
+import type { PushEvent } from '../events';
+import type { EngineMessage } from './push-stream';
+import { TagPusher, type TagPusherOptions } from './tag-pusher';
+
+const DIGEST = 'sha256:' + 'c'.repeat(64);
+const ok: EngineMessage[] = [{ status: 'Pushed', id: 'l1' }, { aux: { Tag: 't', Digest: DIGEST, Size: 42 } }];
+const fail = (message: string): EngineMessage[] => [
+  { status: 'Preparing', id: 'l1' },
+  { errorDetail: { message }, error: message },
+];
+
+/** A fake engine answering each push with the next scripted stream (HTTP 200 + messages) or HTTP error. */
+function fakeDocker(script: Array<EngineMessage[] | Error>) {
+  const calls: Array<{ name: string; tag: string; authconfig: unknown }> = [];
+  const docker = {
+    getImage: (name: string) => ({
+      push: async (opts: { tag: string; authconfig: unknown }) => {
+        calls.push({ name, tag: opts.tag, authconfig: opts.authconfig });
+        const next = script.shift() ?? ok;
+        if (next instanceof Error) throw next;
+        return Readable.from(next.map((m) => JSON.stringify(m) + '\n'));
+      },
+    }),
+  } as unknown as Dockerode;
+  return { docker, calls };
+}
+
+function authProviders(passwords: string[]): AuthProvider & { invalidated: number } {
+  let n = 0;
+  return {
+    invalidated: 0,
+    async resolve(host) {
+      return {
+        source: 'ecr',
+        authconfig: {
+          username: 'AWS',
+          password: passwords[Math.min(n++, passwords.length - 1)] ?? '',
+          serveraddress: host,
+        },
+      };
+    },
+    invalidate() {
+      this.invalidated++;
+    },
+  };
+}
+
+function pusher(docker: Dockerode, overrides: Partial<TagPusherOptions> = {}) {
+  const events: PushEvent[] = [];
+  const sleeps: number[] = [];
+  const p = new TagPusher({
+    docker,
+    repo: 'localhost:5000/app',
+    registry: 'localhost:5000',
+    repoName: 'app',
+    ecr: undefined,
+    createRepository: false,
+    retries: 3,
+    authProviders: [],
+    emit: (e) => events.push(e),
+    signal: undefined,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...overrides,
+  });
+  return { p, events, sleeps };
+}
+
+describe('TagPusher', () => {
+  it('always passes the tag and sends {} as auth when anonymous', async () => {
+    const { docker, calls } = fakeDocker([ok]);
+    const { p } = pusher(docker);
+    expect(await p.push('1.0')).toEqual({
+      tag: '1.0',
+      uri: 'localhost:5000/app:1.0',
+      status: 'pushed',
+      digest: DIGEST,
+      size: 42,
+      attempts: 1,
+    });
+    expect(calls).toEqual([{ name: 'localhost:5000/app', tag: '1.0', authconfig: {} }]);
+  });
+
+  it.each([
+    ['connection refused', 'dial tcp 127.0.0.1:5000: connect: connection refused'],
+    ['a 503', 'received unexpected HTTP status: 503 Service Unavailable'],
+    ['blob upload unknown', 'blob upload unknown'],
+  ])('retries %s with backoff, then succeeds', async (_what, message) => {
+    const { docker, calls } = fakeDocker([fail(message), fail(message), ok]);
+    const { p, events, sleeps } = pusher(docker);
+    expect(await p.push('1')).toMatchObject({ status: 'pushed', attempts: 3 });
+    expect(calls).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(500);
+    expect(events.filter((e) => e.type === 'tag-retrying')).toHaveLength(2);
+  });
+
+  it('retries an HTTP-level engine error (5xx before the stream)', async () => {
+    const error = Object.assign(new Error('(HTTP code 500) server error - Get "http://x/v2/": EOF'), {
+      statusCode: 500,
+    });
+    const { docker } = fakeDocker([error, ok]);
+    const { p } = pusher(docker);
+    expect(await p.push('1')).toMatchObject({ status: 'pushed', attempts: 2 });
+  });
+
+  it('gives up after the configured retries with every attempt counted', async () => {
+    const down = fail('connect: connection refused');
+    const { docker, calls } = fakeDocker([down, down, down]);
+    const { p } = pusher(docker, { retries: 2 });
+    const outcome = await p.push('1');
+    expect(outcome).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(outcome.status === 'failed' && outcome.error).toMatch(
+      /connection refused\. The registry localhost:5000 kept failing after 2 retries/,
+    );
+    expect(calls).toHaveLength(3);
+  });
+
+  it.each([
+    ['denied: requested access to the resource is denied'],
+    ['manifest invalid: manifest invalid'],
+    [
+      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
+    ],
+    ['An image does not exist locally with the tag: localhost:5000/app'],
+  ])('does not retry %j', async (message) => {
+    const { docker, calls } = fakeDocker([fail(message), ok]);
+    const { p } = pusher(docker);
+    expect(await p.push('1')).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('throws RegistryAuthError on an auth rejection without retrying (non-ECR)', async () => {
+    const { docker, calls } = fakeDocker([fail('unauthorized: authentication required'), ok]);
+    const { p } = pusher(docker);
+    await expect(p.push('1')).rejects.toBeInstanceOf(RegistryAuthError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('renews a rejected ECR token once and retries', async () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const auth = authProviders(['expired-token', 'fresh-token']);
+    const { docker, calls } = fakeDocker([fail('unauthorized: authentication required'), ok]);
+    const { p } = pusher(docker, {
+      repo: `${host}/app`,
+      registry: host,
+      ecr: parseEcrRegistry(host),
+      authProviders: [auth],
+    });
+    expect(await p.push('1')).toMatchObject({ status: 'pushed', attempts: 2 });
+    expect(auth.invalidated).toBe(1);
+    expect(calls.map((c) => (c.authconfig as { password: string }).password)).toEqual(['expired-token', 'fresh-token']);
+  });
+
+  it('fails after the renewed ECR token is rejected too', async () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const denied = fail('unauthorized: authentication required');
+    const { docker, calls } = fakeDocker([denied, denied, denied]);
+    const { p } = pusher(docker, {
+      repo: `${host}/app`,
+      registry: host,
+      ecr: parseEcrRegistry(host),
+      authProviders: [authProviders(['a-token', 'b-token'])],
+    });
+    await expect(p.push('1')).rejects.toThrow(/refused the credentials: unauthorized.*AWS credentials may push/);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('creates a missing ECR repository once when asked, then pushes', async () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const created: string[] = [];
+    const creator: EcrRepositoryCreator = { createRepository: async (_r, name) => void created.push(name) };
+    const missing = fail(
+      "name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'",
+    );
+    const { docker } = fakeDocker([missing, ok]);
+    const { p, events } = pusher(docker, {
+      repo: `${host}/app`,
+      registry: host,
+      ecr: parseEcrRegistry(host),
+      createRepository: true,
+      ecrRepositories: creator,
+      authProviders: [authProviders(['t-token'])],
+    });
+    expect(await p.push('1')).toMatchObject({ status: 'pushed' });
+    expect(created).toEqual(['app']);
+    expect(events).toContainEqual({ type: 'repository-created', repository: `${host}/app` });
+  });
+
+  it('names the repository and the option when an ECR repository is missing', async () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const { docker } = fakeDocker([
+      fail("name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'"),
+    ]);
+    const { p } = pusher(docker, {
+      repo: `${host}/app`,
+      registry: host,
+      ecr: parseEcrRegistry(host),
+      authProviders: [authProviders(['t-token'])],
+    });
+    const outcome = await p.push('1');
+    expect(outcome.status === 'failed' && outcome.error).toMatch(
+      /The ECR repository "app" does not exist: create it, or set createRepository: true/,
+    );
+  });
+
+  it('stops at once when the signal aborts during a backoff', async () => {
+    const controller = new AbortController();
+    const { docker, calls } = fakeDocker([fail('connection refused'), ok]);
+    const { p } = pusher(docker, {
+      signal: controller.signal,
+      sleep: async () => {
+        controller.abort(new Error('cancelled by test'));
+        throw controller.signal.reason;
+      },
+    });
+    await expect(p.push('1')).rejects.toThrow('cancelled by test');
+    expect(calls).toHaveLength(1);
+  });
+});
