@@ -1,0 +1,271 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { ExecutorContext } from '@nx/devkit';
+import {
+  ImageNotFoundError,
+  PushCancelledError,
+  PushFailedError,
+  pushImage,
+  type PushOptions,
+  type PushPlan,
+  type PushResult,
+} from '@dockpush/core';
+import { pushExecutor, type PushExecutorDependencies } from './push.impl';
+import type { PushExecutorSchema } from './schema';
+
+const root = mkdtempSync(join(tmpdir(), 'dockpush-nx-executor-'));
+
+function fakeContext(): ExecutorContext {
+  return {
+    root,
+    cwd: root,
+    projectName: 'api',
+    targetName: 'docker-push',
+    isVerbose: false,
+    projectsConfigurations: { version: 2, projects: { api: { root: 'apps/api' } } },
+    nxJsonConfiguration: {},
+    projectGraph: { nodes: {}, dependencies: {} },
+  };
+}
+
+const result: PushResult = {
+  image: {
+    id: 'sha256:1111',
+    repo: 'localhost:5000/api',
+    tags: ['latest', '1.0.0'],
+    uri: { latest: 'localhost:5000/api:latest', '1.0.0': 'localhost:5000/api:1.0.0' },
+  },
+  pushed: [
+    { tag: 'latest', uri: 'localhost:5000/api:latest', digest: `sha256:${'a'.repeat(64)}`, size: 524 },
+    { tag: '1.0.0', uri: 'localhost:5000/api:1.0.0', digest: `sha256:${'a'.repeat(64)}`, size: 524 },
+  ],
+};
+
+/** An executor run with fakes; returns what it logged, drew and passed to core. */
+async function run(
+  options: PushExecutorSchema,
+  overrides: Partial<PushExecutorDependencies> & { env?: NodeJS.ProcessEnv } = {},
+) {
+  const logs: { level: 'info' | 'warn' | 'error'; text: string }[] = [];
+  const drawn: string[] = [];
+  const calls: { input: unknown; options: PushOptions }[] = [];
+  const signals = new EventEmitter();
+  const deps: Partial<PushExecutorDependencies> = {
+    pushImage: async (input, opts) => {
+      calls.push({ input, options: opts });
+      return result;
+    },
+    logger: {
+      info: (text: string) => logs.push({ level: 'info', text }),
+      warn: (text: string) => logs.push({ level: 'warn', text }),
+      error: (text: string) => logs.push({ level: 'error', text }),
+    },
+    progress: { write: (text: string) => drawn.push(text), isTTY: false },
+    env: {},
+    signals: signals as unknown as PushExecutorDependencies['signals'],
+    ...overrides,
+  };
+  const outcome = await pushExecutor(options, fakeContext(), deps);
+  const text = (level?: string) =>
+    logs
+      .filter((l) => !level || l.level === level)
+      .map((l) => l.text)
+      .join('\n');
+  return { outcome, logs, text, drawn, calls, signals };
+}
+
+describe('@dockpush/nx:push', () => {
+  it('pushes with the resolved options and reports each tag and the result file', async () => {
+    const { outcome, text, calls } = await run({ repo: 'localhost:5000/{projectName}', tags: ['latest', '1.0.0'] });
+    expect(outcome).toEqual({ success: true });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.input).toEqual({
+      repo: 'localhost:5000/api',
+      tags: ['latest', '1.0.0'],
+      dryRun: false,
+      outputFile: join(root, 'dist/docker-push/api.json'),
+    });
+    expect(text('info')).toMatch(new RegExp(`localhost:5000/api:1\\.0\\.0 +sha256:${'a'.repeat(64)}`));
+    expect(text('info')).toContain('Result written to dist/docker-push/api.json');
+    expect(text('error')).toBe('');
+  });
+
+  it('draws progress one line per change when the output is not a terminal', async () => {
+    const { drawn } = await run(
+      { repo: 'localhost:5000/api' },
+      {
+        pushImage: async (_input, opts) => {
+          opts.onProgress?.({ type: 'tag-started', tag: 'latest', uri: 'localhost:5000/api:latest', attempt: 1 });
+          opts.onProgress?.({
+            type: 'layer',
+            tag: 'latest',
+            layer: 'abcdef0123456789',
+            state: 'pushing',
+            current: 1,
+            total: 10,
+          });
+          opts.onProgress?.({
+            type: 'layer',
+            tag: 'latest',
+            layer: 'abcdef0123456789',
+            state: 'pushing',
+            current: 5,
+            total: 10,
+          });
+          opts.onProgress?.({ type: 'layer', tag: 'latest', layer: 'abcdef0123456789', state: 'pushed' });
+          return result;
+        },
+      },
+    );
+    expect(drawn).toEqual([
+      'pushing localhost:5000/api:latest\n',
+      '  abcdef012345 uploading 10 B\n',
+      '  abcdef012345 uploaded\n',
+    ]);
+  });
+
+  it('draws live progress, redrawn in place, on a terminal', async () => {
+    const screen: string[] = [];
+    await run(
+      { repo: 'localhost:5000/api' },
+      {
+        progress: { write: (text: string) => screen.push(text), isTTY: true },
+        pushImage: async (_input, opts) => {
+          opts.onProgress?.({
+            type: 'layer',
+            tag: 'latest',
+            layer: 'abcdef0123456789',
+            state: 'pushing',
+            current: 1,
+            total: 10,
+          });
+          opts.onProgress?.({ type: 'layer', tag: 'latest', layer: 'abcdef0123456789', state: 'pushed' });
+          return result;
+        },
+      },
+    );
+    expect(screen.join('')).toContain('abcdef012345 [');
+    // The layer's line is erased and redrawn, not appended.
+    expect(screen.join('')).toContain('\x1b[1A\x1b[J');
+    expect(screen.join('')).toContain('abcdef012345 uploaded 10 B');
+  });
+
+  it.each([
+    ['dryRun', { dryRun: true }, {}],
+    ['NX_DRY_RUN=true', {}, { NX_DRY_RUN: 'true' }],
+  ])('prints the plan and pushes nothing on %s', async (why, options, env) => {
+    // The real core: a repo target's plan needs no engine.
+    const { outcome, text, drawn } = await run(
+      { repo: 'localhost:5000/api', source: 'api:dev', tags: ['1.0.0'], ...options },
+      { pushImage, env: { ...env, HOME: root, DOCKER_CONFIG: root } },
+    );
+    expect(outcome).toEqual({ success: true });
+    expect(text('info')).toContain(`Dry run (${why}): nothing was pushed and no file was written.`);
+    expect(text('info')).toContain('Would tag local image api:dev and push it as:\n  localhost:5000/api:1.0.0');
+    expect(text('info')).toContain('Registry localhost:5000, credentials: anonymous');
+    expect(drawn).toEqual([]);
+    expect(existsSync(join(root, 'dist/docker-push/api.json'))).toBe(false);
+  });
+
+  it('names each wrong option and how to fix it, and fails without pushing', async () => {
+    const { outcome, text, logs } = await run(
+      { repo: 'Localhost:5000/API', tags: ['-bad'] },
+      { pushImage, env: { HOME: root, DOCKER_CONFIG: root } },
+    );
+    expect(outcome).toEqual({ success: false });
+    expect(logs[0]).toEqual({ level: 'error', text: 'NX Invalid options for api:docker-push' });
+    expect(text('error')).toMatch(/✖ repo: .*Localhost:5000\/API/);
+    expect(text('error')).toMatch(/✖ tags\.0: "-bad" is not a valid tag/);
+    expect(text('error')).toContain('on the command line: nx run api:docker-push --repo=…');
+  });
+
+  it('says which destination options are missing', async () => {
+    const { outcome, text } = await run({ tags: ['1'] }, { pushImage, env: {} });
+    expect(outcome).toEqual({ success: false });
+    expect(text('error')).toContain('give exactly one of ecrRepo');
+    expect(text('error')).toContain('nx run api:docker-push --repo=…');
+  });
+
+  it('lists which tags failed and why when a push fails', async () => {
+    const { outcome, text } = await run(
+      { repo: 'localhost:5000/api' },
+      {
+        pushImage: async () => {
+          throw new PushFailedError([
+            {
+              tag: 'latest',
+              uri: 'localhost:5000/api:latest',
+              status: 'pushed',
+              digest: 'sha256:1',
+              size: 1,
+              attempts: 1,
+            },
+            { tag: '1.0.0', uri: 'localhost:5000/api:1.0.0', status: 'failed', error: 'denied: nope', attempts: 1 },
+          ]);
+        },
+      },
+    );
+    expect(outcome).toEqual({ success: false });
+    expect(text('error')).toContain('NX api:docker-push: push failed');
+    expect(text('error')).toContain('✖ localhost:5000/api:1.0.0 failed after 1 attempt: denied: nope');
+    expect(text('error')).toContain('✔ localhost:5000/api:latest pushed');
+  });
+
+  it('relays the advice of a missing image', async () => {
+    const { outcome, text } = await run(
+      { repo: 'localhost:5000/api' },
+      {
+        pushImage: async () => {
+          throw new ImageNotFoundError('localhost:5000/api:latest', 'Tag the image first.');
+        },
+      },
+    );
+    expect(outcome).toEqual({ success: false });
+    expect(text('error')).toContain(
+      'No local image "localhost:5000/api:latest" in the Docker engine. Tag the image first.',
+    );
+  });
+
+  it('reports an unexpected error with its stack instead of throwing', async () => {
+    const { outcome, text } = await run(
+      { repo: 'localhost:5000/api' },
+      {
+        pushImage: async () => {
+          throw new TypeError('boom');
+        },
+      },
+    );
+    expect(outcome).toEqual({ success: false });
+    expect(text('error')).toContain('NX api:docker-push failed unexpectedly');
+    expect(text('error')).toContain('TypeError: boom');
+  });
+
+  it('cancels the push on SIGINT and stops listening afterwards', async () => {
+    const signals = new EventEmitter();
+    let seen: AbortSignal | undefined;
+    const pending = pushExecutor({ repo: 'localhost:5000/api' }, fakeContext(), {
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      progress: { write: () => true },
+      env: {},
+      signals: signals as unknown as PushExecutorDependencies['signals'],
+      pushImage: (_input, opts) =>
+        new Promise<PushResult | PushPlan>((_resolve, reject) => {
+          seen = opts.signal;
+          opts.signal?.addEventListener('abort', () => reject(new PushCancelledError([])));
+        }),
+    });
+    await Promise.resolve();
+    signals.emit('SIGINT');
+    await expect(pending).resolves.toEqual({ success: false });
+    expect(seen?.aborted).toBe(true);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('has core write the result where outputFile says, tokens resolved', async () => {
+    const { calls } = await run({ repo: 'localhost:5000/api', outputFile: '{workspaceRoot}/out/{projectName}.json' });
+    expect((calls[0]?.input as PushExecutorSchema).outputFile).toBe(join(root, 'out', 'api.json'));
+  });
+});

@@ -1,0 +1,148 @@
+import {
+  formatFiles,
+  logger,
+  readNxJson,
+  readProjectConfiguration,
+  updateProjectConfiguration,
+  type ProjectConfiguration,
+  type TargetConfiguration,
+  type Tree,
+} from '@nx/devkit';
+import type { EcrRepoArgs } from '@dockpush/core';
+import type { PushExecutorSchema } from '../../executors/push/schema';
+import { dockerRepositoryName } from '../../utils/repository-name';
+import { DEFAULT_OUTPUT_FILE, DEFAULT_TARGET_NAME, EXECUTOR, IMAGE_BUILD_TARGETS } from '../../utils/target-defaults';
+import type { ConfigurationGeneratorSchema } from './schema';
+
+/**
+ * `nx g @dockpush/nx:configuration --project=app [--repo … | --ecrRepoName …]`: writes a
+ * `docker-push` target into the project's configuration, depending on the target that
+ * builds the image. Running it again keeps what is there and applies only what is given.
+ */
+export async function configurationGenerator(tree: Tree, schema: ConfigurationGeneratorSchema): Promise<void> {
+  const destination = destinationOf(schema);
+  const project = readProjectConfiguration(tree, schema.project);
+  const targetName = schema.targetName ?? DEFAULT_TARGET_NAME;
+  const targets = project.targets ?? {};
+  const existing = targets[targetName] as TargetConfiguration<PushExecutorSchema> | undefined;
+  if (existing && (existing.command !== undefined || (existing.executor && existing.executor !== EXECUTOR))) {
+    throw new Error(
+      `${schema.project}:${targetName} already exists and runs ${existing.executor ?? 'a command'}; ` +
+        `pick another name with --targetName`,
+    );
+  }
+
+  const buildTarget = schema.buildTarget ?? findImageBuildTarget(tree, project);
+  if (schema.buildTarget && !targets[schema.buildTarget]) {
+    logger.warn(`${schema.project} has no ${schema.buildTarget} target in its configuration; is it inferred?`);
+  }
+
+  // Destination first, then the rest in the order already written, so a second run
+  // with the same options rewrites the file byte for byte.
+  const { repo, image, ecrRepo, ...previous }: PushExecutorSchema = { ...existing?.options };
+  const current = {
+    ...(repo !== undefined ? { repo } : {}),
+    ...(image !== undefined ? { image } : {}),
+    ...(ecrRepo ? { ecrRepo } : {}),
+  };
+  const options: PushExecutorSchema = {
+    ...(destination ??
+      (Object.keys(current).length > 0 ? current : { repo: `localhost:5000/${dockerRepositoryName(schema.project)}` })),
+    ...previous,
+    ...(schema.source !== undefined ? { source: schema.source } : {}),
+    ...(schema.tags !== undefined ? { tags: schema.tags } : {}),
+    outputFile: previous.outputFile ?? DEFAULT_OUTPUT_FILE,
+  };
+
+  const dependsOn = [...(existing?.dependsOn ?? [])];
+  if (buildTarget && !dependsOn.includes(buildTarget)) dependsOn.push(buildTarget);
+
+  const target: TargetConfiguration<PushExecutorSchema> = {
+    ...existing,
+    executor: EXECUTOR,
+    ...(dependsOn.length > 0 ? { dependsOn } : {}),
+    // A push changes a registry: replaying it from the cache would be a lie.
+    cache: false,
+    outputs: union(existing?.outputs, ['{options.outputFile}']),
+    options,
+  };
+  updateProjectConfiguration(tree, schema.project, { ...project, targets: { ...targets, [targetName]: target } });
+
+  const where =
+    options.repo ??
+    (options.ecrRepo
+      ? `ECR repository ${options.ecrRepo.repoName}`
+      : typeof options.image === 'string'
+        ? options.image
+        : options.image?.repo);
+  logger.info(
+    `${existing ? 'Updated' : 'Added'} ${schema.project}:${targetName} (pushes to ${where}` +
+      `${buildTarget ? `, after ${buildTarget}` : ''}). Run: nx run ${schema.project}:${targetName}`,
+  );
+  if (!schema.skipFormat) await formatFiles(tree);
+}
+
+export default configurationGenerator;
+
+/** The destination given on the command line, or undefined when none is. */
+function destinationOf(schema: ConfigurationGeneratorSchema): Pick<PushExecutorSchema, 'repo' | 'ecrRepo'> | undefined {
+  const ecrOnly = (['ecrAccountId', 'ecrRegion', 'ecrRegistryAlias'] as const).filter((k) => schema[k] !== undefined);
+  if (schema.repo !== undefined && schema.ecrRepoName !== undefined) {
+    throw new Error('Give --repo or --ecrRepoName, not both: a target pushes to one repository.');
+  }
+  if (schema.ecrRepoName === undefined && ecrOnly.length > 0) {
+    throw new Error(`--${ecrOnly.join(', --')} need${ecrOnly.length === 1 ? 's' : ''} --ecrRepoName.`);
+  }
+  if (schema.repo !== undefined) return { repo: schema.repo };
+  if (schema.ecrRepoName === undefined) return undefined;
+  const ecrRepo: EcrRepoArgs = {
+    repoName: schema.ecrRepoName,
+    ...(schema.ecrAccountId !== undefined ? { accountId: schema.ecrAccountId } : {}),
+    ...(schema.ecrRegion !== undefined ? { awsRegion: schema.ecrRegion } : {}),
+    ...(schema.ecrRegistryAlias !== undefined ? { registryAlias: schema.ecrRegistryAlias } : {}),
+  };
+  return { ecrRepo };
+}
+
+/**
+ * The target that builds the project's image: `docker-build` or `docker:build`, a target
+ * whose executor or command builds an image, or the `docker:build` that the `@nx/docker`
+ * plugin infers for a project with a Dockerfile.
+ */
+function findImageBuildTarget(tree: Tree, project: ProjectConfiguration): string | undefined {
+  const targets = project.targets ?? {};
+  const byName = IMAGE_BUILD_TARGETS.find((name) => targets[name]);
+  if (byName) return byName;
+  const byWork = Object.entries(targets).find(([, t]) => buildsImage(t))?.[0];
+  if (byWork) return byWork;
+  const nxDocker = readNxJson(tree)?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === '@nx/docker');
+  if (nxDocker && tree.exists(`${project.root}/Dockerfile`)) {
+    const option =
+      typeof nxDocker === 'string'
+        ? undefined
+        : (nxDocker.options as { buildTarget?: unknown } | undefined)?.buildTarget;
+    if (typeof option === 'string') return option;
+    if (option && typeof option === 'object' && typeof (option as { name?: unknown }).name === 'string') {
+      return (option as { name: string }).name;
+    }
+    return 'docker:build';
+  }
+  return undefined;
+}
+
+const IMAGE_BUILD_COMMAND = /\b(docker|podman)\s+(buildx\s+)?build\b|\bbuildah\s+(bud|build)\b/;
+
+function buildsImage(target: TargetConfiguration): boolean {
+  if (target.executor && /(docker|container|podman)/.test(target.executor) && /build/.test(target.executor))
+    return true;
+  const options = (target.options ?? {}) as { command?: unknown; commands?: unknown };
+  const commands = [target.command, options.command, ...(Array.isArray(options.commands) ? options.commands : [])];
+  return commands.some((c) => {
+    const text = typeof c === 'string' ? c : (c as { command?: unknown } | undefined)?.command;
+    return typeof text === 'string' && IMAGE_BUILD_COMMAND.test(text);
+  });
+}
+
+function union(a: string[] | undefined, b: string[]): string[] {
+  return [...new Set([...(a ?? []), ...b])];
+}

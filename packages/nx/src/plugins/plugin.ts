@@ -1,0 +1,153 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  createNodesFromFiles,
+  type CreateNodes,
+  type CreateNodesContext,
+  type CreateNodesResult,
+  type TargetConfiguration,
+} from '@nx/devkit';
+import type { PushExecutorSchema } from '../executors/push/schema';
+import { interpolateTokensDeep } from '../utils/interpolate-tokens';
+import { dockerRepositoryName } from '../utils/repository-name';
+import {
+  DEFAULT_OUTPUT_FILE,
+  DEFAULT_REPO_PATTERN,
+  DEFAULT_TARGET_NAME,
+  EXECUTOR,
+  IMAGE_BUILD_TARGETS,
+} from '../utils/target-defaults';
+
+/** Options of the `@dockpush/nx` entry in nx.json's `plugins`. */
+export interface DockpushPluginOptions {
+  /** Name of the inferred target (default `docker-push`). */
+  targetName?: string;
+  /**
+   * Repository pattern (default `localhost:5000/{projectName}`). `{projectName}` is the
+   * project's name made a valid Docker repository path (`@org/api` → `org/api`);
+   * `{projectRoot}` is also replaced.
+   */
+  repo?: string;
+  /** Local image to tag and push, e.g. `{projectName}:latest`; by default `<repo>:<tag>` must exist. */
+  source?: string;
+  /** Tags to push (default `["latest"]`). */
+  tags?: string[];
+  /** Targets that build the image; `docker-push` depends on those a project has. */
+  buildTargets?: string[];
+}
+
+type NormalizedPluginOptions = Required<Pick<DockpushPluginOptions, 'targetName' | 'repo' | 'buildTargets'>> &
+  Pick<DockpushPluginOptions, 'source' | 'tags'>;
+
+const dockerfileGlob = '**/Dockerfile';
+
+/** Infers a `docker-push` target for every project whose root holds a `Dockerfile`. */
+export const createNodes: CreateNodes<DockpushPluginOptions> = [
+  dockerfileGlob,
+  (dockerfiles, options, context) =>
+    createNodesFromFiles(
+      (dockerfile, pluginOptions, ctx) => createPushTarget(dockerfile, normalizePluginOptions(pluginOptions), ctx),
+      dockerfiles,
+      options ?? {},
+      context,
+    ),
+];
+
+/**
+ * The same, under the name Nx 19–22 look for first (there, `createNodes` meant the older
+ * per-file API); Nx 23 and later read `createNodes`.
+ */
+export const createNodesV2 = createNodes;
+
+function createPushTarget(
+  dockerfile: string,
+  options: NormalizedPluginOptions,
+  context: CreateNodesContext,
+): CreateNodesResult {
+  const projectRoot = dirname(dockerfile);
+  const projectName = projectNameAt(projectRoot, context.workspaceRoot);
+  const explicit = explicitTarget(projectRoot, options.targetName, context.workspaceRoot);
+  // repo, image and ecrRepo exclude each other, and Nx merges options key by key:
+  // a destination set in project.json replaces the inferred one instead of joining it.
+  const hasExplicitDestination = ['repo', 'image', 'ecrRepo'].some((key) => explicit?.options?.[key] !== undefined);
+
+  const patterns: PushExecutorSchema = {
+    ...(hasExplicitDestination ? {} : { repo: options.repo }),
+    ...(options.source !== undefined ? { source: options.source } : {}),
+    ...(options.tags !== undefined ? { tags: options.tags } : {}),
+  };
+  const pushOptions: PushExecutorSchema = {
+    ...interpolateTokensDeep(patterns, {
+      // Left for Nx to resolve, as it does in every target's options.
+      workspaceRoot: '{workspaceRoot}',
+      projectRoot,
+      projectName: dockerRepositoryName(projectName),
+    }),
+    outputFile: DEFAULT_OUTPUT_FILE,
+  };
+
+  const target: TargetConfiguration<PushExecutorSchema> = {
+    executor: EXECUTOR,
+    dependsOn: [...options.buildTargets],
+    cache: false,
+    outputs: ['{options.outputFile}'],
+    options: pushOptions,
+    metadata: {
+      technologies: ['docker'],
+      description: pushOptions.repo ? `Push the Docker image to ${pushOptions.repo}` : 'Push the Docker image',
+    },
+  };
+  return {
+    projects: {
+      [projectRoot]: {
+        root: projectRoot,
+        name: projectName,
+        targets: { [options.targetName]: target },
+        metadata: { targetGroups: { Docker: [options.targetName] } },
+      },
+    },
+  };
+}
+
+function normalizePluginOptions(options: DockpushPluginOptions | undefined): NormalizedPluginOptions {
+  return {
+    targetName: options?.targetName ?? DEFAULT_TARGET_NAME,
+    repo: options?.repo ?? DEFAULT_REPO_PATTERN,
+    buildTargets: options?.buildTargets ?? [...IMAGE_BUILD_TARGETS],
+    ...(options?.source !== undefined ? { source: options.source } : {}),
+    ...(options?.tags !== undefined ? { tags: options.tags } : {}),
+  };
+}
+
+/** The project's name as Nx will have it: project.json, else package.json, else the folder. */
+function projectNameAt(projectRoot: string, workspaceRoot: string): string {
+  for (const file of ['project.json', 'package.json']) {
+    const name = readJson(join(workspaceRoot, projectRoot, file))?.name;
+    if (typeof name === 'string' && name) return name;
+  }
+  return basename(projectRoot === '.' ? workspaceRoot : projectRoot);
+}
+
+/** The target as written in the project's project.json (or package.json `nx` field), if it is. */
+function explicitTarget(
+  projectRoot: string,
+  targetName: string,
+  workspaceRoot: string,
+): { options?: Record<string, unknown> } | undefined {
+  const projectJson = readJson(join(workspaceRoot, projectRoot, 'project.json'));
+  const packageJson = readJson(join(workspaceRoot, projectRoot, 'package.json'));
+  const targets = (projectJson?.targets ?? (packageJson?.nx as { targets?: unknown } | undefined)?.targets) as
+    Record<string, { options?: Record<string, unknown> }> | undefined;
+  return targets?.[targetName];
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    // A broken file is reported by the plugin that owns it, not here.
+    return undefined;
+  }
+}

@@ -1,0 +1,17 @@
+/** The names and defaults shared by the executor, the generators and the plugin. */
+
+export const EXECUTOR = '@dockpush/nx:push';
+export const PLUGIN_NAME = '@dockpush/nx';
+export const DEFAULT_TARGET_NAME = 'docker-push';
+
+/** Where the executor writes the result unless `outputFile` says otherwise. */
+export const DEFAULT_OUTPUT_FILE = '{workspaceRoot}/dist/docker-push/{projectName}.json';
+
+/** The repository the plugin infers when its `repo` option is not set. */
+export const DEFAULT_REPO_PATTERN = 'localhost:5000/{projectName}';
+
+/**
+ * Target names that build a project's image, by convention: ours and the one
+ * `@nx/docker` infers. `dependsOn` on a target a project lacks is ignored by Nx.
+ */
+export const IMAGE_BUILD_TARGETS = ['docker-build', 'docker:build'] as const;
