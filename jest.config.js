@@ -20,7 +20,7 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/e2e/support/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
-      testTimeout: 180000,
+      setupFilesAfterEnv: ['<rootDir>/e2e/support/jest-timeout.ts'],
       slowTestThreshold: 30,
     },
   ],

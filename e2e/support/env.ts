@@ -24,12 +24,25 @@ export interface E2eEnv {
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const testEnvScripts = path.join(repoRoot, 'tools', 'test-env');
 export const e2eTmpDir = path.join(repoRoot, 'tmp');
-export const e2eEnvFile = path.join(e2eTmpDir, 'e2e-env.json');
+
+/**
+ * One jest run's id (the pid of jest's main process, set by the global setup and
+ * inherited by the workers), so that two runs on one machine do not share registries.
+ */
+export const e2eRunId = process.env.DOCKPUSH_E2E_RUN ?? String(process.pid);
+export const e2eEnvFile = path.join(e2eTmpDir, `e2e-env-${e2eRunId}.json`);
+/** Prefix of every container the e2e tests start; the run id ends each name. */
+export const e2eContainerPrefix = 'dockpush-e2e-';
+
+/** A container name of this run's own. */
+export function e2eContainerName(role: string): string {
+  return `${e2eContainerPrefix}${role}-${e2eRunId}`;
+}
 
 /** Containers started by the e2e global setup, removed by its teardown. */
 export const e2eRegistryNames = {
-  plain: 'dockpush-e2e-plain',
-  auth: 'dockpush-e2e-auth',
+  plain: e2eContainerName('plain'),
+  auth: e2eContainerName('auth'),
 } as const;
 
 /** Reads what `global-setup.ts` wrote; throws when it has not run. */

@@ -1,22 +1,34 @@
 import { spawnSync, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { packWorkspacePackages } from './packages';
-import { e2eEnvFile, e2eRegistryNames, e2eTmpDir, testEnvScripts, type E2eEnv } from './env';
+import { reliabilityLog } from './reliability-record';
+import {
+  e2eContainerPrefix,
+  e2eEnvFile,
+  e2eRegistryNames,
+  e2eRunId,
+  e2eTmpDir,
+  testEnvScripts,
+  type E2eEnv,
+} from './env';
 
 const username = 'dockpush-e2e';
 
 /**
  * Jest globalSetup of the e2e project: a real engine (started when there is none and we may),
  * the `registry:2` image, and two fresh registries on free loopback ports, described in
- * `tmp/e2e-env.json` for `loadE2eEnv()`. Fails loudly: the e2e tests never skip silently.
+ * `tmp/e2e-env-<run>.json` for `loadE2eEnv()`. Fails loudly: the e2e tests never skip silently.
  */
 export default async function globalSetup(): Promise<void> {
+  process.env.DOCKPUSH_E2E_RUN = e2eRunId;
   runScript('ensure-engine.sh', [], 'no Docker engine could be had');
   runScript('ensure-registry-image.sh', [], 'the registry:2 image could not be had');
+  removeContainersOfDeadRuns();
+  rmSync(reliabilityLog, { force: true });
 
   const [plainPort, authPort] = await freeLoopbackPorts(2);
   const password = randomBytes(18).toString('base64url');
@@ -82,4 +94,28 @@ async function freeLoopbackPorts(count: number): Promise<number[]> {
   });
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   return ports;
+}
+
+/**
+ * Containers left by runs that ended without their teardown (killed, or the machine's
+ * processes ended): their names end with the pid of a run that is no longer alive.
+ */
+function removeContainersOfDeadRuns(): void {
+  const listed = spawnSync('docker', ['ps', '-a', '--filter', `name=${e2eContainerPrefix}`, '--format', '{{.Names}}'], {
+    encoding: 'utf8',
+  });
+  for (const name of (listed.stdout ?? '').split('\n').filter(Boolean)) {
+    const pid = Number(/-(\d+)$/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && isAlive(pid)) continue;
+    spawnSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore' });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

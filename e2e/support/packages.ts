@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { e2eTmpDir, repoRoot } from './env';
+import { e2eRunId, e2eTmpDir, repoRoot } from './env';
 
 /**
  * The packages as users get them: `npm pack` tarballs, installed into scratch projects
  * with npm. Packed once per run by the e2e global setup.
  */
-export const packsDir = path.join(e2eTmpDir, 'packs');
+export const packsDir = path.join(e2eTmpDir, `packs-${e2eRunId}`);
 const scratchRoot = path.join(e2eTmpDir, 'scratch');
 
 export const workspacePackages = {

@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { testEnvScripts } from './env';
+
+/** A registry:2 container of one test file's own, on a free loopback port. */
+export interface TestRegistry {
+  name: string;
+  host: string;
+  stop(): void;
+  start(): Promise<void>;
+  remove(): void;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a fresh, empty registry (removing any container of that name first). */
+export async function startTestRegistry(name: string): Promise<TestRegistry> {
+  const port = await freePort();
+  const run = (script: string, args: string[]) =>
+    execFileSync('bash', [path.join(testEnvScripts, script), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  run('run-registry.sh', ['--name', name, '--port', String(port)]);
+  const docker = (...args: string[]) => execFileSync('docker', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    name,
+    host: `127.0.0.1:${port}`,
+    stop: () => docker('stop', '-t', '1', name),
+    start: async () => {
+      docker('start', name);
+      await waitForRegistry(port);
+    },
+    remove: () => run('stop-registry.sh', [name]),
+  };
+}
+
+async function waitForRegistry(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`registry on 127.0.0.1:${port} did not come back`);
+}

@@ -1,0 +1,24 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { e2eTmpDir } from './env';
+
+/**
+ * What the reliability tests tried and what happened, one JSON line each, gathered
+ * into docs/reliability.md by the e2e global teardown: the table is the test run's
+ * own record, never hand-written.
+ */
+export interface ReliabilityRecord {
+  kind: 'fault' | 'load' | 'cancel' | 'bad-input' | 'secret';
+  case: string;
+  outcome: string;
+  detail?: string;
+  /** Which adapter, for bad input and secrets. */
+  adapter?: string;
+}
+
+export const reliabilityLog = path.join(e2eTmpDir, 'reliability.jsonl');
+
+export function recordReliability(record: ReliabilityRecord): void {
+  mkdirSync(e2eTmpDir, { recursive: true });
+  appendFileSync(reliabilityLog, JSON.stringify(record) + '\n');
+}
