@@ -17,8 +17,12 @@ step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
 step "Dependencies"
 if [[ -x node_modules/.bin/nx && -e node_modules/@dockpush/nx ]]; then
   echo "node_modules is there"
-else
-  npm ci --no-audit --no-fund
+elif ! npm ci --no-audit --no-fund; then
+  # npm ci insists on a lock entry for every optional platform package of nx, and a
+  # registry without some of them (as on these build machines) cannot provide one;
+  # npm install follows the same lock file and skips what it cannot have.
+  echo "npm ci refused the lock file; installing with npm install instead" >&2
+  npm install --no-audit --no-fund
 fi
 
 step "Build (tsc -b)"
