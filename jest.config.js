@@ -21,6 +21,7 @@ module.exports = {
       globalSetup: '<rootDir>/e2e/support/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/e2e/support/jest-timeout.ts'],
+      modulePathIgnorePatterns: ['<rootDir>/tmp/'],
       slowTestThreshold: 30,
     },
   ],

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { e2eTmpDir } from './env';
+import { e2eRunId, e2eTmpDir } from './env';
 
 /**
  * What the reliability tests tried and what happened, one JSON line each, gathered
@@ -16,7 +16,7 @@ export interface ReliabilityRecord {
   adapter?: string;
 }
 
-export const reliabilityLog = path.join(e2eTmpDir, 'reliability.jsonl');
+export const reliabilityLog = path.join(e2eTmpDir, `reliability-${e2eRunId}.jsonl`);
 
 export function recordReliability(record: ReliabilityRecord): void {
   mkdirSync(e2eTmpDir, { recursive: true });
