@@ -1,4 +1,4 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { DockerUnavailableError } from '../errors';
 
 /** Where the engine is: `DOCKER_HOST`, else the default socket. */
@@ -8,7 +8,10 @@ export function describeDockerHost(env: NodeJS.ProcessEnv = process.env): string
 
 /** A dockerode client for `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else the socket. */
 export function createDockerClient(): Dockerode {
-  return new Dockerode();
+  // Loaded on first use: dockerode (and ssh2 under it) costs about 200 ms of start-up,
+  // which a dry run or a `--help` need not pay.
+  const DockerodeClient = require('dockerode') as typeof Dockerode;
+  return new DockerodeClient();
 }
 
 const PING_TIMEOUT_MS = 10_000;
