@@ -67,7 +67,7 @@ export class ImageNotFoundError extends DockpushError {
   }
 }
 
-/** The registry refused the credentials (or had none it would accept). */
+/** No credentials the registry accepts: it refused them, or they could not be had (a failing helper, AWS). */
 export class RegistryAuthError extends DockpushError {
   readonly code = 'REGISTRY_AUTH';
   constructor(
@@ -75,7 +75,7 @@ export class RegistryAuthError extends DockpushError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`Registry ${registry} refused the credentials: ${detail}`, options);
+    super(`Cannot authenticate to ${registry}: ${detail}`, options);
   }
 }
 

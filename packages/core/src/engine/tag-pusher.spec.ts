@@ -169,7 +169,9 @@ describe('TagPusher', () => {
       ecr: parseEcrRegistry(host),
       authProviders: [authProviders(['a-token', 'b-token'])],
     });
-    await expect(p.push('1')).rejects.toThrow(/refused the credentials: unauthorized.*AWS credentials may push/);
+    await expect(p.push('1')).rejects.toThrow(
+      /Cannot authenticate to 123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com: unauthorized.*AWS credentials may push/,
+    );
     expect(calls).toHaveLength(2);
   });
 

@@ -159,7 +159,9 @@ function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptio
     case 'image-missing':
       return 'Build or tag the image locally first, or pass source.';
     case 'transient':
-      return `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`;
+      return o.retries === 0
+        ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
+        : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`;
     default:
       return '';
   }
