@@ -32,8 +32,10 @@ export interface FaultRule {
 export interface RecordedRequest {
   method: string;
   path: string;
-  status: number | 'reset' | 'cut';
+  status: number | 'reset' | 'cut' | 'client-gone';
   injected: boolean;
+  /** ms since the proxy started, when the request arrived. */
+  at: number;
 }
 
 export class FaultProxy {
@@ -41,6 +43,7 @@ export class FaultProxy {
   private rules: Array<FaultRule & { hits: number }> = [];
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
+  private readonly startedAt = Date.now();
 
   private constructor(private readonly upstream: { host: string; port: number }) {
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -94,7 +97,13 @@ export class FaultProxy {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const record: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, injected: false };
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status: 0,
+      injected: false,
+      at: Date.now() - this.startedAt,
+    };
     this.requests.push(record);
     const action = this.match(req);
     if (action) record.injected = true;
@@ -111,7 +120,16 @@ export class FaultProxy {
       res.end(body);
       return;
     }
-    if (action?.kind === 'stall') await new Promise((r) => setTimeout(r, action.ms));
+    if (action?.kind === 'stall') {
+      let gone = false;
+      req.socket.once('close', () => (gone = true));
+      await new Promise((r) => setTimeout(r, action.ms));
+      // The client gave up while it was held: forward nothing, as a real network would.
+      if (gone) {
+        record.status = 'client-gone';
+        return;
+      }
+    }
 
     const upstream = http.request(
       { host: this.upstream.host, port: this.upstream.port, method: req.method, path: req.url, headers: req.headers },

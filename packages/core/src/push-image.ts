@@ -73,7 +73,6 @@ async function executePush(
 ): Promise<PushResult> {
   const { plan } = resolved;
   const signal = options.signal;
-  signal?.throwIfAborted();
   const emit = (event: PushEvent) => options.onProgress?.(redactValue(event));
 
   const imageId = await prepareLocalTags(args, resolved, docker, emit);
@@ -93,15 +92,12 @@ async function executePush(
     ...(options.ecrRepositories ? { ecrRepositories: options.ecrRepositories } : {}),
   });
 
+  // A cancellation stops the tags not yet started; those in flight are watched to
+  // their end (see TagPusher.pushOnce), so the outcomes say what truly landed.
   const outcomes = new Map<string, TagOutcome>();
   const pushTag = async (tag: string): Promise<void> => {
     if (signal?.aborted) return;
-    try {
-      outcomes.set(tag, await pusher.push(tag));
-    } catch (error) {
-      if (signal?.aborted) return;
-      throw error;
-    }
+    outcomes.set(tag, await pusher.push(tag));
   };
   // The first tag uploads the layers; the others then only find them there, so
   // pushing them together costs a manifest each.

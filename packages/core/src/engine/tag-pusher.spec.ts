@@ -213,7 +213,7 @@ describe('TagPusher', () => {
     );
   });
 
-  it('stops at once when the signal aborts during a backoff', async () => {
+  it('stops retrying at once when the signal aborts during a backoff', async () => {
     const controller = new AbortController();
     const { docker, calls } = fakeDocker([fail('connection refused'), ok]);
     const { p } = pusher(docker, {
@@ -223,7 +223,31 @@ describe('TagPusher', () => {
         throw controller.signal.reason;
       },
     });
-    await expect(p.push('1')).rejects.toThrow('cancelled by test');
+    expect(await p.push('1')).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^cancelled while waiting to retry after: connection refused/),
+    });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('lets a push in flight finish when cancelled, and reports what really happened', async () => {
+    const controller = new AbortController();
+    const { docker } = fakeDocker([ok]);
+    const { p } = pusher(docker, { signal: controller.signal });
+    const pending = p.push('1');
+    controller.abort(new Error('cancelled by test'));
+    expect(await pending).toMatchObject({ status: 'pushed', digest: DIGEST });
+  });
+
+  it('does not retry a failure that comes after a cancellation', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled'));
+    const { docker, calls } = fakeDocker([fail('connection refused'), ok]);
+    const { p } = pusher(docker, { signal: controller.signal });
+    expect(await p.push('1')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/not retried: the push was cancelled/),
+    });
     expect(calls).toHaveLength(1);
   });
 });

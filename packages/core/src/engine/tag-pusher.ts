@@ -57,7 +57,6 @@ export class TagPusher {
         emit({ type: 'tag-done', tag, uri, digest, size, durationMs: Date.now() - started });
         return { tag, uri, status: 'pushed', digest, size, attempts: attempt };
       } catch (error) {
-        if (signal?.aborted) throw signal.reason;
         if (error instanceof RegistryAuthError) {
           emit({ type: 'tag-failed', tag, uri, error: error.message });
           throw error;
@@ -65,6 +64,11 @@ export class TagPusher {
         const message = redact(errorText(error));
         const kind = classifyPushError(message);
         debug('push of %s failed (attempt %d, %s): %s', uri, attempt, kind, message);
+        if (signal?.aborted) {
+          const text = `${message} (not retried: the push was cancelled)`;
+          emit({ type: 'tag-failed', tag, uri, error: text });
+          return { tag, uri, status: 'failed', error: text, attempts: attempt };
+        }
         if (kind === 'auth' && !authRetried && this.o.ecr) {
           authRetried = true;
           this.renewAuth();
@@ -91,7 +95,12 @@ export class TagPusher {
         if (kind === 'transient' && attempt <= retries) {
           const delayMs = backoffDelay(attempt);
           emit({ type: 'tag-retrying', tag, uri, attempt, delayMs, reason: message });
-          await (this.o.sleep ?? realSleep)(delayMs, signal);
+          const cancelled = await (this.o.sleep ?? realSleep)(delayMs, signal).then(
+            () => false,
+            () => true,
+          );
+          if (cancelled)
+            return { tag, uri, status: 'skipped', reason: `cancelled while waiting to retry after: ${message}` };
           continue;
         }
         const advice = adviceFor(kind, this.o);
@@ -107,21 +116,18 @@ export class TagPusher {
     }
   }
 
+  /**
+   * One push through the engine, read to its end. A cancellation does not cut it
+   * short: the engine goes on pushing after its client disconnects (seen with Docker
+   * 20.10: a manifest held back by the registry still landed seconds after the client
+   * had gone), so the only way to report truly what reached the registry is to watch
+   * each push in flight finish. Cancelling stops every push not yet started.
+   */
   private async pushOnce(tag: string) {
     const authconfig = await this.credentials();
-    const stream = (await this.o.docker.getImage(this.o.repo).push({
-      tag,
-      authconfig,
-      ...(this.o.signal ? { abortSignal: this.o.signal } : {}),
-    })) as unknown as Readable;
+    const stream = (await this.o.docker.getImage(this.o.repo).push({ tag, authconfig })) as unknown as Readable;
     const parser = new PushStreamParser(tag, this.o.emit);
-    const onAbort = () => stream.destroy(new Error('push cancelled'));
-    this.o.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await readJsonStream(stream, (message) => parser.handle(message));
-    } finally {
-      this.o.signal?.removeEventListener('abort', onAbort);
-    }
+    await readJsonStream(stream, (message) => parser.handle(message));
     return parser.finish();
   }
 
