@@ -1,6 +1,6 @@
 import { spawnSync, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
@@ -29,6 +29,7 @@ export default async function globalSetup(): Promise<void> {
   runScript('ensure-registry-image.sh', [], 'the registry:2 image could not be had');
   removeContainersOfDeadRuns();
   rmSync(reliabilityLog, { force: true });
+  removeOldScratchProjects();
 
   const [plainPort, authPort] = await freeLoopbackPorts(2);
   const password = randomBytes(18).toString('base64url');
@@ -117,5 +118,16 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Scratch projects of earlier runs (each test file makes its own, hundreds of MB with nx). */
+function removeOldScratchProjects(): void {
+  const scratch = path.join(e2eTmpDir, 'scratch');
+  if (!existsSync(scratch)) return;
+  const hourAgo = Date.now() - 3600_000;
+  for (const entry of readdirSync(scratch)) {
+    const dir = path.join(scratch, entry);
+    if (statSync(dir).mtimeMs < hourAgo) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,17 +1,30 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { e2eRegistryNames, testEnvScripts } from './env';
+import { e2eRegistryNames, e2eRunId, e2eTmpDir, testEnvScripts } from './env';
+import { packsDir } from './packages';
 import { writeReliabilityReport } from './reliability-report';
 
 /** Jest globalTeardown of the e2e project: removes the run's registries, unless DOCKPUSH_E2E_KEEP=1. */
 export default async function globalTeardown(): Promise<void> {
   writeReliabilityReport();
   if (process.env.DOCKPUSH_E2E_KEEP === '1') return;
+  removeScratchOfThisRun();
   const script = path.join(testEnvScripts, 'stop-registry.sh');
   const failed = Object.values(e2eRegistryNames).filter(
     (name) => spawnSync('bash', [script, name], { stdio: 'inherit' }).status !== 0,
   );
   if (failed.length > 0) {
     throw new Error(`dockpush e2e: could not remove ${failed.join(', ')} (message above); remove with docker rm -f.`);
+  }
+}
+
+/** The run's packed tarballs and shared scratch projects (hundreds of MB with nx). */
+function removeScratchOfThisRun(): void {
+  rmSync(packsDir, { recursive: true, force: true });
+  const scratch = path.join(e2eTmpDir, 'scratch');
+  if (!existsSync(scratch)) return;
+  for (const entry of readdirSync(scratch)) {
+    if (entry.endsWith(`-run-${e2eRunId}`)) rmSync(path.join(scratch, entry), { recursive: true, force: true });
   }
 }

@@ -63,6 +63,25 @@ export interface ScratchProjectOptions {
 export function createScratchProject(name: string, options: ScratchProjectOptions): string {
   mkdirSync(scratchRoot, { recursive: true });
   const dir = mkdtempSync(path.join(scratchRoot, `${name}-`));
+  installScratchProject(dir, name, options);
+  return dir;
+}
+
+/**
+ * Like `createScratchProject`, but made once per jest run and shared by the test
+ * files that ask for it by the same name (jest runs files one after another here).
+ */
+export function sharedScratchProject(name: string, options: ScratchProjectOptions): string {
+  const dir = path.join(scratchRoot, `${name}-run-${e2eRunId}`);
+  if (existsSync(path.join(dir, '.installed'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  installScratchProject(dir, name, options);
+  writeFileSync(path.join(dir, '.installed'), '');
+  return dir;
+}
+
+function installScratchProject(dir: string, name: string, options: ScratchProjectOptions): void {
   const packages = new Set<WorkspacePackage>(['@dockpush/core', ...options.packages]);
   const dependencies: Record<string, string> = { ...options.dependencies };
   for (const p of packages) dependencies[p] = `file:${tarballOf(p)}`;
@@ -79,5 +98,4 @@ export function createScratchProject(name: string, options: ScratchProjectOption
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 300_000,
   });
-  return dir;
 }
