@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import type { PushResult } from '@dockpush/core';
+import { loadE2eEnv } from '../support/env';
+import { createTestImage, removeImage } from '../support/images';
+import { createScratchProject } from '../support/packages';
+import { listTags, manifestDigest } from '../support/registry-api';
+import { runCommand, STACK_LINE, userEnv } from './run-command';
+
+/**
+ * @dockpush/grunt as users get it: the packed package loaded with grunt.loadNpmTasks by
+ * the real `grunt` binary, pushing to a real registry:2.
+ */
+const env = loadE2eEnv();
+const docker = new Dockerode();
+const unique = `${process.pid}-${Date.now().toString(36)}`;
+const sourceRef = `dockpush-e2e-grunt:${unique}`;
+const repo = (name: string) => `grunt-${name}-${unique}`;
+
+const gruntfile = `
+module.exports = function (grunt) {
+  const registry = process.env.E2E_REGISTRY;
+  grunt.initConfig({
+    dockerPush: {
+      // Task-level options, under every target's own (Grunt merges them).
+      options: { tags: ['1.0.0', 'latest'], source: process.env.E2E_SOURCE, retries: 1 },
+      app: { options: { repo: registry + '/${repo('app')}', outputFile: 'out/app.json' } },
+      after: { options: { repo: registry + '/${repo('after')}' } },
+      dry: { options: { repo: registry + '/${repo('dry')}', outputFile: 'out/dry.json' } },
+      missing: { options: { repo: registry + '/${repo('missing')}', source: 'dockpush-e2e-no-such-image:1' } },
+      bad: { options: { repo: 'localhost:5000/Bad' } },
+    },
+  });
+  grunt.loadNpmTasks('@dockpush/grunt');
+};
+`;
+
+let project: string;
+const grunt = (...args: string[]) =>
+  runCommand('npx', ['--no-install', 'grunt', '--no-color', ...args], {
+    cwd: project,
+    env: userEnv({ E2E_REGISTRY: env.plain.host, E2E_SOURCE: sourceRef }),
+  });
+
+beforeAll(async () => {
+  await createTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 64 * 1024 });
+  project = createScratchProject('grunt', {
+    packages: ['@dockpush/grunt'],
+    dependencies: { grunt: '1.6.3', 'grunt-cli': '1.5.0' },
+    files: { 'Gruntfile.js': gruntfile },
+  });
+});
+
+afterAll(async () => {
+  await removeImage(docker, sourceRef);
+  for (const name of ['app', 'after', 'dry']) {
+    for (const tag of ['1.0.0', 'latest']) await removeImage(docker, `${env.plain.host}/${repo(name)}:${tag}`);
+  }
+});
+
+describe('grunt with @dockpush/grunt', () => {
+  it('pushes `grunt dockerPush:app` with the task-level and target options merged', async () => {
+    const run = await grunt('dockerPush:app');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Running "dockerPush:app" (dockerPush) task');
+    expect(run.stdout).toContain('Done.');
+
+    const result = JSON.parse(readFileSync(path.join(project, 'out/app.json'), 'utf8')) as PushResult;
+    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0.0', 'latest']);
+    expect((await listTags(env.plain.host, repo('app'))).sort()).toEqual(['1.0.0', 'latest']);
+    for (const p of result.pushed) {
+      expect(await manifestDigest(env.plain.host, repo('app'), p.tag)).toBe(p.digest);
+    }
+    expect(run.stdout).toContain(`>> Pushed ${result.pushed.map((p) => `${p.uri}@${p.digest}`).join(', ')}`);
+  });
+
+  it("turns grunt's --no-write into a dry run: the plan, and nothing pushed", async () => {
+    const run = await grunt('dockerPush:dry', '--no-write');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('>> Dry run: would push');
+    expect(JSON.parse(readFileSync(path.join(project, 'out/dry.json'), 'utf8'))).toMatchObject({
+      tags: ['1.0.0', 'latest'],
+      credentials: 'anonymous',
+    });
+    expect(await listTags(env.plain.host, repo('dry'))).toEqual([]);
+  });
+
+  it('fails `grunt dockerPush:missing` with a readable warning and stops there', async () => {
+    const run = await grunt('dockerPush:missing', 'dockerPush:after');
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toContain('Warning: No local image "dockpush-e2e-no-such-image:1"');
+    expect(run.stdout).toContain('Aborted due to warnings.');
+    expect(run.stdout).not.toContain('Running "dockerPush:after"');
+    expect(run.stdout).not.toMatch(STACK_LINE);
+    expect(await listTags(env.plain.host, repo('after'))).toEqual([]);
+  });
+
+  it('fails `grunt dockerPush:bad` naming the repository, and goes on with --force', async () => {
+    const run = await grunt('dockerPush:bad', 'dockerPush:after', '--force');
+    expect(run.stdout).toContain('Warning: repo: "localhost:5000/Bad" is not a valid repository');
+    expect(run.stdout).toContain('Running "dockerPush:after"');
+    expect(run.stdout).toContain('Done, but with warnings.');
+    expect((await listTags(env.plain.host, repo('after'))).sort()).toEqual(['1.0.0', 'latest']);
+  });
+});

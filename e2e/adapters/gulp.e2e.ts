@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import type { PushResult } from '@dockpush/core';
+import { loadE2eEnv } from '../support/env';
+import { createTestImage, removeImage } from '../support/images';
+import { createScratchProject } from '../support/packages';
+import { listTags, manifestDigest } from '../support/registry-api';
+import { runCommand, STACK_LINE, userEnv } from './run-command';
+
+/**
+ * @dockpush/gulp as users get it: the packed package installed next to gulp 5, and the
+ * real `gulp` binary running a CommonJS gulpfile against a real registry:2.
+ */
+const env = loadE2eEnv();
+const docker = new Dockerode();
+const unique = `${process.pid}-${Date.now().toString(36)}`;
+const sourceRef = `dockpush-e2e-gulp:${unique}`;
+const repoName = `gulp-app-${unique}`;
+
+const gulpfile = `
+const { series } = require('gulp');
+const { dockerPush } = require('@dockpush/gulp');
+
+const registry = process.env.E2E_REGISTRY;
+
+exports.push = dockerPush({
+  repo: registry + '/' + process.env.E2E_REPO,
+  source: process.env.E2E_SOURCE,
+  tags: ['1.0.0', 'latest'],
+  outputFile: 'out/push.json',
+});
+exports.missing = dockerPush({ repo: registry + '/gulp-missing', source: 'dockpush-e2e-no-such-image:1' });
+exports.bad = dockerPush({ repo: registry + '/Not A Repo' });
+// Nothing after a failed task runs.
+exports.chain = series(dockerPush({ repo: registry + '/gulp-missing' }), function after(done) {
+  console.log('AFTER RAN');
+  done();
+});
+`;
+
+let project: string;
+const gulpEnv = () => userEnv({ E2E_REGISTRY: env.plain.host, E2E_REPO: repoName, E2E_SOURCE: sourceRef });
+const gulp = (...args: string[]) =>
+  runCommand('npx', ['--no-install', 'gulp', ...args], { cwd: project, env: gulpEnv() });
+
+beforeAll(async () => {
+  await createTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 64 * 1024 });
+  project = createScratchProject('gulp', {
+    packages: ['@dockpush/gulp'],
+    dependencies: { gulp: '5.0.1', 'gulp-cli': '3.1.0' },
+    files: { 'gulpfile.js': gulpfile },
+  });
+});
+
+afterAll(async () => {
+  await removeImage(docker, sourceRef);
+  for (const tag of ['1.0.0', 'latest']) await removeImage(docker, `${env.plain.host}/${repoName}:${tag}`);
+});
+
+describe('gulp with @dockpush/gulp', () => {
+  it('pushes from `gulp push`, logging like gulp, with the digests the registry serves', async () => {
+    const run = await gulp('push');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Starting 'push'\.\.\./);
+    expect(run.stdout).toMatch(/Finished 'push' after/);
+    expect(run.stdout).toMatch(/^\[\d\d:\d\d:\d\d\] \[docker-push:gulp-app-[^\]]+\] pushed 2 tags of /m);
+
+    const result = JSON.parse(readFileSync(path.join(project, 'out/push.json'), 'utf8')) as PushResult;
+    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0.0', 'latest']);
+    expect((await listTags(env.plain.host, repoName)).sort()).toEqual(['1.0.0', 'latest']);
+    for (const p of result.pushed) {
+      expect(await manifestDigest(env.plain.host, repoName, p.tag)).toBe(p.digest);
+      expect(run.stdout).toContain(`pushed ${p.uri} ${p.digest}`);
+    }
+  });
+
+  it('lists the task with its description', async () => {
+    const run = await gulp('--tasks');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/push\s+Push gulp-app-\S+ with dockpush/);
+  });
+
+  it('fails `gulp missing` with exit 1 and a readable message, without a stack', async () => {
+    const run = await gulp('missing');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/'missing' errored after/);
+    expect(run.stderr).toContain('ImageNotFoundError: No local image "dockpush-e2e-no-such-image:1"');
+    expect(run.stderr).not.toMatch(STACK_LINE);
+    expect(await listTags(env.plain.host, 'gulp-missing')).toEqual([]);
+  });
+
+  it('fails `gulp bad` naming the repository it refuses', async () => {
+    const run = await gulp('bad');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`ArgumentsError: repo: "${env.plain.host}/Not A Repo" is not a valid repository`);
+  });
+
+  it('stops a series at the failed push', async () => {
+    const run = await gulp('chain');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('No local image');
+    expect(run.stdout).not.toContain('AFTER RAN');
+    // Unnamed inside the series, the task goes by its function's name.
+    expect(run.stdout).toContain("Starting 'docker-push:gulp-missing'...");
+  });
+});

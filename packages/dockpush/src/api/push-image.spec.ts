@@ -1,0 +1,40 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ArgumentsError, PushCancelledError } from '@dockpush/core';
+import { isPushPlan, pushImage, resolvePushPlan } from './push-image';
+
+const dir = mkdtempSync(join(tmpdir(), 'dockpush-api-spec-'));
+const env = { DOCKER_CONFIG: dir, HOME: dir };
+
+describe('Node API', () => {
+  it('resolves a plan in either spelling', async () => {
+    const camel = await resolvePushPlan({ ecrRepo: { repoName: 'app', registryAlias: 'team' }, tags: ['1'] }, { env });
+    const runway = await resolvePushPlan(
+      { ecr_repo: { repo_name: 'app', registry_alias: 'team' }, tags: ['1'] },
+      { env },
+    );
+    expect(runway).toEqual(camel);
+    expect(camel).toMatchObject({ repo: 'public.ecr.aws/team/app', registry: 'public.ecr.aws' });
+  });
+
+  it('resolves a dry run to the plan', async () => {
+    const result = await pushImage({ repo: 'localhost:5000/app', dryRun: true }, { env });
+    expect(isPushPlan(result)).toBe(true);
+    expect(result.uri).toEqual({ latest: 'localhost:5000/app:latest' });
+  });
+
+  it('rejects with PushCancelledError when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(pushImage({ repo: 'localhost:5000/app' }, { env, signal: controller.signal })).rejects.toBeInstanceOf(
+      PushCancelledError,
+    );
+  });
+
+  it('rejects bad arguments with ArgumentsError', async () => {
+    await expect(pushImage({ repo: 'localhost:5000/app', tags: ['-bad'] }, { env })).rejects.toBeInstanceOf(
+      ArgumentsError,
+    );
+  });
+});

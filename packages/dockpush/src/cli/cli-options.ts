@@ -1,0 +1,203 @@
+import { parseArgs } from 'node:util';
+import { UsageError, type UsageIssue } from './usage-error';
+
+/** The flags of `dockpush push`, as parsed; which of them land in the argument model is `buildPushArgs`'s call. */
+export interface PushFlags {
+  repo?: string;
+  image?: string;
+  ecrRepoName?: string;
+  ecrAccountId?: string;
+  ecrRegion?: string;
+  ecrRegistryAlias?: string;
+  tags: string[];
+  source?: string;
+  config?: string;
+  dryRun: boolean;
+  json: boolean;
+  outputFile?: string;
+  retries?: number;
+  concurrency?: number;
+  createRepository: boolean;
+  username?: string;
+  passwordStdin: boolean;
+  quiet: boolean;
+}
+
+export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'push'; flags: PushFlags };
+
+const OPTIONS = {
+  repo: { type: 'string' },
+  image: { type: 'string' },
+  'ecr-repo-name': { type: 'string' },
+  'ecr-account-id': { type: 'string' },
+  'ecr-region': { type: 'string' },
+  'ecr-registry-alias': { type: 'string' },
+  tag: { type: 'string', short: 't', multiple: true },
+  source: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  'output-file': { type: 'string', short: 'o' },
+  retries: { type: 'string' },
+  concurrency: { type: 'string' },
+  'create-repository': { type: 'boolean' },
+  username: { type: 'string', short: 'u' },
+  'password-stdin': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+const COMMANDS = ['push', 'help'];
+
+/** Flags that look like a way to pass a secret in argv: refused with the way that works. */
+const SECRET_FLAGS = new Set(['password', 'p', 'identity-token', 'token']);
+
+/**
+ * Parses `dockpush` argv. Unknown flags, missing values and stray arguments are a
+ * `UsageError` naming the flag, with the closest known flag when it looks like a typo.
+ */
+export function parseCommandLine(argv: string[]): CliCommand {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const issues: UsageIssue[] = [];
+  const strings = new Map<OptionName, string[]>();
+  const booleans = new Set<OptionName>();
+  const positionals: string[] = [];
+
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind !== 'option') continue;
+    const name = token.name as OptionName;
+    const option = OPTIONS[name] as { type: 'string' | 'boolean' } | undefined;
+    if (!option) {
+      issues.push(unknownOption(token.rawName, token.name));
+      continue;
+    }
+    const flag = `--${name}`;
+    if (option.type === 'boolean') {
+      if (token.value !== undefined) {
+        issues.push({ where: flag, message: `takes no value (got "${token.value}"); give the flag alone` });
+      }
+      booleans.add(name);
+      continue;
+    }
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-') && token.value !== '-')) {
+      issues.push({
+        where: flag,
+        message: `needs a value${token.value === undefined ? '' : ` (got the flag ${token.value})`}: ${flag} ${placeholder(name)}`,
+      });
+      continue;
+    }
+    strings.set(name, [...(strings.get(name) ?? []), token.value]);
+  }
+  // Asking for help wins over a mistyped flag next to it.
+  if (booleans.has('help')) return { kind: 'help' };
+  if (booleans.has('version')) return { kind: 'version' };
+  if (issues.length > 0) throw new UsageError(issues);
+
+  const [command, ...extra] = positionals;
+  if (command === undefined) {
+    throw new UsageError(
+      'missing command: dockpush push (--repo URI | --image REF | --ecr-repo-name NAME) [--tag TAG]...',
+    );
+  }
+  if (!COMMANDS.includes(command)) {
+    const suggestion = suggest(command, COMMANDS);
+    throw new UsageError(`unknown command "${command}"${suggestion ? `; did you mean "${suggestion}"?` : ''}`);
+  }
+  if (command === 'help') return { kind: 'help' };
+  if (extra.length > 0) {
+    throw new UsageError(
+      `unexpected argument "${extra[0]}": dockpush push takes flags only; did you mean --image ${extra[0]} or --repo ${extra[0]}?`,
+    );
+  }
+
+  const single = (name: OptionName): string | undefined => {
+    const values = strings.get(name);
+    if (values && values.length > 1) {
+      issues.push({ where: `--${name}`, message: `given ${values.length} times; give it once` });
+    }
+    return values?.[values.length - 1];
+  };
+  const count = (name: OptionName): number | undefined => {
+    const value = single(name);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) {
+      issues.push({ where: `--${name}`, message: `expected a whole number, got "${value}"` });
+      return undefined;
+    }
+    return Number(value);
+  };
+
+  const flags: PushFlags = {
+    ...defined('repo', single('repo')),
+    ...defined('image', single('image')),
+    ...defined('ecrRepoName', single('ecr-repo-name')),
+    ...defined('ecrAccountId', single('ecr-account-id')),
+    ...defined('ecrRegion', single('ecr-region')),
+    ...defined('ecrRegistryAlias', single('ecr-registry-alias')),
+    tags: strings.get('tag') ?? [],
+    ...defined('source', single('source')),
+    ...defined('config', single('config')),
+    dryRun: booleans.has('dry-run'),
+    json: booleans.has('json'),
+    ...defined('outputFile', single('output-file')),
+    ...defined('retries', count('retries')),
+    ...defined('concurrency', count('concurrency')),
+    createRepository: booleans.has('create-repository'),
+    ...defined('username', single('username')),
+    passwordStdin: booleans.has('password-stdin'),
+    quiet: booleans.has('quiet'),
+  };
+  if (issues.length > 0) throw new UsageError(issues);
+  return { kind: 'push', flags };
+}
+
+function unknownOption(rawName: string, name: string): UsageIssue {
+  if (SECRET_FLAGS.has(name)) {
+    return {
+      where: rawName,
+      message:
+        'secrets are not taken as arguments (they would show in ps and shell history); pipe the password in: echo "$PASSWORD" | dockpush push --username USER --password-stdin ...',
+    };
+  }
+  const known = Object.keys(OPTIONS).map((o) => `--${o}`);
+  const suggestion = suggest(`--${name}`, known);
+  return {
+    where: rawName,
+    message: `unknown option${suggestion ? `; did you mean ${suggestion}?` : '; dockpush push --help lists the options'}`,
+  };
+}
+
+/** Core's did-you-mean, loaded only on this error path so that start-up stays light. */
+function suggest(name: string, known: string[]): string | undefined {
+  const { closest } = require('@dockpush/core') as typeof import('@dockpush/core');
+  return closest(name, known);
+}
+
+function placeholder(name: OptionName): string {
+  switch (name) {
+    case 'repo':
+      return 'URI';
+    case 'image':
+    case 'source':
+      return 'REF';
+    case 'config':
+    case 'output-file':
+      return 'FILE';
+    case 'retries':
+    case 'concurrency':
+      return 'N';
+    default:
+      return name.replace(/^ecr-/, '').replace(/-/g, '_').toUpperCase();
+  }
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
