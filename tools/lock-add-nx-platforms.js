@@ -18,5 +18,7 @@ for (const [name, meta] of Object.entries(platforms)) {
   const key = `node_modules/${name}`;
   if (!lock.packages[key]) lock.packages[key] = { version, ...meta, license: 'MIT', optional: true };
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
 fs.writeFileSync('package-lock.json', JSON.stringify(lock, null, 2) + '\n');

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } f
 import net from 'node:net';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
-import { packWorkspacePackages } from './packages';
+import { packWorkspacePackages, scratchRoot } from './packages';
 import { reliabilityLog } from './reliability-record';
 import {
   e2eContainerPrefix,
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
 
   const [plainPort, authPort] = await freeLoopbackPorts(2);
   const password = randomBytes(18).toString('base64url');
-  const htpasswdFile = path.join(e2eTmpDir, 'e2e-auth.htpasswd');
+  const htpasswdFile = path.join(e2eTmpDir, `e2e-auth-${e2eRunId}.htpasswd`);
   mkdirSync(e2eTmpDir, { recursive: true });
   writeFileSync(htpasswdFile, `${username}:${hashSync(password, 10)}\n`, { mode: 0o600 });
 
@@ -123,7 +123,7 @@ function isAlive(pid: number): boolean {
 
 /** Scratch projects of earlier runs (each test file makes its own, hundreds of MB with nx). */
 function removeOldScratchProjects(): void {
-  const scratch = path.join(e2eTmpDir, 'scratch');
+  const scratch = scratchRoot;
   if (!existsSync(scratch)) return;
   const hourAgo = Date.now() - 3600_000;
   for (const entry of readdirSync(scratch)) {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { e2eRegistryNames, e2eRunId, e2eTmpDir, testEnvScripts } from './env';
-import { packsDir } from './packages';
+import { e2eRegistryNames, e2eRunId, testEnvScripts } from './env';
+import { packsDir, scratchRoot } from './packages';
 import { writeReliabilityReport } from './reliability-report';
 
 /** Jest globalTeardown of the e2e project: removes the run's registries, unless DOCKPUSH_E2E_KEEP=1. */
@@ -22,7 +22,7 @@ export default async function globalTeardown(): Promise<void> {
 /** The run's packed tarballs and shared scratch projects (hundreds of MB with nx). */
 function removeScratchOfThisRun(): void {
   rmSync(packsDir, { recursive: true, force: true });
-  const scratch = path.join(e2eTmpDir, 'scratch');
+  const scratch = scratchRoot;
   if (!existsSync(scratch)) return;
   for (const entry of readdirSync(scratch)) {
     if (entry.endsWith(`-run-${e2eRunId}`)) rmSync(path.join(scratch, entry), { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { e2eRunId, e2eTmpDir, repoRoot } from './env';
 
@@ -8,7 +9,11 @@ import { e2eRunId, e2eTmpDir, repoRoot } from './env';
  * with npm. Packed once per run by the e2e global setup.
  */
 export const packsDir = path.join(e2eTmpDir, `packs-${e2eRunId}`);
-const scratchRoot = path.join(e2eTmpDir, 'scratch');
+/**
+ * Outside the repository, so that a scratch project resolves modules only from its own
+ * node_modules, as a user's would: a dependency missing from a package.json fails here.
+ */
+export const scratchRoot = path.join(os.tmpdir(), 'dockpush-e2e-scratch');
 
 export const workspacePackages = {
   '@dockpush/core': 'packages/core',

@@ -120,13 +120,17 @@ function describeOutcomes(outcomes: TagOutcome[]): string {
 export class PushCancelledError extends DockpushError {
   readonly code = 'CANCELLED';
   constructor(readonly outcomes: TagOutcome[]) {
+    const done = outcomes.filter((o) => o.status === 'pushed').length;
     super(
-      `Push cancelled. ${outcomes.filter((o) => o.status === 'pushed').length} of ${outcomes.length} tags had completed:\n` +
-        outcomes
-          .map(
-            (o) => `  ${o.status === 'pushed' ? '✔' : '-'} ${o.uri} ${o.status === 'pushed' ? o.digest : 'not pushed'}`,
-          )
-          .join('\n'),
+      done === 0
+        ? 'Push cancelled before any tag was pushed.'
+        : `Push cancelled. ${done} of ${outcomes.length} tags had completed:\n` +
+            outcomes
+              .map(
+                (o) =>
+                  `  ${o.status === 'pushed' ? '✔' : '-'} ${o.uri} ${o.status === 'pushed' ? o.digest : 'not pushed'}`,
+              )
+              .join('\n'),
     );
   }
 }
