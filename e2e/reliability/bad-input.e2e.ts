@@ -1,0 +1,264 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import {
+  type Adapter,
+  allAdaptersProject,
+  cleanUserEnv,
+  runAdapter,
+  writeProjectFile,
+} from '../support/all-adapters-project';
+import { loadE2eEnv } from '../support/env';
+import { createTestImage, removeImage } from '../support/images';
+import { recordReliability } from '../support/reliability-record';
+
+/**
+ * Bad input across every way in: the CLI, the Node API, the Nx executor, Gulp and
+ * Grunt, each run as a user runs it. Every case must exit non-zero with a message
+ * that names the problem and says what to do, and without a stack trace.
+ */
+const env = loadE2eEnv();
+const docker = new Dockerode();
+const unique = `${process.pid}-${Date.now().toString(36)}`;
+const source = `dockpush-e2e-bad-input:${unique}`;
+const repo = `${env.plain.host}/bad-input-${unique}`;
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+/** A Docker config folder holding `config` (text), and an env pointing at it. */
+function dockerConfigEnv(config: string, extraPath?: string): NodeJS.ProcessEnv {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dockpush-bad-config-'));
+  writeFileSync(path.join(dir, 'config.json'), config);
+  const e = cleanUserEnv({ DOCKER_CONFIG: dir });
+  if (extraPath) e.PATH = `${extraPath}:${e.PATH ?? ''}`;
+  return e;
+}
+
+function failingHelperDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dockpush-helper-'));
+  const file = path.join(dir, 'docker-credential-broken');
+  writeFileSync(file, '#!/bin/sh\necho "the keychain is locked" >&2\nexit 4\n');
+  chmodSync(file, 0o755);
+  return dir;
+}
+
+type Case = [
+  adapter: Adapter,
+  what: string,
+  args: () => Record<string, unknown> | string[],
+  expected: RegExp,
+  env?: () => NodeJS.ProcessEnv,
+];
+
+const noEngine = () => cleanUserEnv({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+const noRegion = () => {
+  const empty = mkdtempSync(path.join(tmpdir(), 'dockpush-noaws-'));
+  return cleanUserEnv({
+    AWS_CONFIG_FILE: path.join(empty, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(empty, 'credentials'),
+  });
+};
+const badConfig = () => dockerConfigEnv('{"auths": {');
+const missingHelper = () => dockerConfigEnv(JSON.stringify({ credHelpers: { [env.plain.host]: 'nosuchhelper' } }));
+const brokenHelper = () =>
+  dockerConfigEnv(JSON.stringify({ credHelpers: { [env.plain.host]: 'broken' } }), failingHelperDir());
+
+const cases: Case[] = [
+  // The Node API
+  ['api', 'a number as repo', () => ({ repo: 42 }), /repo: expected string, got number 42/],
+  ['api', 'a string as tags', () => ({ repo, tags: 'latest' }), /tags: expected array/],
+  ['api', 'an empty repo', () => ({ repo: '' }), /repo: must not be empty/],
+  [
+    'api',
+    'an unknown option close to a real one',
+    () => ({ repo, tag: ['1'] }),
+    /tag: unknown option; did you mean "tags"\?/,
+  ],
+  [
+    'api',
+    'two targets at once',
+    () => ({ repo, image: source }),
+    /give exactly one of ecrRepo, image or repo; got image and repo/,
+  ],
+  ['api', 'no target at all', () => ({ tags: ['1'] }), /give exactly one of ecrRepo .*image .*or repo/],
+  ['api', 'an uppercase repository', () => ({ repo: 'localhost:5000/MyApp' }), /repo: .*must be lowercase/],
+  ['api', 'a tag that starts with a dash', () => ({ repo, source, tags: ['-x'] }), /tags\.0: "-x" is not a valid tag/],
+  ['api', 'a negative retries', () => ({ repo, retries: -1 }), /retries: must be at least 0/],
+  [
+    'api',
+    'a source that does not exist',
+    () => ({ repo, source: 'no-such-image:1' }),
+    /No local image "no-such-image:1".*Build it first/,
+  ],
+  [
+    'api',
+    'an unreachable engine',
+    () => ({ repo, source }),
+    /Cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock.*Start Docker, or set DOCKER_HOST/,
+    noEngine,
+  ],
+  [
+    'api',
+    'an unreachable registry',
+    () => ({ repo: '127.0.0.1:1/app', source, retries: 0 }),
+    /connection refused.*Check that the registry 127\.0\.0\.1:1 is up and reachable from the Docker engine \(retries: 0/,
+  ],
+  [
+    'api',
+    'a malformed Docker config',
+    () => ({ repo, source }),
+    /The Docker config .*config\.json is not valid JSON.*fix or remove it/,
+    badConfig,
+  ],
+  [
+    'api',
+    'a credential helper that is not installed',
+    () => ({ repo, source }),
+    /docker-credential-nosuchhelper is not on PATH\. Install it, or remove it/,
+    missingHelper,
+  ],
+  [
+    'api',
+    'a credential helper that fails',
+    () => ({ repo, source }),
+    /docker-credential-broken get failed \(exit 4\): the keychain is locked/,
+    brokenHelper,
+  ],
+  [
+    'api',
+    'ECR with no region anywhere',
+    () => ({ ecrRepo: { repoName: 'app', accountId: '123456789012' } }),
+    /no AWS region: set ecrRepo\.awsRegion .*AWS_REGION/,
+    noRegion,
+  ],
+  // The CLI
+  ['cli', 'no target', () => ['push', '--tag', '1'], /--repo|--image|--ecr-repo-name/],
+  ['cli', 'a repository with a tag in it', () => ['push', '--repo', `${repo}:1`], /includes a tag \(":1"\).*tags?/],
+  ['cli', 'an invalid tag', () => ['push', '--repo', repo, '--tag', 'v1/beta'], /"v1\/beta" is not a valid tag/],
+  [
+    'cli',
+    'an unknown flag close to a real one',
+    () => ['push', '--repo', repo, '--tagg', '1'],
+    /--tagg.*did you mean --tag\b/,
+  ],
+  [
+    'cli',
+    'two targets at once',
+    () => ['push', '--repo', repo, '--image', source],
+    /give one of --repo, --image or --ecr-repo-name, not --repo and --image/,
+  ],
+  ['cli', 'a flag without its value', () => ['push', '--repo', repo, '--tag', '--dry-run'], /--tag: needs a value/],
+  ['cli', 'an empty --repo', () => ['push', '--repo', ''], /repo.*must not be empty|--repo/],
+  ['cli', 'a --config file that does not exist', () => ['push', '--config', 'no-such-file.yaml'], /no-such-file\.yaml/],
+  [
+    'cli',
+    'a --config file that is not JSON or YAML',
+    () => ['push', '--config', writeProjectFile('bad.yaml', 'repo: [unclosed\n  - : :\n')],
+    /bad\.yaml/,
+  ],
+  [
+    'cli',
+    'a --config file with an unknown key',
+    () => ['push', '--config', writeProjectFile('typo.json', JSON.stringify({ repo, tagz: ['1'] }))],
+    /tagz.*did you mean "tags"/,
+  ],
+  ['cli', 'a number flag that is not a number', () => ['push', '--repo', repo, '--retries', 'many'], /--retries/],
+  [
+    'cli',
+    'a source that does not exist',
+    () => ['push', '--repo', repo, '--source', 'no-such-image:1'],
+    /No local image "no-such-image:1"/,
+  ],
+  [
+    'cli',
+    'an unreachable engine',
+    () => ['push', '--repo', repo, '--source', source],
+    /Cannot reach the Docker engine.*DOCKER_HOST/,
+    noEngine,
+  ],
+  [
+    'cli',
+    'a malformed Docker config',
+    () => ['push', '--repo', repo, '--source', source],
+    /not valid JSON.*fix or remove it/,
+    badConfig,
+  ],
+  [
+    'cli',
+    'ECR with no region anywhere',
+    () => ['push', '--ecr-repo-name', 'app', '--ecr-account-id', '123456789012'],
+    /no AWS region/,
+    noRegion,
+  ],
+  // The Nx executor
+  ['nx', 'an uppercase repository', () => ({ repo: 'localhost:5000/MyApp' }), /repo.*lowercase/],
+  ['nx', 'an invalid tag', () => ({ repo, source, tags: ['-x'] }), /"-x" is not a valid tag/],
+  ['nx', 'an unknown option', () => ({ repo, tagz: '1' }), /tagz/],
+  ['nx', 'two targets at once', () => ({ repo, image: source }), /exactly one of/],
+  [
+    'nx',
+    'a source that does not exist',
+    () => ({ repo, source: 'no-such-image:1' }),
+    /No local image "no-such-image:1"/,
+  ],
+  ['nx', 'an unreachable engine', () => ({ repo, source }), /Cannot reach the Docker engine/, noEngine],
+  ['nx', 'retries out of range', () => ({ repo, source, retries: 99 }), /retries.*at most 10/],
+  // Gulp
+  ['gulp', 'an uppercase repository', () => ({ repo: 'localhost:5000/MyApp' }), /lowercase/],
+  ['gulp', 'an unknown option', () => ({ repo, tagz: ['1'] }), /tagz.*did you mean "tags"/],
+  ['gulp', 'two targets at once', () => ({ repo, image: source }), /exactly one of/],
+  [
+    'gulp',
+    'a source that does not exist',
+    () => ({ repo, source: 'no-such-image:1' }),
+    /No local image "no-such-image:1"/,
+  ],
+  [
+    'gulp',
+    'a credential helper that fails',
+    () => ({ repo, source }),
+    /docker-credential-broken get failed/,
+    brokenHelper,
+  ],
+  // Grunt
+  ['grunt', 'an uppercase repository', () => ({ repo: 'localhost:5000/MyApp' }), /lowercase/],
+  ['grunt', 'tags that are not a list', () => ({ repo, tags: 'latest' }), /tags: expected array/],
+  ['grunt', 'no target at all', () => ({}), /exactly one of/],
+  [
+    'grunt',
+    'a source that does not exist',
+    () => ({ repo, source: 'no-such-image:1' }),
+    /No local image "no-such-image:1"/,
+  ],
+  ['grunt', 'an unreachable registry', () => ({ repo: '127.0.0.1:1/app', source, retries: 0 }), /connection refused/],
+];
+
+beforeAll(async () => {
+  allAdaptersProject();
+  await createTestImage(docker, source, { layers: 1, bytesPerLayer: 4096 });
+}, 600_000);
+
+afterAll(async () => removeImage(docker, source));
+
+it('tries at least 40 bad inputs across the five adapters', () => {
+  expect(cases.length).toBeGreaterThanOrEqual(40);
+  expect(new Set(cases.map((c) => c[0])).size).toBe(5);
+});
+
+const rows = cases.map(([adapter, what, args, expected, makeEnv]) => ({ adapter, what, args, expected, makeEnv }));
+
+it.each(rows)('$adapter: $what', async ({ adapter, what, args, expected, makeEnv }) => {
+  const run = await runAdapter(adapter, args(), makeEnv ? makeEnv() : cleanUserEnv());
+  const firstLine =
+    run.output.split('\n').find((l) => expected.test(l)) ?? run.output.trim().split('\n').slice(-1)[0] ?? '';
+  recordReliability({
+    kind: 'bad-input',
+    adapter,
+    case: what,
+    outcome: `exit ${run.status}`,
+    detail: firstLine.trim().slice(0, 220),
+  });
+  expect(run.status).not.toBe(0);
+  expect(run.output).toMatch(expected);
+  expect(run.output).not.toMatch(STACK_LINE);
+});
