@@ -4,6 +4,7 @@ import { registerSecret } from '../redact';
 import { ECR_PUBLIC_REGION, type EcrRegistry } from './ecr-registry';
 
 const debug = createDebug('dockpush:ecr');
+const debugSdk = createDebug('dockpush:aws-sdk');
 
 /**
  * The AWS SDK v3 clients are loaded here, and only here, the first time an ECR
@@ -16,9 +17,39 @@ function quietSdk(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
+/**
+ * The SDK's warnings (e.g. "Multiple credential sources detected") go to `console.warn`
+ * unless the client has a logger: this one sends them to `DEBUG=dockpush:aws-sdk`.
+ * Request and response logs (`info`) are dropped: they could carry tokens.
+ */
+const sdkLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (...content: unknown[]) => debugSdk('warn: %s', content.map(String).join(' ')),
+  error: (...content: unknown[]) => debugSdk('error: %O', content),
+};
+
+/** Options of every SDK client made here. */
+function clientConfig(region?: string) {
+  return { ...(region ? { region } : {}), logger: sdkLogger };
+}
+
+/** How to give the SDK credentials, for messages. */
+const HOW_TO_GIVE_CREDENTIALS =
+  'give AWS credentials the way the AWS CLI finds them: AWS_PROFILE (a profile in ~/.aws/config or ~/.aws/credentials), ' +
+  'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "aws sso login", a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE ' +
+  'and AWS_ROLE_ARN), or a container or instance role';
+
+/** The SDK found no credentials at all (as opposed to credentials AWS refused). */
+function noCredentials(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'CredentialsProviderError';
+}
+
 /** Finds the AWS account ID of the caller. */
 export interface AccountIdProvider {
-  getAccountId(): Promise<string>;
+  /** `region`: the repository's, where STS is asked (its partition must match the credentials'). */
+  getAccountId(region?: string): Promise<string>;
 }
 
 /** Finds the AWS region when the arguments do not give one. */
@@ -47,24 +78,35 @@ export interface EcrRepositoryCreator {
 export class StsAccountIdProvider implements AccountIdProvider {
   private static pending: Promise<string> | undefined;
 
-  getAccountId(): Promise<string> {
-    StsAccountIdProvider.pending ??= this.fetch().catch((error: unknown) => {
+  getAccountId(region?: string): Promise<string> {
+    StsAccountIdProvider.pending ??= this.fetch(region).catch((error: unknown) => {
       StsAccountIdProvider.pending = undefined;
       throw error;
     });
     return StsAccountIdProvider.pending;
   }
 
-  private async fetch(): Promise<string> {
+  private async fetch(repositoryRegion: string | undefined): Promise<string> {
     quietSdk();
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const region = (await new SdkRegionProvider().getRegion()) ?? 'us-east-1';
+    const region = repositoryRegion ?? (await new SdkRegionProvider().getRegion()) ?? 'us-east-1';
     debug('STS GetCallerIdentity in %s', region);
     try {
-      const out = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+      const out = await new STSClient(clientConfig(region)).send(new GetCallerIdentityCommand({}));
       if (!out.Account) throw new Error('STS returned no account');
       return out.Account;
     } catch (error) {
+      if (noCredentials(error)) {
+        throw new ArgumentsError(
+          [
+            {
+              path: 'ecrRepo.accountId',
+              message: `not given, and no AWS credentials were found to look it up with STS (${awsErrorText(error)}): set ecrRepo.accountId (account_id), or ${HOW_TO_GIVE_CREDENTIALS}`,
+            },
+          ],
+          { cause: error },
+        );
+      }
       throw new RegistryAuthError(
         'AWS STS',
         `could not find the AWS account ID (${awsErrorText(error)}). Set ecrRepo.accountId, or give AWS credentials ` +
@@ -88,7 +130,7 @@ export class SdkRegionProvider implements RegionProvider {
     quietSdk();
     const { STSClient } = await import('@aws-sdk/client-sts');
     try {
-      const region = await new STSClient({}).config.region();
+      const region = await new STSClient(clientConfig()).config.region();
       return region || undefined;
     } catch {
       return undefined;
@@ -114,6 +156,13 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
       registerSecret(token.password, token.username);
       return token;
     } catch (error) {
+      if (noCredentials(error)) {
+        throw new RegistryAuthError(
+          registry.host,
+          `no AWS credentials were found to get an ECR authorization token with (${awsErrorText(error)}); ${HOW_TO_GIVE_CREDENTIALS}.`,
+          { cause: error },
+        );
+      }
       const action =
         registry.kind === 'public'
           ? 'ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken'
@@ -129,7 +178,7 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
   private async privateToken(region: string): Promise<{ token: string; expiresAt?: Date }> {
     const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
     debug('ECR GetAuthorizationToken in %s', region);
-    const out = await new ECRClient({ region }).send(new GetAuthorizationTokenCommand({}));
+    const out = await new ECRClient(clientConfig(region)).send(new GetAuthorizationTokenCommand({}));
     const data = out.authorizationData?.[0];
     if (!data?.authorizationToken) throw new Error('ECR returned no authorization data');
     return { token: data.authorizationToken, ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}) };
@@ -138,7 +187,7 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
   private async publicToken(): Promise<{ token: string; expiresAt?: Date }> {
     const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
     debug('ECR Public GetAuthorizationToken in %s', ECR_PUBLIC_REGION);
-    const out = await new ECRPUBLICClient({ region: ECR_PUBLIC_REGION }).send(new GetAuthorizationTokenCommand({}));
+    const out = await new ECRPUBLICClient(clientConfig(ECR_PUBLIC_REGION)).send(new GetAuthorizationTokenCommand({}));
     const data = out.authorizationData;
     if (!data?.authorizationToken) throw new Error('ECR Public returned no authorization data');
     return { token: data.authorizationToken, ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}) };
@@ -152,7 +201,7 @@ export class SdkEcrRepositoryCreator implements EcrRepositoryCreator {
     const { ECRClient, CreateRepositoryCommand } = await import('@aws-sdk/client-ecr');
     debug('ECR CreateRepository %s in %s', repoName, registry.region);
     try {
-      await new ECRClient({ region: registry.region }).send(
+      await new ECRClient(clientConfig(registry.region)).send(
         new CreateRepositoryCommand({ repositoryName: repoName, registryId: registry.accountId }),
       );
     } catch (error) {

@@ -95,7 +95,7 @@ async function resolveRepository(
       const region = target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider()).getRegion());
       if (!region) throw missingRegionError();
       const accountId =
-        target.ecrRepo.accountId ?? (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId());
+        target.ecrRepo.accountId ?? (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId(region));
       return { repo: `${privateEcrHost(accountId, region)}/${repoName}` };
     }
     case 'image': {
