@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
 import type Dockerode from 'dockerode';
@@ -37,11 +36,12 @@ export interface EcrE2eOptions {
  * - the machine set-up of `tools/test-env/ecr-up.sh`: the CA in `/etc/docker/certs.d/<host>/`
  *   and `/etc/hosts` lines sending the hosts to the front.
  *
- * Where the front listens: on 127.0.0.0/8 the engine takes any registry for an insecure one
- * (Docker's default `insecure-registries`) and skips certificate verification, so the CA in
- * certs.d would be decoration. The front therefore listens on this machine's own non-loopback
- * address where it has one: the engine then verifies the certificate against certs.d exactly as
- * it does for the real ECR. Without one it falls back to 127.0.0.1 and says so.
+ * Where the front listens: 127.0.0.1, as DESIGN.md says. Test traffic stays on the loopback
+ * range on these machines (any other address is off limits, the machine's own interface
+ * included). The cost: on 127.0.0.0/8 the engine takes every registry for an insecure one
+ * (Docker's built-in `insecure-registries`) and does not verify the certificate, so the test CA
+ * in certs.d is installed as a user would install it but not exercised by the engine. TLS itself
+ * is real: the engine speaks HTTPS to the front.
  */
 export class EcrE2eEnvironment {
   private constructor(
@@ -49,8 +49,6 @@ export class EcrE2eEnvironment {
     readonly front: EcrRegistryFront,
     /** Where the hosts point and the front listens. */
     readonly address: string,
-    /** Whether the engine verifies the front's certificate (a non-loopback address). */
-    readonly engineVerifiesTls: boolean,
     /** The plain registry behind the front, `127.0.0.1:PORT`, for checking what was pushed. */
     readonly registry: string,
     /** Basic credentials the registry accepts: user `AWS` and the stand-in's password. */
@@ -59,13 +57,7 @@ export class EcrE2eEnvironment {
 
   static async start(options: EcrE2eOptions): Promise<EcrE2eEnvironment> {
     const dir = path.join(e2eTmpDir, 'ecr-e2e');
-    const { address, verifiesTls } = frontAddress();
-    if (!verifiesTls) {
-      console.warn(
-        'dockpush ECR e2e: this machine has no non-loopback IPv4 address, so the registry front listens on ' +
-          '127.0.0.1, where the Docker engine skips certificate verification: the test CA is installed but not exercised.',
-      );
-    }
+    const address = '127.0.0.1';
     const password = randomBytes(24).toString('base64url');
     const registry = `127.0.0.1:${await freeLoopbackPort()}`;
     const standIn = await EcrStandIn.start({ accountId: options.accountId, password });
@@ -106,7 +98,7 @@ export class EcrE2eEnvironment {
 
       const auth = { username: 'AWS', password };
       await engineReachesFront(options.docker, options.hosts, auth);
-      return new EcrE2eEnvironment(standIn, front, address, verifiesTls, registry, auth);
+      return new EcrE2eEnvironment(standIn, front, address, registry, auth);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
       throw error;
@@ -123,14 +115,6 @@ export class EcrE2eEnvironment {
       await Promise.allSettled([this.front.close(), this.standIn.close()]);
     }
   }
-}
-
-function frontAddress(): { address: string; verifiesTls: boolean } {
-  for (const addresses of Object.values(os.networkInterfaces())) {
-    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (found) return { address: found.address, verifiesTls: true };
-  }
-  return { address: '127.0.0.1', verifiesTls: false };
 }
 
 /**
