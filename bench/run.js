@@ -19,7 +19,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS || 5);
-const cli = path.join(root, 'packages/dockpush/dist/cli/main.js');
+const cli = path.join(root, 'packages/dockpush/bin/dockpush.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dockpush-bench-'));
 const benchHome = path.join(tmp, 'home');
 fs.mkdirSync(benchHome);
@@ -35,7 +35,7 @@ function setUp() {
   const t0 = Date.now();
   run('bash', [path.join(root, 'tools/test-env/up.sh'), '--engine-only']);
   if (!fs.existsSync(path.join(root, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
-  if (!fs.existsSync(cli)) run('npm', ['run', 'build'], { cwd: root });
+  if (!fs.existsSync(path.join(root, 'packages/dockpush/dist/cli/main.js'))) run('npm', ['run', 'build'], { cwd: root });
   if (spawnSync('skopeo', ['--version']).status !== 0) {
     if (process.getuid && process.getuid() === 0) {
       run('apt-get', ['install', '-y', '--no-install-recommends', 'skopeo'], {
