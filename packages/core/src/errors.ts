@@ -58,12 +58,18 @@ export class DockerUnavailableError extends DockpushError {
 /** A local image the push needs is not in the engine. */
 export class ImageNotFoundError extends DockpushError {
   readonly code = 'IMAGE_NOT_FOUND';
-  constructor(
-    readonly reference: string,
-    hint: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`No local image "${reference}" in the Docker engine. ${hint}`, options);
+  /** The missing references, joined with ", " when there are several. */
+  readonly reference: string;
+
+  constructor(references: string | string[], hint: string, options?: { cause?: unknown }) {
+    const list = typeof references === 'string' ? [references] : references;
+    super(
+      list.length === 1
+        ? `No local image "${list[0]}" in the Docker engine. ${hint}`
+        : `No local images ${list.map((r) => `"${r}"`).join(', ')} in the Docker engine. ${hint}`,
+      options,
+    );
+    this.reference = list.join(', ');
   }
 }
 

@@ -50,6 +50,8 @@ export async function pushImage(input: unknown, options: PushOptions = {}): Prom
   const engine = lazyEngine(options);
   const resolved = await resolvePush(args, options, engine);
   if (args.dryRun) {
+    // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
+    // works in CI before the image is built, and does not check that it exists locally.
     await writeOutputFile(args, resolved.plan);
     return resolved.plan;
   }
@@ -171,8 +173,8 @@ async function prepareLocalTags(
   const missing = infos.filter((i) => !i.info).map((i) => `${plan.repo}:${i.tag}`);
   if (missing.length > 0) {
     throw new ImageNotFoundError(
-      missing.join(', '),
-      `Nothing was pushed. Tag the image first (docker tag <image> ${missing[0]}), or pass source to have dockpush tag it.`,
+      missing,
+      `Nothing was pushed. Tag the image first (docker tag <image> ${missing[0]}), or give source (--source) to have dockpush tag it.`,
     );
   }
   return infos[0]?.info?.Id ?? '';

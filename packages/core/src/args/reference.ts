@@ -94,7 +94,7 @@ export function explainInvalidRepository(repository: string): string | undefined
     return `"${repository}" includes a digest; give the repository alone and push by tag`;
   }
   if (parsed.tag) {
-    return `"${repository}" includes a tag (":${parsed.tag}"); give the repository alone and put the tag in tags`;
+    return `"${repository}" includes a tag (":${parsed.tag}"); give the repository alone and put the tag in tags (--tag)`;
   }
   return undefined;
 }

@@ -65,7 +65,7 @@ describe('SdkRegionProvider (rule 5: the SDK region chain)', () => {
       {
         path: 'ecrRepo.awsRegion',
         message: expect.stringMatching(
-          /set ecrRepo\.awsRegion \(aws_region\), or AWS_REGION \/ AWS_DEFAULT_REGION, or a region in your AWS profile/,
+          /set ecrRepo\.awsRegion \(aws_region, --ecr-region\), or AWS_REGION \/ AWS_DEFAULT_REGION, or a region in your AWS profile/,
         ),
       },
     ]);

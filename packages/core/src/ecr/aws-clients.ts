@@ -227,7 +227,7 @@ export function missingRegionError(): ArgumentsError {
     {
       path: 'ecrRepo.awsRegion',
       message:
-        'no AWS region: set ecrRepo.awsRegion (aws_region), or AWS_REGION / AWS_DEFAULT_REGION, or a region in your AWS profile',
+        'no AWS region: set ecrRepo.awsRegion (aws_region, --ecr-region), or AWS_REGION / AWS_DEFAULT_REGION, or a region in your AWS profile',
     },
   ]);
 }

@@ -163,7 +163,7 @@ function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptio
         ? `The ECR repository "${o.repoName}" does not exist: create it, or set createRepository: true.`
         : `The repository "${o.repoName}" does not exist in ${o.registry}; create it first.`;
     case 'image-missing':
-      return 'Build or tag the image locally first, or pass source.';
+      return 'Build or tag the image locally first, or give source (--source).';
     case 'transient':
       return o.retries === 0
         ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`

@@ -115,7 +115,7 @@ describe('resolvePush (rules 2, 4, 5)', () => {
     const pending = plan({ ecrRepo: { repoName: 'app' } }, null);
     await expect(pending).rejects.toBeInstanceOf(ArgumentsError);
     await expect(pending).rejects.toThrow(
-      /ecrRepo\.awsRegion: no AWS region: set ecrRepo\.awsRegion \(aws_region\), or AWS_REGION/,
+      /ecrRepo\.awsRegion: no AWS region: set ecrRepo\.awsRegion \(aws_region, --ecr-region\), or AWS_REGION/,
     );
   });
 
