@@ -35,7 +35,8 @@ function setUp() {
   const t0 = Date.now();
   run('bash', [path.join(root, 'tools/test-env/up.sh'), '--engine-only']);
   if (!fs.existsSync(path.join(root, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
-  if (!fs.existsSync(path.join(root, 'packages/dockpush/dist/cli/main.js'))) run('npm', ['run', 'build'], { cwd: root });
+  if (!fs.existsSync(path.join(root, 'packages/dockpush/dist/cli/main.js')))
+    run('npm', ['run', 'build'], { cwd: root });
   if (spawnSync('skopeo', ['--version']).status !== 0) {
     if (process.getuid && process.getuid() === 0) {
       run('apt-get', ['install', '-y', '--no-install-recommends', 'skopeo'], {
