@@ -164,3 +164,33 @@ describe('@dockpush/nx:configuration', () => {
     await expect(configurationGenerator(tree, { project: 'ghost', skipFormat: true })).rejects.toThrow(/ghost/);
   });
 });
+
+describe('@dockpush/nx:configuration: the image the build makes', () => {
+  let tree: Tree;
+  beforeEach(() => {
+    jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    tree = createTreeWithEmptyWorkspace();
+  });
+
+  it.each([
+    ['docker build -t web:dev .', 'web:dev'],
+    ['docker build --tag=web:dev --quiet .', 'web:dev'],
+    ['DOCKER_BUILDKIT=0 docker build --quiet --tag "registry.local/web:1" .', 'registry.local/web:1'],
+    ['docker build -t web:$VERSION .', undefined],
+    ['docker build .', undefined],
+  ])('takes source from %j', async (command, source) => {
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    addProjectConfiguration(tree, 'web', { root: 'apps/web', targets: { 'docker-build': { command } } });
+    await configurationGenerator(tree, { project: 'web', skipFormat: true });
+    const options = readProjectConfiguration(tree, 'web').targets?.['docker-push']?.options as { source?: string };
+    expect(options.source).toBe(source);
+    // Without a source, the generator says which local image the target will push.
+    expect(warn.mock.calls.some(([m]) => String(m).includes('--source'))).toBe(source === undefined);
+  });
+
+  it('explains what to do for a project with no project.json', async () => {
+    await expect(configurationGenerator(tree, { project: 'ghost', skipFormat: true })).rejects.toThrow(
+      /Cannot find a project\.json for "ghost".*Create <projectRoot>\/project\.json/,
+    );
+  });
+});

@@ -21,7 +21,7 @@ import type { ConfigurationGeneratorSchema } from './schema';
  */
 export async function configurationGenerator(tree: Tree, schema: ConfigurationGeneratorSchema): Promise<void> {
   const destination = destinationOf(schema);
-  const project = readProjectConfiguration(tree, schema.project);
+  const project = readProjectOrExplain(tree, schema.project);
   const targetName = schema.targetName ?? DEFAULT_TARGET_NAME;
   const targets = project.targets ?? {};
   const existing = targets[targetName] as TargetConfiguration<PushExecutorSchema> | undefined;
@@ -45,11 +45,14 @@ export async function configurationGenerator(tree: Tree, schema: ConfigurationGe
     ...(image !== undefined ? { image } : {}),
     ...(ecrRepo ? { ecrRepo } : {}),
   };
+  // The image the build target tags (`docker build -t app:dev`) is the one to push.
+  const builtImage = buildTarget && targets[buildTarget] ? imageTagOf(targets[buildTarget]) : undefined;
+  const source = schema.source ?? (previous.source === undefined ? builtImage : undefined);
   const options: PushExecutorSchema = {
     ...(destination ??
       (Object.keys(current).length > 0 ? current : { repo: `localhost:5000/${dockerRepositoryName(schema.project)}` })),
     ...previous,
-    ...(schema.source !== undefined ? { source: schema.source } : {}),
+    ...(source !== undefined ? { source } : {}),
     ...(schema.tags !== undefined ? { tags: schema.tags } : {}),
     outputFile: previous.outputFile ?? DEFAULT_OUTPUT_FILE,
   };
@@ -79,7 +82,40 @@ export async function configurationGenerator(tree: Tree, schema: ConfigurationGe
     `${existing ? 'Updated' : 'Added'} ${schema.project}:${targetName} (pushes to ${where}` +
       `${buildTarget ? `, after ${buildTarget}` : ''}). Run: nx run ${schema.project}:${targetName}`,
   );
+  if (options.source === undefined && options.image === undefined) {
+    logger.warn(
+      `${schema.project}:${targetName} pushes the local image ${where}:<tag> for each tag. If your build tags ` +
+        'the image another way, give that tag with --source (e.g. --source=app:dev), and dockpush will tag it for you.',
+    );
+  }
   if (!schema.skipFormat) await formatFiles(tree);
+}
+
+/** The project's configuration, or an error saying what to do for a project with none on disk. */
+function readProjectOrExplain(tree: Tree, name: string): ProjectConfiguration {
+  try {
+    return readProjectConfiguration(tree, name);
+  } catch (error) {
+    throw new Error(
+      `Cannot find a project.json for "${name}" (a project whose targets are all inferred has none). ` +
+        `Create <projectRoot>/project.json with {"name": "${name}"} and run this again, or rely on the ` +
+        `@dockpush/nx plugin's inferred docker-push target (nx g @dockpush/nx:init).`,
+      { cause: error },
+    );
+  }
+}
+
+/** The tag given to the image by a build target's command (`-t app:dev`, `--tag=app:dev`). */
+export function imageTagOf(target: TargetConfiguration): string | undefined {
+  const options = (target.options ?? {}) as { command?: unknown; commands?: unknown };
+  const commands = [target.command, options.command, ...(Array.isArray(options.commands) ? options.commands : [])];
+  for (const c of commands) {
+    const text = typeof c === 'string' ? c : (c as { command?: unknown } | undefined)?.command;
+    if (typeof text !== 'string' || !IMAGE_BUILD_COMMAND.test(text)) continue;
+    const tag = /(?:\s-t|\s--tag)[\s=]+["']?([^\s"']+)/.exec(text)?.[1];
+    if (tag && !tag.includes('{') && !tag.includes('$')) return tag;
+  }
+  return undefined;
 }
 
 export default configurationGenerator;
