@@ -9,6 +9,7 @@ import {
   cleanUserEnv,
   runAdapter,
 } from '../support/all-adapters-project';
+import { EcrE2eEnvironment, ecrE2eEnabled } from '../support/ecr-environment';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { listTags } from '../support/registry-api';
@@ -76,11 +77,47 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/**
+ * A known ECR token (the stand-in's), where the ECR end-to-end set-up may run (CI): the
+ * real SDK fetches it from the loopback stand-in, and the engine logs in with it.
+ */
+const ECR_ACCOUNT = '777788889999';
+const ecrHost = `${ECR_ACCOUNT}.dkr.ecr.eu-west-3.amazonaws.com`;
+let ecr: EcrE2eEnvironment | undefined;
+let ecrAwsEnv: NodeJS.ProcessEnv = {};
+const ecrScenario: Scenario | undefined = ecrE2eEnabled()
+  ? {
+      name: 'an ECR token from the AWS SDK',
+      succeeds: true,
+      secrets: [],
+      env: () => cleanUserEnv({ DEBUG: 'dockpush*', ...ecrAwsEnv }),
+      cliExtra: ['--ecr-account-id', ECR_ACCOUNT, '--ecr-region', 'eu-west-3'],
+    }
+  : undefined;
+if (ecrScenario) scenarios.push(ecrScenario);
+
 beforeAll(async () => {
   allAdaptersProject();
   await createTestImage(docker, source, { layers: 1, bytesPerLayer: 8192 });
+  if (!ecrScenario) return;
+  ecr = await EcrE2eEnvironment.start({ accountId: ECR_ACCOUNT, hosts: [ecrHost], docker });
+  ecrScenario.secrets = forms(ecr.registryAuth.password, 'AWS');
+  const awsDir = mkdtempSync(path.join(tmpdir(), 'dockpush-secret-aws-'));
+  writeFileSync(path.join(awsDir, 'config'), '');
+  writeFileSync(path.join(awsDir, 'credentials'), '');
+  ecrAwsEnv = {
+    AWS_ACCESS_KEY_ID: 'AKIADOCKPUSHSECRETS',
+    AWS_SECRET_ACCESS_KEY: 'dockpush-e2e-not-a-secret',
+    AWS_CONFIG_FILE: path.join(awsDir, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(awsDir, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...ecr.standIn.endpointEnv(),
+  };
 }, 600_000);
-afterAll(async () => removeImage(docker, source));
+afterAll(async () => {
+  await removeImage(docker, source);
+  await ecr?.stop();
+});
 
 const rows = scenarios.flatMap((scenario) =>
   ALL_ADAPTERS.map((adapter) => ({ adapter, scenario, label: scenario.name })),
@@ -88,17 +125,30 @@ const rows = scenarios.flatMap((scenario) =>
 
 it.each(rows)('$adapter: $label', async ({ adapter, scenario }: { adapter: Adapter; scenario: Scenario }) => {
   const name = `secrets-${adapter}-${scenarios.indexOf(scenario)}-${unique}`;
+  const isEcr = scenario === ecrScenario;
   const repo = `${env.auth.host}/${name}`;
+  if (isEcr) ecr?.standIn.addRepository(ecrHost, name);
+  const target: Record<string, unknown> = isEcr
+    ? { ecrRepo: { repoName: name, accountId: ECR_ACCOUNT, awsRegion: 'eu-west-3' } }
+    : { repo };
   const outputFile = path.join(mkdtempSync(path.join(tmpdir(), 'dockpush-secret-out-')), 'result.json');
   const run =
     adapter === 'cli'
       ? await runAdapter(
           'cli',
-          ['push', '--repo', repo, '--source', source, '--output-file', outputFile, ...(scenario.cliExtra ?? [])],
+          [
+            'push',
+            ...(isEcr ? ['--ecr-repo-name', name] : ['--repo', repo]),
+            '--source',
+            source,
+            '--output-file',
+            outputFile,
+            ...(scenario.cliExtra ?? []),
+          ],
           scenario.env(),
           scenario.stdin ?? '',
         )
-      : await runAdapter(adapter, { repo, source, outputFile, ...scenario.extra }, scenario.env());
+      : await runAdapter(adapter, { ...target, source, outputFile, ...scenario.extra }, scenario.env());
 
   const written = existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '';
   const everything = `${run.output}\n${written}`;
@@ -119,7 +169,12 @@ it.each(rows)('$adapter: $label', async ({ adapter, scenario }: { adapter: Adapt
   if (scenario.succeeds) {
     expect(run.status).toBe(0);
     expect(written).toContain('sha256:');
-    expect(await listTags(env.auth.host, name, env.auth)).toEqual(['latest']);
+    if (isEcr && ecr) {
+      expect(scenario.secrets.length).toBeGreaterThan(0);
+      expect(await listTags(ecr.registry, name, ecr.registryAuth)).toEqual(['latest']);
+    } else {
+      expect(await listTags(env.auth.host, name, env.auth)).toEqual(['latest']);
+    }
   } else {
     expect(run.status).not.toBe(0);
     expect(run.output).toMatch(/Cannot authenticate to|unauthorized|authentication required/);
