@@ -265,6 +265,9 @@ async function startUp() {
     t0 = Date.now();
     await exec('docker', ['version', '--format', 'x']);
     times['docker version --format x'].push(Date.now() - t0);
+    t0 = Date.now();
+    await exec(process.execPath, ['-e', '0']);
+    times['node -e 0'].push(Date.now() - t0);
     const probe = spawnSync(
       process.execPath,
       [
@@ -385,28 +388,44 @@ async function main() {
     const v = versions();
     const cliSingleSmall = smallRes['dockpush push (CLI)'].median;
     const tenTagsCli = tagsRes['dockpush push, 10 tags (CLI)'].median;
+    const m = (res, name) => res[name].median;
+    const r = (x, y) => x / y;
+    const apiSingle = m(smallRes, 'pushImage (API)');
+    const tenTagsApi = m(tagsRes, 'pushImage, 10 tags (API)');
+    /** A target judged for the CLI and the API apart: start-up is the CLI's alone. */
+    const both = (what, cliValue, apiValue, limit) =>
+      `${cliValue <= limit ? '✅' : '❌'} CLI ${cliValue.toFixed(2)} · ${apiValue <= limit ? '✅' : '❌'} API ${apiValue.toFixed(2)}: ${what}`;
     const checks = [
+      both(
+        'one tag, small image ≤ 1.05 × docker push',
+        r(m(smallRes, 'dockpush push (CLI)'), m(smallRes, 'docker push')),
+        r(apiSingle, m(smallRes, 'docker push')),
+        1.05,
+      ),
+      both(
+        'one tag, large image ≤ 1.05 × docker push',
+        r(m(largeRes, 'dockpush push (CLI)'), m(largeRes, 'docker push')),
+        r(m(largeRes, 'pushImage (API)'), m(largeRes, 'docker push')),
+        1.05,
+      ),
+      both(
+        `10 tags ≤ 0.95 × the docker push loop (docker push --all-tags: ${ratio(m(tagsRes, 'docker push --all-tags'), m(tagsRes, 'docker push loop, 10 tags'))})`,
+        r(tenTagsCli, m(tagsRes, 'docker push loop, 10 tags')),
+        r(tenTagsApi, m(tagsRes, 'docker push loop, 10 tags')),
+        0.95,
+      ),
+      both("10 tags ≤ 1.10 × dockpush's own single tag", r(tenTagsCli, cliSingleSmall), r(tenTagsApi, apiSingle), 1.1),
       verdict(
-        smallRes['dockpush push (CLI)'].median / smallRes['docker push'].median <= 1.05 &&
-          largeRes['dockpush push (CLI)'].median / largeRes['docker push'].median <= 1.05,
-        `single tag ≤ 1.05 × docker push (small ${ratio(smallRes['dockpush push (CLI)'].median, smallRes['docker push'].median)}, large ${ratio(largeRes['dockpush push (CLI)'].median, largeRes['docker push'].median)}; API small ${ratio(smallRes['pushImage (API)'].median, smallRes['docker push'].median)}, large ${ratio(largeRes['pushImage (API)'].median, largeRes['docker push'].median)})`,
+        r(m(imagesRes, 'pushImage × 10 at once (API)'), m(imagesRes, 'docker push loop, 10 images')) <= 0.6,
+        `10 small images ≤ 0.6 × docker push loop (API ${ratio(m(imagesRes, 'pushImage × 10 at once (API)'), m(imagesRes, 'docker push loop, 10 images'))})`,
       ),
       verdict(
-        tenTagsCli / tagsRes['docker push loop, 10 tags'].median <= 0.95,
-        `10 tags ≤ 0.95 × docker push loop (${ratio(tenTagsCli, tagsRes['docker push loop, 10 tags'].median)}; vs --all-tags ${ratio(tenTagsCli, tagsRes['docker push --all-tags'].median)})`,
+        start.times['dockpush push --dry-run'].median <= 300,
+        `dockpush push --dry-run ≤ 300 ms (${fmt(start.times['dockpush push --dry-run'].median)})`,
       ),
       verdict(
-        tenTagsCli / cliSingleSmall <= 1.1,
-        `10 tags ≤ 1.10 × dockpush's own single tag (${ratio(tenTagsCli, cliSingleSmall)})`,
-      ),
-      verdict(
-        imagesRes['pushImage × 10 at once (API)'].median / imagesRes['docker push loop, 10 images'].median <= 0.6,
-        `10 small images ≤ 0.6 × docker push loop (${ratio(imagesRes['pushImage × 10 at once (API)'].median, imagesRes['docker push loop, 10 images'].median)})`,
-      ),
-      verdict(
-        start.times['dockpush push --dry-run'].median <= 300 &&
-          start.times['dockpush push --dry-run'].median <= 3 * start.times['docker version --format x'].median,
-        `dockpush push --dry-run ≤ 300 ms and ≤ 3 × docker version (${fmt(start.times['dockpush push --dry-run'].median)}, ${ratio(start.times['dockpush push --dry-run'].median, start.times['docker version --format x'].median)} ×)`,
+        start.times['dockpush push --dry-run'].median <= 3 * start.times['docker version --format x'].median,
+        `dockpush push --dry-run ≤ 3 × docker version (${ratio(start.times['dockpush push --dry-run'].median, start.times['docker version --format x'].median)} ×; node -e 0 alone takes ${fmt(start.times['node -e 0'].median)})`,
       ),
       verdict(rss <= 120, `peak RSS ≤ 120 MB on the large push (${rss.toFixed(0)} MB)`),
       verdict(start.awsLoaded === 'no', `a non-ECR push does not load the AWS SDK (loaded: ${start.awsLoaded})`),
@@ -458,9 +477,12 @@ ${table(start.times, 'docker version --format x')}
 ## What limits each
 
 - **One tag**: the engine does the work — it reads each layer from its store, gzips it (one core per
-  layer) and uploads it. dockpush adds one HTTP request to the engine and the stream parsing;
-  the CLI adds Node's start-up (see Start-up), which is what the ratio above 1 is made of on the
-  small image and what disappears on the large one.
+  layer) and uploads it. Through the Node API dockpush is at parity with \`docker push\` (one HTTP
+  request to the engine, a local image check and the stream parsing). The CLI adds a fixed
+  ≈250 ms: Node's own start (see \`node -e 0\`), loading zod (≈45 ms) and dockerode (≈100 ms, half
+  of it the gRPC stack dockerode loads for BuildKit sessions), and the engine round-trips; on the
+  large image that is the 5–8 % over \`docker push\`, on the small one it is most of the time.
+  A Go binary starts in ≈20 ms; a Node CLI cannot, so the CLI misses the small-image target by design.
 - **skopeo** is faster on incompressible data because it compresses with pgzip (parallel gzip,
   all cores per layer) and streams \`docker save\`'s output straight to the registry; the engine
   compresses each layer on one core. To match it dockpush would have to do the upload itself
@@ -468,12 +490,16 @@ ${table(start.times, 'docker version --format x')}
   for incompressible layers, and speak the registry API directly) instead of asking the engine to
   push — a different product, with its own auth and retry code, given up here so that
   \`docker push\`'s credentials, mounts and behaviour stay exactly the same.
-- **10 tags**: one upload and nine manifests; a \`docker push\` loop pays the CLI, an engine
-  session and the registry round-trips ten times over, \`--all-tags\` once but in sequence.
-- **10 images**: the engine uploads pushes that run at once in parallel, so on ${os.cpus().length} cores the
-  gzip work of several images overlaps; the loop does them one after another.
-- **Start-up**: Node's own start (~40 ms) and loading zod and dockerode; the AWS SDK is loaded only
-  for ECR registries.
+- **10 tags**: one upload, then nine tags at once (concurrency 4) that each find the layers there and
+  put a manifest. Through the API that beats a \`docker push\` loop by half and matches
+  \`--all-tags\`; the CLI pays its start-up once, which is what puts it over the loop. The extra nine
+  tags cost ≈55 ms in all (each is still an engine push session: layer checks, manifest, digest).
+- **10 images**: pushes that run at once overlap their uploads, but each layer is gzipped on one
+  core and there are ${os.cpus().length}: the work is CPU-bound, and a single \`docker push\` already keeps both cores
+  busy with its three layers, so concurrency buys about a fifth, not the 40 % targeted.
+- **Start-up**: \`--version\` and \`--help\` load nothing but the CLI; a dry run loads zod and core (no
+  engine is needed for \`repo\`); the AWS SDK is loaded only for ECR registries. Within 3 × \`docker
+  version\` is out of reach for any Node program here: \`node -e 0\` alone is ≈2 × it.
 `;
     fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
     fs.writeFileSync(path.join(root, 'docs/benchmarks.md'), doc);

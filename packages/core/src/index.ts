@@ -54,7 +54,7 @@ export {
 export type { PushEvent, LayerState, ProgressListener } from './events';
 export type { PushOptions } from './plan/dependencies';
 export type { PushPlan } from './plan/resolve-push-plan';
-export { pushImage, pushImageOrThrow, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
+export { pushImage, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
 export { redact, registerSecret } from './redact';
 export {
   createProgressRenderer,

@@ -42,9 +42,8 @@ export async function resolvePushPlan(input: unknown, options: PushOptions = {})
  * Pushes an image: validates the arguments, resolves the repository and credentials,
  * retags `source`, pushes each tag (the first alone, the rest together, since their
  * layers are then in the registry), and resolves to the result. A dry run
- * (`dryRun`, or `NX_DRY_RUN=true`) resolves to the plan and pushes nothing.
+ * (`dryRun`) resolves to the plan and pushes nothing.
  */
-export async function pushImage(input: unknown, options?: PushOptions): Promise<PushResult | PushPlan>;
 export async function pushImage(input: unknown, options: PushOptions = {}): Promise<PushResult | PushPlan> {
   const args = parsePushArgs(input);
   const engine = lazyEngine(options);
@@ -57,13 +56,6 @@ export async function pushImage(input: unknown, options: PushOptions = {}): Prom
   }
   const result = await executePush(args, resolved, await engine(), options);
   await writeOutputFile(args, result);
-  return result;
-}
-
-/** Pushes and always resolves to a result: `pushImage` without the dry-run branch. */
-export async function pushImageOrThrow(input: unknown, options: PushOptions = {}): Promise<PushResult> {
-  const result = await pushImage(input, options);
-  if (!('pushed' in result)) throw new Error('pushImageOrThrow does not take dryRun; use resolvePushPlan');
   return result;
 }
 
@@ -198,5 +190,3 @@ async function writeOutputFile(args: PushArgs, value: PushResult | PushPlan): Pr
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, redact(JSON.stringify(value, null, 2)) + '\n');
 }
-
-export type { PushPlan };
