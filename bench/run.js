@@ -252,6 +252,7 @@ async function startUp() {
     'dockpush --version': [],
     'dockpush push --dry-run': [],
     'docker version --format x': [],
+    'node -e 0': [],
     "require('dockpush')": [],
   };
   let awsLoaded = 'unknown';
