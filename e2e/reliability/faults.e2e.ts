@@ -129,7 +129,7 @@ describe('transient faults are survived', () => {
         : `pushed ${run.result?.pushed.length} tags`,
       detail: `${injected} fault${injected === 1 ? '' : 's'} injected; ${
         retriesOf(run) === 0
-          ? "absorbed by the engine's own layer retries"
+          ? 'dockpush did not need to retry (the engine retried or waited it out)'
           : `${retriesOf(run)} dockpush retr${retriesOf(run) === 1 ? 'y' : 'ies'}`
       }; ${(run.ms / 1000).toFixed(1)} s`,
     });

@@ -8,7 +8,7 @@ const SECTIONS: Array<[ReliabilityRecord['kind'], string, string]> = [
   [
     'fault',
     'Faults',
-    'Injected between the real engine and a real registry:2 by a proxy of the tests own (e2e/support/fault-proxy.ts).',
+    "Injected between the real engine and a real registry:2 by a proxy of the tests' own (e2e/support/fault-proxy.ts).",
   ],
   ['load', 'Load', 'Pushes sized to keep CI under 15 minutes; every tag checked in the registry.'],
   ['cancel', 'Cancellation', 'SIGINT to the CLI and AbortSignal in the API, mid-push.'],
