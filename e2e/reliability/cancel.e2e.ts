@@ -96,7 +96,7 @@ it('Ctrl-C in the CLI stops the push, exits 130 and reports the completed tags',
     outcome: `exit ${code}; registry holds [${inRegistry.join(', ')}]`,
     detail: stderr
       .split('\n')
-      .filter((l) => /cancel|completed|✔/i.test(l))
+      .filter((l) => /Push cancelled|^\s*✔|^\s*- /.test(l))
       .slice(0, 3)
       .join(' / '),
   });
