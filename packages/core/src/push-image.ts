@@ -80,6 +80,7 @@ async function executePush(
     createRepository: args.createRepository,
     retries: args.retries,
     authProviders: resolved.authProviders,
+    ...(resolved.credentials.authconfig ? { resolvedAuth: resolved.credentials.authconfig } : {}),
     emit,
     signal,
     ...(options.sleep ? { sleep: options.sleep } : {}),

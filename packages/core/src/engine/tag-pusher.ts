@@ -24,6 +24,11 @@ export interface TagPusherOptions {
   createRepository: boolean;
   retries: number;
   authProviders: AuthProvider[];
+  /**
+   * Credentials already found while planning, so that a credential helper or the Docker
+   * config is not asked twice for one push; `undefined` where they are still to be fetched.
+   */
+  resolvedAuth?: EngineAuthConfig;
   emit: (event: PushEvent) => void;
   signal: AbortSignal | undefined;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -40,7 +45,7 @@ export class TagPusher {
   private authRenewed = false;
   private repositoryCreated: Promise<void> | undefined;
 
-  constructor(private readonly o: TagPusherOptions) {}
+  constructor(private o: TagPusherOptions) {}
 
   async push(tag: string): Promise<TagOutcome> {
     const { repo, retries, emit, signal } = this.o;
@@ -133,7 +138,9 @@ export class TagPusher {
 
   /** One credential lookup for all tags; renewed at most once after a rejection. */
   private credentials(): Promise<EngineAuthConfig> {
-    this.auth ??= resolveCredentials(this.o.registry, this.o.authProviders).then((c) => c.authconfig ?? {});
+    this.auth ??= this.o.resolvedAuth
+      ? Promise.resolve(this.o.resolvedAuth)
+      : resolveCredentials(this.o.registry, this.o.authProviders).then((c) => c.authconfig ?? {});
     return this.auth;
   }
 
@@ -141,6 +148,7 @@ export class TagPusher {
     if (this.authRenewed) return;
     this.authRenewed = true;
     for (const provider of this.o.authProviders) provider.invalidate?.(this.o.registry);
+    this.o = { ...this.o, resolvedAuth: undefined };
     this.auth = undefined;
   }
 

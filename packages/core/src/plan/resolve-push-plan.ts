@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import { explainInvalidRepository, registryHostOf } from '../args/reference';
 import type { PushArgs } from '../args/push-args';
 import { defaultAuthProviders, resolveCredentials } from '../auth/credential-chain';
-import type { AuthProvider, CredentialSource } from '../auth/registry-auth';
+import type { AuthProvider, CredentialSource, RegistryCredentials } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
 import { ArgumentsError, ImageNotFoundError } from '../errors';
@@ -31,6 +31,8 @@ export interface ResolvedPush {
   /** The repository's name inside its registry. */
   repoName: string;
   authProviders: AuthProvider[];
+  /** What the credential chain found while planning (no ECR token: those are fetched at push time). */
+  credentials: RegistryCredentials;
 }
 
 /** Resolves URIs, tags and the credential source without pushing (DESIGN.md rules 2–6). */
@@ -77,6 +79,7 @@ export async function resolvePush(
     ...(ecr ? { ecr } : {}),
     repoName: repo.slice(registry.length + 1) || repo,
     authProviders,
+    credentials,
   };
 }
 
