@@ -46,6 +46,8 @@ export async function resolvePushPlan(input: unknown, options: PushOptions = {})
  */
 export async function pushImage(input: unknown, options: PushOptions = {}): Promise<PushResult | PushPlan> {
   const args = parsePushArgs(input);
+  // Cancelled before it began: touch nothing, not even the engine.
+  if (options.signal?.aborted && !args.dryRun) throw new PushCancelledError([]);
   const engine = lazyEngine(options);
   const resolved = await resolvePush(args, options, engine);
   if (args.dryRun) {

@@ -1,6 +1,4 @@
 import {
-  DockpushError,
-  PushCancelledError,
   pushImage as corePushImage,
   resolvePushPlan as coreResolvePushPlan,
   type PushArgsInput,
@@ -39,15 +37,8 @@ export type PushImageOptions = PushOptions;
 export function pushImage(args: PushImageArgs & { dryRun: true }, options?: PushImageOptions): Promise<PushPlan>;
 export function pushImage(args: PushImageArgs & { dryRun?: false }, options?: PushImageOptions): Promise<PushResult>;
 export function pushImage(args: PushImageArgs, options?: PushImageOptions): Promise<PushResult | PushPlan>;
-export async function pushImage(args: PushImageArgs, options: PushImageOptions = {}): Promise<PushResult | PushPlan> {
-  if (options.signal?.aborted) throw new PushCancelledError([]);
-  try {
-    return await corePushImage(args, options);
-  } catch (error) {
-    // An abort that lands before the first tag starts surfaces as the signal's own reason.
-    if (options.signal?.aborted && !(error instanceof DockpushError)) throw new PushCancelledError([]);
-    throw error;
-  }
+export function pushImage(args: PushImageArgs, options: PushImageOptions = {}): Promise<PushResult | PushPlan> {
+  return corePushImage(args, options);
 }
 
 /** Resolves URIs, tags and where the credentials would come from, without pushing. */
