@@ -29,7 +29,9 @@ export function writeReliabilityReport(): void {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as ReliabilityRecord);
-  if (records.length === 0) return;
+  // Only a run of every reliability test writes the report: a partial run (one file under
+  // work) must not replace the full table with a few rows.
+  if (!SECTIONS.every(([kind]) => records.some((r) => r.kind === kind))) return;
   const out = [
     '# Reliability',
     '',
