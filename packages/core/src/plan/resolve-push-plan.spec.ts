@@ -142,3 +142,25 @@ describe('resolvePush (rules 2, 4, 5)', () => {
     ).toBe('ecr');
   });
 });
+
+describe('resolvePush: the repository name inside its registry', () => {
+  it.each([
+    ['myorg/my-service', 'docker.io', 'myorg/my-service'],
+    ['docker.io/library/x', 'docker.io', 'library/x'],
+    ['x', 'docker.io', 'library/x'],
+    ['localhost:5000/team/app', 'localhost:5000', 'team/app'],
+    [
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/service/api',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      'team/service/api',
+    ],
+  ])('%s is %s / %s', async (repo, registry, repoName) => {
+    const resolved = await resolvePush(
+      parsePushArgs({ repo }),
+      { accountIds: new Accounts(), regions: region('eu-west-1'), env },
+      noDocker,
+    );
+    expect(resolved.plan.registry).toBe(registry);
+    expect(resolved.repoName).toBe(repoName);
+  });
+});
