@@ -11,7 +11,7 @@ function issuesOf(input: unknown): string[] {
   throw new Error('expected an ArgumentsError');
 }
 
-describe('parsePushArgs: targets (rule 1)', () => {
+describe('parsePushArgs: exactly one target', () => {
   it.each([
     [{ repo: 'localhost:5000/app' }, { kind: 'repo', repo: 'localhost:5000/app' }],
     [{ image: 'app:1' }, { kind: 'image', image: 'app:1' }],
@@ -39,7 +39,7 @@ describe('parsePushArgs: targets (rule 1)', () => {
   });
 });
 
-describe('parsePushArgs: tags (rule 2)', () => {
+describe('parsePushArgs: tags', () => {
   it.each([
     [undefined, []],
     [[], []],
@@ -65,7 +65,7 @@ describe('parsePushArgs: tags (rule 2)', () => {
   );
 });
 
-describe('parsePushArgs: repositories (rule 3)', () => {
+describe('parsePushArgs: repositories', () => {
   it.each([
     ['localhost:5000/app:1', /repo: .*includes a tag \(":1"\).*put the tag in tags/],
     ['localhost:5000/App', /repo: .*lowercase/],

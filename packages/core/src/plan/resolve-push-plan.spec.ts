@@ -27,7 +27,7 @@ async function plan(input: unknown, regionName: string | null = 'eu-west-1', acc
   ).plan;
 }
 
-describe('resolvePush (rules 2, 4, 5)', () => {
+describe('resolvePush: repository, default tags, ECR URIs, account and region', () => {
   it.each([
     [{ repo: 'localhost:5000/app' }, 'localhost:5000/app', 'localhost:5000', ['latest'], 'anonymous'],
     [{ repo: 'ghcr.io/org/app', tags: ['1', '2'] }, 'ghcr.io/org/app', 'ghcr.io', ['1', '2'], 'anonymous'],

@@ -35,7 +35,7 @@ export interface ResolvedPush {
   credentials: RegistryCredentials;
 }
 
-/** Resolves URIs, tags and the credential source without pushing (DESIGN.md rules 2–6). */
+/** Resolves URIs, tags and the credential source without pushing (architecture.md § Arguments, § ECR). */
 export async function resolvePush(
   args: PushArgs,
   options: PushOptions,

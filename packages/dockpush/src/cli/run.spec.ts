@@ -161,7 +161,7 @@ describe('dockpush CLI', () => {
     ['PushFailedError', new PushFailedError([]), 1],
     ['PushCancelledError', new PushCancelledError([]), 130],
     ['an unexpected Error', new Error('x'), 1],
-  ])('exits with the status of DESIGN.md for %s', (_, error, status) => {
+  ])('exits with the documented status (0 ok, 1 failed, 2 usage, 130 cancelled) for %s', (_, error, status) => {
     expect(exitCodeFor(error)).toBe(status);
   });
 });
