@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGitRunner, readGitTagContext, type GitRunner } from './git-tag-context';
+import { DEFAULT_FLAVOR } from './flavor';
+import { renderTagRules } from './render-tag-rules';
 import { resolveTagContext } from './resolve-tag-context';
+import { parseTagRules } from './tag-rule';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 const SHA = 'c'.repeat(40);
@@ -141,5 +144,44 @@ describe('createGitRunner with the real git', () => {
     const started = Date.now();
     expect(await runner(['-c', 'alias.hang=!sleep 5', 'hang'], dir)).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('from CI variables to tags', () => {
+  const rules = parseTagRules([
+    'type=ref,event=branch',
+    'type=ref,event=pr',
+    'type=semver,pattern={{version}}',
+    'type=semver,pattern={{major}}.{{minor}}',
+    'type=semver,pattern={{major}}',
+    'type=sha',
+  ]);
+  const gitlab = { GITLAB_CI: 'true', CI_COMMIT_SHA: SHA, CI_DEFAULT_BRANCH: 'main' };
+  const github = { GITHUB_ACTIONS: 'true', GITHUB_SHA: SHA };
+  it.each<[string, NodeJS.ProcessEnv, string[]]>([
+    ['GitLab branch pipeline', { ...gitlab, CI_COMMIT_BRANCH: 'feature/login' }, ['feature-login', 'sha-ccccccc']],
+    ['GitLab tag pipeline', { ...gitlab, CI_COMMIT_TAG: 'v1.2.3' }, ['1.2.3', '1.2', '1', 'sha-ccccccc', 'latest']],
+    ['GitLab merge request', { ...gitlab, CI_MERGE_REQUEST_IID: '17' }, ['pr-17', 'sha-ccccccc']],
+    ['GitHub push', { ...github, GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' }, ['main', 'sha-ccccccc']],
+    [
+      'GitHub tag',
+      { ...github, GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.2.3' },
+      ['1.2.3', '1.2', '1', 'sha-ccccccc', 'latest'],
+    ],
+    ['GitHub pre-release tag', { ...github, GITHUB_REF: 'refs/tags/v2.0.0-rc.1' }, ['2.0.0-rc.1', 'sha-ccccccc']],
+    [
+      'GitHub pull request',
+      { ...github, GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/8/merge' },
+      ['pr-8', 'sha-ccccccc'],
+    ],
+  ])('%s', async (_name, env, expected) => {
+    const context = await resolveTagContext({
+      env,
+      cwd: '/nowhere',
+      git: fakeGit({}),
+      readFile: () => undefined,
+      now: NOW,
+    });
+    expect(renderTagRules(rules, DEFAULT_FLAVOR, context).tags.map((t) => t.tag)).toEqual(expected);
   });
 });

@@ -28,6 +28,17 @@ describe('parseTagRule', () => {
     ['type=raw,"value=a,b"', { value: 'a,b' }],
     ['type=raw,"value=say ""hi"""', { value: 'say "hi"' }],
     ['type=raw,value=x,prefix=a-,suffix=-z', { prefix: 'a-', suffix: '-z' }],
+    // metadata-action's own parse cases: a quoted field may hold commas and $; a date pattern with tz=
+    ['type=match,"pattern=^v(\\d.\\d.\\d)$",group=1', { type: 'match', patternText: '^v(\\d.\\d.\\d)$', group: 1 }],
+    [
+      'type=semver,priority=1,pattern={{version}},value=p1/v1.0.0,"match=v(\\d.\\d.\\d)$"',
+      { priority: 1, value: 'p1/v1.0.0', match: 'v(\\d.\\d.\\d)$' },
+    ],
+    [
+      "type=schedule,enable=true,pattern={{date 'YYYYMMDD' tz='Asia/Tokyo'}}",
+      { pattern: "{{date 'YYYYMMDD' tz='Asia/Tokyo'}}" },
+    ],
+    ['type=match,"pattern=(\\d+),(\\d+)",group=2', { patternText: '(\\d+),(\\d+)', group: 2 }],
   ])('%s', (text, expected) => {
     expect(parseTagRule(text)).toMatchObject({ text, path: 'tagRules[0]', ...expected });
   });
