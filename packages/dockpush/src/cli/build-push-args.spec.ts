@@ -9,6 +9,7 @@ const none: PushFlags = {
   dryRun: false,
   json: false,
   createRepository: false,
+  keepLocalTags: false,
   passwordStdin: false,
   quiet: false,
 };

@@ -6,6 +6,7 @@ const base: PushFlags = {
   dryRun: false,
   json: false,
   createRepository: false,
+  keepLocalTags: false,
   passwordStdin: false,
   quiet: false,
 };
