@@ -142,6 +142,7 @@ async function pushTags(
     retries: args.retries,
     authProviders: resolved.authProviders,
     ...(resolved.credentials.authconfig ? { resolvedAuth: resolved.credentials.authconfig } : {}),
+    credentialSource: resolved.credentials.source,
     emit,
     signal,
     ...(options.sleep ? { sleep: options.sleep } : {}),

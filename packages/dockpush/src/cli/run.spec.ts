@@ -115,6 +115,16 @@ describe('dockpush CLI', () => {
     expect(stderr).toContain('See dockpush --help');
   });
 
+  it('says to quote a tag that YAML read as a number', async () => {
+    const config = join(dir, 'number-tag.yml');
+    writeFileSync(config, 'repo: localhost:5000/app\ntags: [1.0]\n');
+    const { status, stderr } = await run(['push', '-c', config, '--dry-run']);
+    expect(status).toBe(2);
+    expect(stderr).toContain(
+      `${config}: tags.0: a tag must be a string, got number 1; quote it in the config file (e.g. "1.0"`,
+    );
+  });
+
   it('exits 1 for a missing image, with the message and no stack trace', async () => {
     const { status, stderr } = await run(['push', '--repo', 'localhost:5000/app', '--tag', '1']);
     expect(status).toBe(1);
