@@ -107,15 +107,17 @@ describe('explainInvalidImageReference', () => {
     ['', /must not be empty/],
   ])('%j', (ref, expected) => expect(explainInvalidImageReference(ref)).toMatch(expected));
 
-  it.each(['alice:Hunter2@ghcr.io/org/app', 'alice@ghcr.io/org/app:1', 'https://alice:Hunter2@ghcr.io/org/app'])(
-    'refuses credentials in %j without quoting them',
-    (ref) => {
-      const why = explainInvalidImageReference(ref) ?? '';
-      expect(why).toMatch(/holds credentials .*auth .*--username and --password-stdin/);
-      expect(why).not.toContain('alice');
-      expect(why).not.toContain('Hunter2');
-    },
-  );
+  it.each([
+    'alice:Hunter2@ghcr.io/org/app',
+    'alice@ghcr.io/org/app:1',
+    'https://alice:Hunter2@ghcr.io/org/app',
+    'alice:Hunter2@ghcr.io',
+  ])('refuses credentials in %j without quoting them', (ref) => {
+    const why = explainInvalidImageReference(ref) ?? '';
+    expect(why).toMatch(/holds credentials .*auth .*--username and --password-stdin/);
+    expect(why).not.toContain('alice');
+    expect(why).not.toContain('Hunter2');
+  });
 });
 
 describe('explainInvalidRepository: hostile forms', () => {
@@ -130,10 +132,13 @@ describe('explainInvalidRepository: hostile forms', () => {
     else expect(why).toMatch(expected);
   });
 
-  it.each(['alice:Hunter2@ghcr.io/org/app', 'alice@localhost:5000/app'])('refuses credentials in %j', (repo) => {
-    const why = explainInvalidRepository(repo) ?? '';
-    expect(why).toMatch(/holds credentials .*auth/);
-    expect(why).not.toContain('Hunter2');
-    expect(why).not.toContain('alice');
-  });
+  it.each(['alice:Hunter2@ghcr.io/org/app', 'alice@localhost:5000/app', 'alice:Hunter2@ghcr.io'])(
+    'refuses credentials in %j',
+    (repo) => {
+      const why = explainInvalidRepository(repo) ?? '';
+      expect(why).toMatch(/holds credentials .*auth/);
+      expect(why).not.toContain('Hunter2');
+      expect(why).not.toContain('alice');
+    },
+  );
 });

@@ -89,7 +89,9 @@ function quote(text: string): string {
 export function holdsCredentials(reference: string): boolean {
   const withoutScheme = reference.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '');
   const firstComponent = withoutScheme.split('/')[0] ?? '';
-  return firstComponent.includes('@') && withoutScheme.includes('/');
+  const at = firstComponent.indexOf('@');
+  // `app@sha256:…` is a digest, not a user.
+  return at >= 0 && !DIGEST_RE.test(withoutScheme.slice(withoutScheme.indexOf('@') + 1));
 }
 
 const CREDENTIALS_ADVICE =
