@@ -143,6 +143,24 @@ describe('pushImage: local tags made for source', () => {
     expect([...engine.tags]).toEqual(['app:dev']);
   });
 
+  it('are not even made when the push is cancelled while credentials are looked up', async () => {
+    const engine = fakeEngine();
+    const controller = new AbortController();
+    const slowHelper = {
+      resolve: async () => {
+        controller.abort();
+        return undefined;
+      },
+    };
+    await expect(
+      pushImage(
+        { repo: REPO, source: 'app:dev', tags: ['1'] },
+        { docker: engine.docker, env, signal: controller.signal, authProviders: [slowHelper] },
+      ),
+    ).rejects.toThrow(/cancelled/);
+    expect(engine.calls).toEqual([]);
+  });
+
   it('keeps a tag that was there before', async () => {
     const engine = fakeEngine(['app:dev', `${REPO}:1`]);
     await pushImage({ repo: REPO, source: 'app:dev', tags: ['1', '2'] }, { docker: engine.docker, env });

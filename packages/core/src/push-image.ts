@@ -99,6 +99,17 @@ async function executePush(
     }
   };
 
+  // Cancelled while the plan and credentials were resolved: tag nothing, push nothing.
+  if (options.signal?.aborted) {
+    throw new PushCancelledError(
+      plan.tags.map((tag) => ({
+        tag,
+        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        status: 'skipped',
+        reason: 'cancelled',
+      })),
+    );
+  }
   const localTags = new LocalTags(docker);
   let imageId = '';
   try {
