@@ -46,22 +46,14 @@ export class LocalTags {
    */
   async removeAll(): Promise<void> {
     if (this.created.length === 0 || this.imageId === undefined) return;
-    const others = await this.otherTagsOf(this.imageId);
+    const others = await withDeadline(this.otherTagsOf(this.imageId)).catch(() => 0);
     const removable = others > 0 ? this.created : this.created.slice(0, -1);
     for (const reference of removable) {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          this.docker.getImage(reference).remove({ noprune: true }),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer in ${UNTAG_TIMEOUT_MS / 1000} s`)), UNTAG_TIMEOUT_MS);
-          }),
-        ]);
+        await withDeadline(this.docker.getImage(reference).remove({ noprune: true }));
         debug('removed the local tag %s', reference);
       } catch (error) {
         debug('could not remove the local tag %s: %s', reference, (error as Error).message);
-      } finally {
-        clearTimeout(timer);
       }
     }
     this.created.splice(0);
@@ -69,11 +61,22 @@ export class LocalTags {
 
   /** How many tags the image has besides those dockpush made. */
   private async otherTagsOf(imageId: string): Promise<number> {
-    try {
-      const info = await this.docker.getImage(imageId).inspect();
-      return (info.RepoTags ?? []).filter((rt) => rt !== '<none>:<none>' && !this.created.includes(rt)).length;
-    } catch {
-      return 0;
-    }
+    const info = await this.docker.getImage(imageId).inspect();
+    return (info.RepoTags ?? []).filter((rt) => rt !== '<none>:<none>' && !this.created.includes(rt)).length;
+  }
+}
+
+/** `work`, or a rejection once the engine has not answered for `UNTAG_TIMEOUT_MS`. */
+async function withDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${UNTAG_TIMEOUT_MS / 1000} s`)), UNTAG_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

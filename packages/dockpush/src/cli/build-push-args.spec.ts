@@ -64,6 +64,12 @@ describe('buildPushArgs', () => {
       { ecrRepo: { repoName: 'team/app', accountId: '123456789012', awsRegion: 'eu-west-1', registryAlias: 'alias' } },
     ],
     [
+      '--keep-local-tags replacing its Runway-style spelling',
+      { keepLocalTags: true },
+      config({ repo: 'r/app', keep_local_tags: false }),
+      { repo: 'r/app', keepLocalTags: true },
+    ],
+    [
       'the numbers and switches',
       { image: 'app:1', retries: 0, concurrency: 2, createRepository: true, source: 's:1' },
       undefined,
