@@ -220,6 +220,17 @@ describe('dockpush CLI', () => {
     expect(engine.getImage).not.toHaveBeenCalled();
   });
 
+  it('answers a hostile --image with a JSON error under --json, not a stack', async () => {
+    const { status, stdout } = await run(['push', '--image', '../containers/json?all=1&x=', '--json']);
+    expect(status).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({
+      error: {
+        code: 'USAGE',
+        issues: [{ where: '--image', message: expect.stringMatching(/not a valid image reference/) }],
+      },
+    });
+  });
+
   describe('when the result file cannot be written after the push', () => {
     const digest = 'sha256:' + 'd'.repeat(64);
     const pushingEngine = {
