@@ -29,7 +29,7 @@ export interface PushedTag {
   size: number;
 }
 
-/** Runway's `hook_data` counterpart (DESIGN.md "The result"). */
+/** Runway's `hook_data` counterpart: what a push resolves to, prints with --json and writes to outputFile. */
 export interface PushResult {
   image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
   pushed: PushedTag[];

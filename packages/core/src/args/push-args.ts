@@ -180,7 +180,7 @@ export function parsePushArgs(input: unknown): PushArgs {
   };
 }
 
-/** Rules that span fields (DESIGN.md "The arguments", rules 1–3). */
+/** Rules that span fields: one target, valid references and tags, options that fit the target. */
 function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
   const issues: ArgumentIssue[] = [];
   const given = TARGET_FIELDS.filter((f) => args[f] !== undefined);

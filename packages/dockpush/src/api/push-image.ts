@@ -30,7 +30,7 @@ export type PushImageOptions = PushOptions;
 
 /**
  * Pushes a local image: resolves the repository, tags and credentials, pushes each tag
- * and resolves to the result (DESIGN.md "The result"); with `dryRun` it pushes nothing and
+ * and resolves to the result; with `dryRun` it pushes nothing and
  * resolves to the plan. Aborting `signal` starts no new tag, waits for those in flight, and
  * rejects with `PushCancelledError`, whose `outcomes` say which tags had completed. An
  * `onProgress` that throws stops the push the same way (`ProgressListenerError`). When the
