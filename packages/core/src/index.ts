@@ -48,6 +48,8 @@ export {
   RegistryAuthError,
   PushFailedError,
   PushCancelledError,
+  OutputFileError,
+  ProgressListenerError,
   type ArgumentIssue,
   type TagOutcome,
 } from './errors';

@@ -107,7 +107,7 @@ describe('resolvePush: repository, default tags, ECR URIs, account and region', 
 
   it('needs neither account nor region for ECR Public', async () => {
     const accounts = new Accounts();
-    await plan({ ecrRepo: { repoName: 'a', registryAlias: 'x' } }, null, accounts);
+    await plan({ ecrRepo: { repoName: 'a', registryAlias: 'xy' } }, null, accounts);
     expect(accounts.calls).toBe(0);
   });
 
@@ -129,7 +129,7 @@ describe('resolvePush: repository, default tags, ECR URIs, account and region', 
       /createRepository: applies only to private ECR repositories, and localhost:5000 is not one/,
     ],
     [
-      { ecrRepo: { repoName: 'a', registryAlias: 'x' }, createRepository: true },
+      { ecrRepo: { repoName: 'a', registryAlias: 'xy' }, createRepository: true },
       /createRepository: applies only to private ECR/,
     ],
   ])('rejects %j', async (input, message) => {
