@@ -12,6 +12,6 @@ export NX_DAEMON="${NX_DAEMON:-false}" NX_NO_CLOUD=true NX_TUI=false
 status=0
 node tools/test-summary.js --reset
 npx nx run-many -t build lint typecheck test --outputStyle=static "$@" || status=1
-npx nx run e2e:e2e --outputStyle=static "$@" || status=1
+npx nx run e2e:e2e --outputStyle=stream-without-prefixes "$@" || status=1
 node tools/test-summary.js || status=1
 exit "$status"
