@@ -23,7 +23,7 @@ module.exports = {
     {
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/packages/*/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/packages/*/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.js'],
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper: workspaceSources,
       testEnvironment: 'node',
