@@ -4,7 +4,8 @@ import type Dockerode from 'dockerode';
 import createDebug from 'debug';
 import { parsePushArgs, type PushArgs } from './args/push-args';
 import { mapWithConcurrency } from './engine/backoff';
-import { assertEngineAvailable, createDockerClient } from './engine/docker-client';
+import type { WaitLimits } from './deadline';
+import { assertEngineAvailable, createDockerClient, engineCall } from './engine/docker-client';
 import { TagPusher } from './engine/tag-pusher';
 import { ImageNotFoundError, PushCancelledError, PushFailedError, type TagOutcome } from './errors';
 import type { PushEvent } from './events';
@@ -34,8 +35,9 @@ export interface PushResult {
  */
 export async function resolvePushPlan(input: unknown, options: PushOptions = {}): Promise<PushPlan> {
   const args = parsePushArgs(input);
-  const engine = lazyEngine(options);
-  return (await resolvePush(args, options, engine)).plan;
+  const limits = waitLimits(args, options);
+  const engine = lazyEngine(options, limits);
+  return (await cancellable(resolvePush(args, options, engine, limits), limits)).plan;
 }
 
 /**
@@ -48,17 +50,43 @@ export async function pushImage(input: unknown, options: PushOptions = {}): Prom
   const args = parsePushArgs(input);
   // Cancelled before it began: touch nothing, not even the engine.
   if (options.signal?.aborted && !args.dryRun) throw new PushCancelledError([]);
-  const engine = lazyEngine(options);
-  const resolved = await resolvePush(args, options, engine);
-  if (args.dryRun) {
-    // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
-    // works in CI before the image is built, and does not check that it exists locally.
-    await writeOutputFile(args, resolved.plan);
-    return resolved.plan;
+  const limits = waitLimits(args, options);
+  const engine = lazyEngine(options, limits);
+  return cancellable(
+    (async () => {
+      const resolved = await resolvePush(args, options, engine, limits);
+      if (args.dryRun) {
+        // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
+        // works in CI before the image is built, and does not check that it exists locally.
+        await writeOutputFile(args, resolved.plan);
+        return resolved.plan;
+      }
+      const result = await executePush(args, resolved, await engine(), options, limits);
+      await writeOutputFile(args, result);
+      return result;
+    })(),
+    limits,
+  );
+}
+
+function waitLimits(args: PushArgs, options: PushOptions): WaitLimits {
+  return { timeoutMs: args.timeout * 1000, ...(options.signal ? { signal: options.signal } : {}) };
+}
+
+/**
+ * A wait cut short by a cancellation (a credential lookup, the engine's ping) surfaces
+ * as `PushCancelledError`, like a cancellation between tags.
+ */
+async function cancellable<T>(work: Promise<T>, limits: WaitLimits): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (limits.signal?.aborted && !(error instanceof PushCancelledError) && !(error instanceof PushFailedError)) {
+      debug('cancelled: %s', (error as Error)?.message);
+      throw new PushCancelledError([]);
+    }
+    throw error;
   }
-  const result = await executePush(args, resolved, await engine(), options);
-  await writeOutputFile(args, result);
-  return result;
 }
 
 async function executePush(
@@ -66,12 +94,13 @@ async function executePush(
   resolved: ResolvedPush,
   docker: Dockerode,
   options: PushOptions,
+  limits: WaitLimits,
 ): Promise<PushResult> {
   const { plan } = resolved;
   const signal = options.signal;
   const emit = (event: PushEvent) => options.onProgress?.(redactValue(event));
 
-  const imageId = await prepareLocalTags(args, resolved, docker, emit);
+  const imageId = await prepareLocalTags(args, resolved, docker, emit, options.env, limits);
 
   const pusher = new TagPusher({
     docker,
@@ -81,6 +110,8 @@ async function executePush(
     ecr: resolved.ecr,
     createRepository: args.createRepository,
     retries: args.retries,
+    timeoutMs: args.timeout * 1000,
+    env: options.env,
     authProviders: resolved.authProviders,
     ...(resolved.credentials.authconfig ? { resolvedAuth: resolved.credentials.authconfig } : {}),
     emit,
@@ -139,28 +170,30 @@ async function prepareLocalTags(
   resolved: ResolvedPush,
   docker: Dockerode,
   emit: (event: PushEvent) => void,
+  env: NodeJS.ProcessEnv | undefined,
+  limits: WaitLimits,
 ): Promise<string> {
   const { plan } = resolved;
   const source = args.source ?? (resolved.image && resolved.image.id ? resolved.image.id : undefined);
   if (source !== undefined) {
-    const info = await inspectImage(docker, source, 'Build it first, or check the name given as source.');
+    const info = await inspectImage(docker, source, env, limits, 'Build it first, or check the name given as source.');
     const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
     for (const tag of plan.tags) {
       if (!args.source && local.has(tag)) continue;
       debug('tagging %s as %s:%s', source, plan.repo, tag);
-      await docker.getImage(info.Id).tag({ repo: plan.repo, tag });
+      await engineCall(env, limits, `tagging ${plan.repo}:${tag}`, (abortSignal) =>
+        docker.getImage(info.Id).tag({ repo: plan.repo, tag, abortSignal }),
+      );
       emit({ type: 'tagged', source, uri: `${plan.repo}:${tag}` });
     }
     return info.Id;
   }
   const infos = await Promise.all(
     plan.tags.map((tag) =>
-      docker
-        .getImage(`${plan.repo}:${tag}`)
-        .inspect()
+      inspectImage(docker, `${plan.repo}:${tag}`, env, limits)
         .then((info) => ({ tag, info }))
-        .catch((error: { statusCode?: number }) => {
-          if (error.statusCode === 404) return { tag, info: undefined };
+        .catch((error: unknown) => {
+          if (error instanceof ImageNotFoundError) return { tag, info: undefined };
           throw error;
         }),
     ),
@@ -175,12 +208,12 @@ async function prepareLocalTags(
   return infos[0]?.info?.Id ?? '';
 }
 
-function lazyEngine(options: PushOptions): () => Promise<Dockerode> {
+function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Dockerode> {
   let ready: Promise<Dockerode> | undefined;
   return () => {
     ready ??= (async () => {
-      const docker = options.docker ?? createDockerClient();
-      await assertEngineAvailable(docker, options.env);
+      const docker = options.docker ?? createDockerClient(limits);
+      await assertEngineAvailable(docker, options.env, limits);
       return docker;
     })();
     return ready;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TIMEOUT_SECONDS } from '../deadline';
 import { ArgumentsError, type ArgumentIssue } from '../errors';
 import { explainInvalidRepository, isValidTag } from './reference';
 
@@ -71,6 +72,14 @@ export const pushArgsShape = z.strictObject({
   concurrency: z.number().int().min(1).max(32).optional().describe('Tags pushed at once (default 4).'),
   createRepository: z.boolean().optional().describe('ECR only: create the repository when it does not exist.'),
   outputFile: z.string().min(1).optional().describe('Write the result as JSON to this path.'),
+  timeout: z
+    .number()
+    .positive()
+    .max(86_400)
+    .optional()
+    .describe(
+      'Seconds any single wait may go without an answer or progress: an engine request, the push stream, a credential helper, an AWS call (default 60).',
+    ),
 });
 
 export type PushArgsInput = z.input<typeof pushArgsShape>;
@@ -96,6 +105,8 @@ export interface PushArgs {
   concurrency: number;
   createRepository: boolean;
   outputFile?: string;
+  /** Seconds a single wait may go without an answer or progress. */
+  timeout: number;
 }
 
 export const DEFAULT_RETRIES = 3;
@@ -163,6 +174,7 @@ export function parsePushArgs(input: unknown): PushArgs {
     dryRun: data.dryRun ?? false,
     retries: data.retries ?? DEFAULT_RETRIES,
     concurrency: data.concurrency ?? DEFAULT_CONCURRENCY,
+    timeout: data.timeout ?? DEFAULT_TIMEOUT_SECONDS,
     createRepository: data.createRepository ?? false,
     ...(data.outputFile !== undefined ? { outputFile: data.outputFile } : {}),
   };
