@@ -114,7 +114,7 @@ export class TagPusher {
             return { tag, uri, status: 'skipped', reason: `cancelled while waiting to retry after: ${message}` };
           continue;
         }
-        const advice = adviceFor(kind, this.o);
+        const advice = adviceFor(kind, this.o, attempt);
         if (kind === 'auth') {
           const authError = new RegistryAuthError(this.o.registry, `${message}. ${advice}`, { cause: error });
           emit({ type: 'tag-failed', tag, uri, error: authError.message });
@@ -180,7 +180,7 @@ export class TagPusher {
   }
 }
 
-function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions): string {
+function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions, attempts: number): string {
   switch (kind) {
     case 'auth':
       return o.ecr
@@ -193,9 +193,14 @@ function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptio
     case 'image-missing':
       return 'Build or tag the image locally first, or give source (--source).';
     case 'transient':
-      return o.retries === 0
-        ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
-        : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`;
+      return (
+        (o.retries === 0
+          ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
+          : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`) +
+        // True about who tried what: the engine retries a failed layer upload itself,
+        // inside each of dockpush's attempts.
+        ` dockpush made ${attempts} attempt${attempts === 1 ? '' : 's'}; the engine also retries each layer upload within an attempt.`
+      );
     default:
       return '';
   }
