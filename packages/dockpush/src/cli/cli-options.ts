@@ -17,6 +17,8 @@ export interface PushFlags {
   outputFile?: string;
   retries?: number;
   concurrency?: number;
+  /** Seconds. */
+  timeout?: number;
   createRepository: boolean;
   username?: string;
   passwordStdin: boolean;
@@ -40,6 +42,7 @@ const OPTIONS = {
   'output-file': { type: 'string', short: 'o' },
   retries: { type: 'string' },
   concurrency: { type: 'string' },
+  timeout: { type: 'string' },
   'create-repository': { type: 'boolean' },
   username: { type: 'string', short: 'u' },
   'password-stdin': { type: 'boolean' },
@@ -133,6 +136,15 @@ export function parseCommandLine(argv: string[]): CliCommand {
     }
     return Number(value);
   };
+  const seconds = (name: OptionName): number | undefined => {
+    const value = single(name);
+    if (value === undefined) return undefined;
+    if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) {
+      issues.push({ where: `--${name}`, message: `expected a number of seconds above 0, e.g. 60; got "${value}"` });
+      return undefined;
+    }
+    return Number(value);
+  };
 
   const flags: PushFlags = {
     ...defined('repo', single('repo')),
@@ -149,6 +161,7 @@ export function parseCommandLine(argv: string[]): CliCommand {
     ...defined('outputFile', single('output-file')),
     ...defined('retries', count('retries')),
     ...defined('concurrency', count('concurrency')),
+    ...defined('timeout', seconds('timeout')),
     createRepository: booleans.has('create-repository'),
     ...defined('username', single('username')),
     passwordStdin: booleans.has('password-stdin'),
@@ -193,6 +206,8 @@ function placeholder(name: OptionName): string {
     case 'retries':
     case 'concurrency':
       return 'N';
+    case 'timeout':
+      return 'SECONDS';
     default:
       return name.replace(/^ecr-/, '').replace(/-/g, '_').toUpperCase();
   }
