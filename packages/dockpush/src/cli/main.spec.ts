@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,37 @@ async function silentServer(listenOn: string | number): Promise<{ server: Server
     typeof listenOn === 'string' ? server.listen(listenOn, r) : server.listen(listenOn, '127.0.0.1', r),
   );
   return { server, connected: first };
+}
+
+/**
+ * An engine on a unix socket that answers the ping and the image lookup, then takes the
+ * push and reports one layer, never finishing: a push mid-upload.
+ */
+async function engineStuckMidPush() {
+  const socket = join(mkdtempSync(join(tmpdir(), 'dockpush-sock-')), 'docker.sock');
+  const sockets: Socket[] = [];
+  let pushing!: () => void;
+  const pushStarted = new Promise<void>((r) => (pushing = r));
+  const server = createHttpServer((req, res) => {
+    const url = req.url ?? '';
+    if (url.endsWith('/_ping')) return res.end('OK');
+    if (/\/images\/.+\/json$/.test(url)) {
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({ Id: `sha256:${'a'.repeat(64)}`, RepoTags: ['localhost:5000/app:1'] }));
+    }
+    if (/\/images\/.+\/push/.test(url)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(JSON.stringify({ status: 'Pushing', id: 'l1', progressDetail: { current: 1, total: 10 } }) + '\n');
+      pushing();
+      return undefined;
+    }
+    res.statusCode = 404;
+    return res.end('{}');
+  });
+  server.on('connection', (s) => sockets.push(s));
+  servers.push({ server: server as unknown as Server, sockets });
+  await new Promise<void>((r) => server.listen(socket, r));
+  return { host: `unix://${socket}`, pushStarted };
 }
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
@@ -164,5 +196,43 @@ describe('dockpush binary: signals', () => {
     expect(Date.now() - sent).toBeLessThan(3_000);
     expect(result.status).toBe(130);
     expect(result.stderr).toMatch(/Push cancelled before any tag was pushed/);
+  });
+
+  it('with a push mid-upload, the first SIGINT waits for it and a second ends the run at once, saying what may have landed', async () => {
+    const { env } = home();
+    const engine = await engineStuckMidPush();
+    const { child, done } = start(['push', '--repo', 'localhost:5000/app', '--tag', '1'], {
+      ...env,
+      DOCKER_HOST: engine.host,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await engine.pushStarted;
+    child.kill('SIGINT');
+    await until(() => /waiting for the 1 being pushed/.test(stderr));
+    // The push in flight is waited for: the process is still there.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(child.exitCode).toBeNull();
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const result = await done;
+    expect(Date.now() - sent).toBeLessThan(2_000);
+    expect(result.status).toBe(130);
+    expect(result.stderr).toMatch(
+      /SIGINT again: exiting now\. Tags so far:\n {2}\? localhost:5000\/app:1 was being pushed: unknown, it may have landed/,
+    );
+  });
+});
+
+describe('dockpush binary: a closed stdout', () => {
+  it('is no crash (dockpush … | head -1): the run ends with its own status', async () => {
+    const { env } = home();
+    const tags = Array.from({ length: 200 }, (_, i) => ['--tag', `t${i}`]).flat();
+    const { child, done } = start(['push', '--repo', 'localhost:5000/app', '--dry-run', ...tags], env);
+    // The reader goes away before dockpush writes its first line.
+    child.stdout?.destroy();
+    const result = await done;
+    expect(result.stderr).not.toMatch(/EPIPE|Error:|at /);
+    expect(result.status).toBe(0);
   });
 });
