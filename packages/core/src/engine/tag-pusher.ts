@@ -174,7 +174,10 @@ export class TagPusher {
 
   private createRepository(ecr: Extract<EcrRegistry, { kind: 'private' }>): Promise<void> {
     this.repositoryCreated ??= (this.o.ecrRepositories ?? new SdkEcrRepositoryCreator())
-      .createRepository(ecr, this.o.repoName)
+      .createRepository(ecr, this.o.repoName, {
+        timeoutMs: timeoutMsOf(this.o),
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      })
       .then(() => this.o.emit({ type: 'repository-created', repository: this.o.repo }));
     return this.repositoryCreated;
   }

@@ -102,7 +102,8 @@ async function resolveRepository(
       const region = target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider()).getRegion());
       if (!region) throw missingRegionError();
       const accountId =
-        target.ecrRepo.accountId ?? (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId(region));
+        target.ecrRepo.accountId ??
+        (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId(region, limits));
       return { repo: `${privateEcrHost(accountId, region)}/${repoName}` };
     }
     case 'image': {
