@@ -209,7 +209,9 @@ describe('dockpush binary: signals', () => {
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await engine.pushStarted;
     child.kill('SIGINT');
-    await until(() => /waiting for the 1 being pushed/.test(stderr));
+    await until(() =>
+      /no new tag starts; waiting for those in flight \(1 being pushed; the engine finishes it anyway\)/.test(stderr),
+    );
     // The push in flight is waited for: the process is still there.
     await new Promise((r) => setTimeout(r, 500));
     expect(child.exitCode).toBeNull();

@@ -48,8 +48,8 @@ function onSignal(signal: NodeJS.Signals): void {
   controller.abort(new Error(`cancelled by ${signal}`));
   if (uploading > 0) {
     stderr.write(
-      `\ndockpush: ${signal}: no new tag starts; waiting for the ${uploading} being pushed ` +
-        `(the engine finishes ${uploading === 1 ? 'it' : 'them'} anyway); send it again to quit now\n`,
+      `\ndockpush: ${signal}: no new tag starts; waiting for those in flight ` +
+        `(${uploading} being pushed; the engine finishes ${uploading === 1 ? 'it' : 'them'} anyway); again to quit now\n`,
     );
     return;
   }
