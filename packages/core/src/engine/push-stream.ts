@@ -148,7 +148,7 @@ export async function readJsonStream(
       if (pendingBytes > maxLine) {
         throw new EnginePushError(
           `the Docker engine sent a line of progress larger than ${formatBytes(maxLine)}, which no engine sends; ` +
-            'dockpush stopped reading it. Check what answers at DOCKER_HOST',
+            'dockpush stopped reading it. Check what answers at DOCKER_HOST.',
           'permanent',
         );
       }
