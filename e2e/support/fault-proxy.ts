@@ -123,7 +123,8 @@ export class FaultProxy {
     if (action?.kind === 'stall') {
       let gone = false;
       req.socket.once('close', () => (gone = true));
-      await new Promise((r) => setTimeout(r, action.ms));
+      // unref: a request still held when the tests end must not keep their process alive.
+      await new Promise((r) => setTimeout(r, action.ms).unref());
       // The client gave up while it was held: forward nothing, as a real network would.
       if (gone) {
         record.status = 'client-gone';

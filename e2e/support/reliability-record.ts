@@ -8,12 +8,15 @@ import { e2eRunId, e2eTmpDir } from './env';
  * own record, never hand-written.
  */
 export interface ReliabilityRecord {
-  kind: 'fault' | 'load' | 'cancel' | 'bad-input' | 'secret';
+  kind: 'fault' | 'load' | 'cancel' | 'bad-input' | 'secret' | 'hung';
   case: string;
   outcome: string;
   detail?: string;
   /** Which adapter, for bad input and secrets. */
   adapter?: string;
+  /** For a hung peer: the deadline that applied, and how long the run took in all. */
+  deadline?: string;
+  seconds?: number;
 }
 
 export const reliabilityLog = path.join(e2eTmpDir, `reliability-${e2eRunId}.jsonl`);

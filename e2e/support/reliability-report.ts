@@ -18,6 +18,28 @@ const SECTIONS: Array<[ReliabilityRecord['kind'], string, string]> = [
     'Each must fail with a non-zero exit or a rejected promise and a message naming the problem and the fix.',
   ],
   ['secret', 'Secrets', 'Known secrets pushed through every adapter with DEBUG=dockpush*; all output scanned.'],
+  [
+    'hung',
+    'Hung peers',
+    'The built CLI against a peer that accepts and never answers (or never stops talking), with a short --timeout: ' +
+      'what hung, the deadline, what the user saw, the exit code and the time the whole run took.',
+  ],
+];
+
+/** Hand-written: what the engine does that dockpush cannot see or change, to design a future engine against. */
+const ENGINE_BEHAVIOUR = [
+  '## Engine behaviour',
+  '',
+  'Seen with the Docker engine 20.10 and `registry:2`; dockpush pushes through the engine, so these hold for every push:',
+  '',
+  "- A registry's `307` redirect to another host is followed, and the blobs are pushed there, while dockpush reports " +
+    'the original repository URI (it only sees what the engine reports).',
+  '- Basic credentials are sent to a token realm on another host than the registry, when the registry names one.',
+  "- `5xx` answers are retried by the engine itself, per layer, inside each of dockpush's attempts; a failure message " +
+    'says how many attempts dockpush made, and the whole push of a tag is bounded by `timeout` of silence per attempt.',
+  '- A push the engine has begun goes on after its client disconnects, so a cancelled run waits for the tags in ' +
+    'flight, and a second signal reports them as "may have landed".',
+  '',
 ];
 
 const cell = (s: string | undefined) => (s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -43,6 +65,16 @@ export function writeReliabilityReport(): void {
     const rows = records.filter((r) => r.kind === kind);
     if (rows.length === 0) continue;
     out.push(`## ${title} (${rows.length})`, '', about, '');
+    if (kind === 'hung') {
+      out.push('| what hung | deadline | what the user saw | exit | time |', '| --- | --- | --- | --- | --- |');
+      for (const r of rows) {
+        out.push(
+          `| ${cell(r.case)} | ${cell(r.deadline)} | ${cell(r.detail)} | ${cell(r.outcome)} | ${r.seconds ?? ''} s |`,
+        );
+      }
+      out.push('');
+      continue;
+    }
     const withAdapter = rows.some((r) => r.adapter);
     out.push(withAdapter ? '| adapter | case | outcome | detail |' : '| case | outcome | detail |');
     out.push(withAdapter ? '| --- | --- | --- | --- |' : '| --- | --- | --- |');
@@ -55,6 +87,7 @@ export function writeReliabilityReport(): void {
     }
     out.push('');
   }
+  out.push(...ENGINE_BEHAVIOUR);
   const file = path.join(repoRoot, 'docs', 'reliability.md');
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, out.join('\n'));

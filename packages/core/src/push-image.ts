@@ -2,7 +2,8 @@ import type Dockerode from 'dockerode';
 import createDebug from 'debug';
 import { parsePushArgs, type PushArgs } from './args/push-args';
 import { mapWithConcurrency } from './engine/backoff';
-import { assertEngineAvailable, createDockerClient } from './engine/docker-client';
+import type { WaitLimits } from './deadline';
+import { assertEngineAvailable, createDockerClient, engineCall } from './engine/docker-client';
 import { TagPusher } from './engine/tag-pusher';
 import {
   ImageNotFoundError,
@@ -42,8 +43,9 @@ export interface PushResult {
 export async function resolvePushPlan(input: unknown, options: PushOptions | null = {}): Promise<PushPlan> {
   options ??= {};
   const args = parsePushArgs(input);
-  const engine = lazyEngine(options);
-  return (await resolvePush(args, options, engine)).plan;
+  const limits = waitLimits(args, options);
+  const engine = lazyEngine(options, limits);
+  return (await cancellable(resolvePush(args, options, engine, limits), limits)).plan;
 }
 
 /**
@@ -63,17 +65,43 @@ export async function pushImage(input: unknown, options: PushOptions | null = {}
     await checkOutputFile(args.outputFile);
     await clearOutputFile(args.outputFile);
   }
-  const engine = lazyEngine(options);
-  const resolved = await resolvePush(args, options, engine);
-  if (args.dryRun) {
-    // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
-    // works in CI before the image is built, and does not check that it exists locally.
-    await saveResult(args, resolved.plan);
-    return resolved.plan;
+  const limits = waitLimits(args, options);
+  const engine = lazyEngine(options, limits);
+  return cancellable(
+    (async () => {
+      const resolved = await resolvePush(args, options, engine, limits);
+      if (args.dryRun) {
+        // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
+        // works in CI before the image is built, and does not check that it exists locally.
+        await saveResult(args, resolved.plan);
+        return resolved.plan;
+      }
+      const result = await executePush(args, resolved, await engine(), options, limits);
+      await saveResult(args, result);
+      return result;
+    })(),
+    limits,
+  );
+}
+
+function waitLimits(args: PushArgs, options: PushOptions): WaitLimits {
+  return { timeoutMs: args.timeout * 1000, ...(options.signal ? { signal: options.signal } : {}) };
+}
+
+/**
+ * A wait cut short by a cancellation (a credential lookup, the engine's ping) surfaces
+ * as `PushCancelledError`, like a cancellation between tags.
+ */
+async function cancellable<T>(work: Promise<T>, limits: WaitLimits): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (limits.signal?.aborted && !(error instanceof PushCancelledError) && !(error instanceof PushFailedError)) {
+      debug('cancelled: %s', (error as Error)?.message);
+      throw new PushCancelledError([]);
+    }
+    throw error;
   }
-  const result = await executePush(args, resolved, await engine(), options);
-  await saveResult(args, result);
-  return result;
 }
 
 async function executePush(
@@ -81,6 +109,7 @@ async function executePush(
   resolved: ResolvedPush,
   docker: Dockerode,
   options: PushOptions,
+  limits: WaitLimits,
 ): Promise<PushResult> {
   const { plan } = resolved;
   // A listener that throws stops the push like a cancellation: no new tag, those in
@@ -110,10 +139,10 @@ async function executePush(
       })),
     );
   }
-  const localTags = new LocalTags(docker);
+  const localTags = new LocalTags(docker, (what, call) => engineCall(options.env, limits, what, call));
   let imageId = '';
   try {
-    imageId = await prepareLocalTags(args, resolved, docker, localTags, emit);
+    imageId = await prepareLocalTags(args, resolved, docker, localTags, emit, options.env, limits);
     const outcomes = await pushTags(args, resolved, docker, emit, signal, options);
     if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
     if (options.signal?.aborted) throw new PushCancelledError(outcomes);
@@ -151,6 +180,8 @@ async function pushTags(
     ecr: resolved.ecr,
     createRepository: args.createRepository,
     retries: args.retries,
+    timeoutMs: args.timeout * 1000,
+    env: options.env,
     authProviders: resolved.authProviders,
     ...(resolved.credentials.authconfig ? { resolvedAuth: resolved.credentials.authconfig } : {}),
     credentialSource: resolved.credentials.source,
@@ -199,11 +230,13 @@ async function prepareLocalTags(
   docker: Dockerode,
   localTags: LocalTags,
   emit: (event: PushEvent) => void,
+  env: NodeJS.ProcessEnv | undefined,
+  limits: WaitLimits,
 ): Promise<string> {
   const { plan } = resolved;
   const source = args.source ?? (resolved.image && resolved.image.id ? resolved.image.id : undefined);
   if (source !== undefined) {
-    const info = await inspectImage(docker, source, 'Build it first, or check the name given as source.');
+    const info = await inspectImage(docker, source, env, limits, 'Build it first, or check the name given as source.');
     const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
     for (const tag of plan.tags) {
       if (!args.source && local.has(tag)) continue;
@@ -215,12 +248,10 @@ async function prepareLocalTags(
   }
   const infos = await Promise.all(
     plan.tags.map((tag) =>
-      docker
-        .getImage(`${plan.repo}:${tag}`)
-        .inspect()
+      inspectImage(docker, `${plan.repo}:${tag}`, env, limits)
         .then((info) => ({ tag, info }))
-        .catch((error: { statusCode?: number }) => {
-          if (error.statusCode === 404) return { tag, info: undefined };
+        .catch((error: unknown) => {
+          if (error instanceof ImageNotFoundError) return { tag, info: undefined };
           throw error;
         }),
     ),
@@ -235,12 +266,12 @@ async function prepareLocalTags(
   return infos[0]?.info?.Id ?? '';
 }
 
-function lazyEngine(options: PushOptions): () => Promise<Dockerode> {
+function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Dockerode> {
   let ready: Promise<Dockerode> | undefined;
   return () => {
     ready ??= (async () => {
-      const docker = options.docker ?? createDockerClient();
-      await assertEngineAvailable(docker, options.env);
+      const docker = options.docker ?? createDockerClient(limits);
+      await assertEngineAvailable(docker, options.env, limits);
       return docker;
     })();
     return ready;

@@ -144,6 +144,7 @@ describe('parsePushArgs: spellings and types', () => {
       dryRun: false,
       retries: 3,
       concurrency: 4,
+      timeout: 60,
       createRepository: false,
       keepLocalTags: false,
     });

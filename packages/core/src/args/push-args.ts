@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TIMEOUT_SECONDS } from '../deadline';
 import { ArgumentsError, type ArgumentIssue } from '../errors';
 import { explainInvalidImageReference, explainInvalidRepository, isValidTag } from './reference';
 
@@ -80,6 +81,14 @@ export const pushArgsShape = z.strictObject({
     .boolean()
     .optional()
     .describe('Keep the <repo>:<tag> tags created locally for source after the push (default: removed).'),
+  timeout: z
+    .number()
+    .positive()
+    .max(86_400)
+    .optional()
+    .describe(
+      'Seconds any single wait may go without an answer or progress: an engine request, the push stream, a credential helper, an AWS call (default 60).',
+    ),
 });
 
 export type PushArgsInput = z.input<typeof pushArgsShape>;
@@ -106,6 +115,8 @@ export interface PushArgs {
   createRepository: boolean;
   outputFile?: string;
   keepLocalTags: boolean;
+  /** Seconds a single wait may go without an answer or progress. */
+  timeout: number;
 }
 
 export const DEFAULT_RETRIES = 3;
@@ -174,6 +185,7 @@ export function parsePushArgs(input: unknown): PushArgs {
     dryRun: data.dryRun ?? false,
     retries: data.retries ?? DEFAULT_RETRIES,
     concurrency: data.concurrency ?? DEFAULT_CONCURRENCY,
+    timeout: data.timeout ?? DEFAULT_TIMEOUT_SECONDS,
     createRepository: data.createRepository ?? false,
     ...(data.outputFile !== undefined ? { outputFile: data.outputFile } : {}),
     keepLocalTags: data.keepLocalTags ?? false,

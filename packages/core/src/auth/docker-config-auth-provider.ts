@@ -2,7 +2,13 @@ import createDebug from 'debug';
 import { registerSecret } from '../redact';
 import { type CredentialHelperRunner, runCredentialHelper } from './credential-helper';
 import { configKeysFor, type DockerConfig, hostOfConfigKey } from './docker-config';
-import type { AuthProvider, CredentialSource, EngineAuthConfig, RegistryCredentials } from './registry-auth';
+import type {
+  AuthProvider,
+  CredentialSource,
+  EngineAuthConfig,
+  RegistryCredentials,
+  ResolveOptions,
+} from './registry-auth';
 
 const debug = createDebug('dockpush:auth');
 
@@ -19,18 +25,18 @@ export class DockerConfigAuthProvider implements AuthProvider {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  async resolve(host: string): Promise<RegistryCredentials | undefined> {
+  async resolve(host: string, options: ResolveOptions = {}): Promise<RegistryCredentials | undefined> {
     const config = this.loadConfig();
     if (!config) return undefined;
     const keys = configKeysFor(host);
 
     const helper = keys.map((k) => config.credHelpers?.[k]).find(Boolean) ?? findByHost(config.credHelpers, host);
     if (helper) {
-      const creds = await this.fromHelper(helper, keys[0] ?? host, host);
+      const creds = await this.fromHelper(helper, keys[0] ?? host, host, options);
       if (creds) return creds;
     }
     if (config.credsStore) {
-      const creds = await this.fromHelper(config.credsStore, keys[0] ?? host, host);
+      const creds = await this.fromHelper(config.credsStore, keys[0] ?? host, host, options);
       if (creds) return creds;
     }
     const entry = keys.map((k) => config.auths?.[k]).find(Boolean) ?? findByHost(config.auths, host);
@@ -44,8 +50,16 @@ export class DockerConfigAuthProvider implements AuthProvider {
     return undefined;
   }
 
-  private async fromHelper(helper: string, serverUrl: string, host: string): Promise<RegistryCredentials | undefined> {
-    const creds = await this.runHelper(helper, serverUrl, this.env);
+  private async fromHelper(
+    helper: string,
+    serverUrl: string,
+    host: string,
+    options: ResolveOptions,
+  ): Promise<RegistryCredentials | undefined> {
+    const creds = await this.runHelper(helper, serverUrl, this.env, {
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     if (!creds) return undefined;
     debug('credentials for %s from docker-credential-%s', host, helper);
     return {

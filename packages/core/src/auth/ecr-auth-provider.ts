@@ -25,7 +25,12 @@ export class EcrAuthProvider implements AuthProvider {
     if (!registry) return undefined;
     const source = registry.kind === 'public' ? 'ecr-public' : 'ecr';
     if (options.dryRun) return { source, authconfig: undefined };
-    const token = await this.token(registry.host, () => this.tokens.getToken(registry));
+    const token = await this.token(registry.host, () =>
+      this.tokens.getToken(registry, {
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
     return {
       source,
       authconfig: { username: token.username, password: token.password, serveraddress: registry.host },

@@ -1,3 +1,5 @@
+import type { WaitLimits } from '../deadline';
+
 /** Where a push's credentials come from (architecture.md § Credentials). */
 export type CredentialSource =
   'explicit' | 'ecr' | 'ecr-public' | 'docker-auth-config' | 'credential-helper' | 'docker-config' | 'anonymous';
@@ -14,7 +16,7 @@ export interface RegistryCredentials {
   authconfig: EngineAuthConfig | undefined;
 }
 
-export interface ResolveOptions {
+export interface ResolveOptions extends WaitLimits {
   /** Locate the credentials without fetching tokens (no AWS calls). */
   dryRun?: boolean;
 }

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,38 +26,6 @@ function isolateAws(files: { config?: string; credentials?: string } = {}, env: 
     AWS_EC2_METADATA_DISABLED: 'true',
     ...env,
   });
-}
-
-/**
- * A local stand-in for STS that answers GetCallerIdentity with `account`, in the
- * protocol the SDK asked in (JSON or the query protocol's XML).
- */
-async function startFakeSts(account: string) {
-  let requests = 0;
-  const server = createServer((req, res) => {
-    requests += 1;
-    req.resume();
-    req.on('end', () => {
-      if (String(req.headers['content-type']).includes('json')) {
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ Account: account, Arn: `arn:aws:iam::${account}:user/test`, UserId: 'AIDATEST' }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
-          `<Arn>arn:aws:iam::${account}:user/test</Arn><UserId>AIDATEST</UserId><Account>${account}</Account>` +
-          `</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests: () => requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 beforeEach(() => StsAccountIdProvider.reset());
@@ -156,19 +125,96 @@ describe('no AWS credentials anywhere', () => {
     isolateAws();
     const provider = new StsAccountIdProvider();
     await expect(provider.getAccountId('eu-west-1')).rejects.toBeInstanceOf(ArgumentsError);
+    // Credentials and an STS that answers now: a cached failure would still reject.
+    const sts = await stsStandIn('answers');
+    Object.assign(process.env, STATIC_CREDENTIALS, { AWS_ENDPOINT_URL_STS: sts.url });
+    await expect(provider.getAccountId('eu-west-1')).resolves.toBe('123456789012');
+  });
+});
 
-    // Credentials appear, and STS (a local stand-in) answers: the next lookup must ask again.
-    const sts = await startFakeSts('210987654321');
-    try {
-      Object.assign(process.env, {
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'fake-secret-for-a-local-stand-in',
-        AWS_ENDPOINT_URL_STS: sts.url,
-      });
-      await expect(provider.getAccountId('eu-west-1')).resolves.toBe('210987654321');
-      expect(sts.requests()).toBe(1);
-    } finally {
-      await sts.close();
-    }
+const STATIC_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-example-key' };
+
+const standIns: Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    standIns.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    }),
+  );
+});
+
+/** A loopback stand-in for an AWS endpoint: one that answers GetCallerIdentity, or one that accepts and never answers. */
+async function stsStandIn(behaviour: 'answers' | 'hangs'): Promise<{ url: string }> {
+  const server = createServer((req, res) => {
+    if (behaviour === 'hangs') return;
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'text/xml');
+      res.end(
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
+          '<Arn>arn:aws:iam::123456789012:user/ci</Arn><UserId>AIDEXAMPLE</UserId><Account>123456789012</Account>' +
+          '</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>',
+      );
+    });
+  });
+  standIns.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('AWS endpoints that never answer', () => {
+  it('a dry run ends at the deadline with a message naming STS, its endpoint and the fix', async () => {
+    const sts = await stsStandIn('hangs');
+    isolateAws({}, { ...STATIC_CREDENTIALS, AWS_ENDPOINT_URL_STS: sts.url });
+    const started = Date.now();
+    const error = (await resolvePushPlan({
+      ecrRepo: { repoName: 'app', awsRegion: 'eu-west-1' },
+      dryRun: true,
+      timeout: 0.5,
+    }).catch((e: unknown) => e)) as Error;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect(error.message).toContain(
+      `AWS STS GetCallerIdentity at ${sts.url} did not answer within 500 ms. Check the network and AWS_ENDPOINT_URL_STS`,
+    );
+    expect(error.message).toMatch(/allow it longer with timeout \(--timeout\), or set ecrRepo\.accountId/);
+  });
+
+  it('an ECR token request ends at the deadline, naming ECR and its endpoint', async () => {
+    const ecr = await stsStandIn('hangs');
+    isolateAws({}, { ...STATIC_CREDENTIALS, AWS_ENDPOINT_URL_ECR: ecr.url });
+    const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    const error = (await new SdkEcrTokenProvider()
+      .getToken({ host, kind: 'private', accountId: '123456789012', region: 'eu-west-1' }, { timeoutMs: 300 })
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect(error.message).toContain(`AWS ECR GetAuthorizationToken at ${ecr.url} did not answer within 300 ms`);
+  });
+
+  it('a cancellation ends the wait at once', async () => {
+    const sts = await stsStandIn('hangs');
+    isolateAws({}, { ...STATIC_CREDENTIALS, AWS_ENDPOINT_URL_STS: sts.url });
+    const controller = new AbortController();
+    const pending = new StsAccountIdProvider().getAccountId('eu-west-1', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('cancelled by SIGINT')), 200);
+    await expect(pending).rejects.toThrow('cancelled by SIGINT');
+  });
+});
+
+describe('the SDK on Node < 22', () => {
+  it('prints no NodeVersionSupportWarning, and dockpush leaves the environment alone', () => {
+    const core = join(__dirname, '..', '..', 'dist', 'index.js');
+    const script = `const { SdkRegionProvider } = require(${JSON.stringify(core)});
+      new SdkRegionProvider().getRegion().then(() =>
+        console.log(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'unset'));`;
+    const env = { ...process.env };
+    for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
+    const result = spawnSync(process.execPath, ['-e', script], {
+      env: { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+      encoding: 'utf8',
+    });
+    expect(result.stdout.trim()).toBe('unset');
+    expect(result.stderr).not.toMatch(/NodeVersionSupportWarning/);
   });
 });

@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { ArgumentsError, RegistryAuthError } from '../errors';
 import { registerSecret } from '../redact';
 import { ECR_PUBLIC_REGION, type EcrRegistry } from './ecr-registry';
@@ -12,9 +13,20 @@ const debugSdk = createDebug('dockpush:aws-sdk');
  * They use the SDK's own credential and region chains (env vars, profiles, SSO,
  * web identity, container and instance metadata), and honour `AWS_ENDPOINT_URL_*`.
  */
-function quietSdk(): void {
-  // The SDK warns on Node < 22 the first time a client is made; that is noise in a push log.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+function newClient<T>(make: () => T): T {
+  // The SDK warns on Node < 22 the first time a client is made (in its constructor, once a
+  // process): noise in a push log. Dropped here without touching the environment, which
+  // belongs to the user and to the child processes dockpush starts.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning instanceof Error ? warning.message : warning).includes('NodeVersionSupportWarning')) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return make();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
 }
 
 /**
@@ -30,9 +42,67 @@ const sdkLogger = {
   error: (...content: unknown[]) => debugSdk('error: %O', content),
 };
 
-/** Options of every SDK client made here. */
-function clientConfig(region?: string) {
-  return { ...(region ? { region } : {}), logger: sdkLogger };
+/**
+ * Options of every SDK client made here: a connection that does not open, or a request
+ * that gets no answer, fails after the deadline instead of the SDK's defaults (none for
+ * the answer).
+ */
+function clientConfig(region?: string, limits?: WaitLimits) {
+  const ms = timeoutMsOf(limits);
+  return {
+    ...(region ? { region } : {}),
+    logger: sdkLogger,
+    requestHandler: { connectionTimeout: ms, requestTimeout: ms, throwOnRequestTimeout: true },
+  };
+}
+
+/** The SDK's own endpoint variables, as its clients read them. */
+const ENDPOINT_VARIABLES = {
+  STS: 'AWS_ENDPOINT_URL_STS',
+  ECR: 'AWS_ENDPOINT_URL_ECR',
+  'ECR Public': 'AWS_ENDPOINT_URL_ECR_PUBLIC',
+} as const;
+type AwsService = keyof typeof ENDPOINT_VARIABLES;
+
+function endpointOf(service: AwsService, region: string): string {
+  const configured = process.env[ENDPOINT_VARIABLES[service]] || process.env.AWS_ENDPOINT_URL;
+  if (configured) return configured;
+  const host = service === 'STS' ? 'sts' : service === 'ECR' ? 'api.ecr' : 'api.ecr-public';
+  return `https://${host}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/** An AWS call that did not end by the deadline. */
+export class AwsDeadlineError extends Error {
+  override name = 'AwsDeadlineError';
+}
+
+/**
+ * One SDK call under an overall deadline (every retry of the SDK included); the run's
+ * cancellation aborts it at once.
+ */
+function callAws<T>(
+  service: AwsService,
+  operation: string,
+  region: string,
+  limits: WaitLimits | undefined,
+  send: (abortSignal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ms = timeoutMsOf(limits);
+  return withDeadline(
+    send,
+    ms,
+    () =>
+      new AwsDeadlineError(
+        `AWS ${service} ${operation} at ${endpointOf(service, region)} did not answer within ${formatDuration(ms)}. ` +
+          `Check the network and ${ENDPOINT_VARIABLES[service]} / AWS_ENDPOINT_URL if set, or allow it longer with timeout (--timeout)`,
+      ),
+    limits?.signal,
+  );
+}
+
+/** The run's cancellation, when it is why a call failed: passed on as it is, with no advice about credentials. */
+function cancellationOf(limits: WaitLimits | undefined): Error | undefined {
+  return limits?.signal?.aborted ? cancellationReason(limits.signal) : undefined;
 }
 
 /** How to give the SDK credentials, for messages. */
@@ -49,7 +119,7 @@ function noCredentials(error: unknown): boolean {
 /** Finds the AWS account ID of the caller. */
 export interface AccountIdProvider {
   /** `region`: the repository's, where STS is asked (its partition must match the credentials'). */
-  getAccountId(region?: string): Promise<string>;
+  getAccountId(region?: string, limits?: WaitLimits): Promise<string>;
 }
 
 /** Finds the AWS region when the arguments do not give one. */
@@ -66,36 +136,53 @@ export interface EcrToken {
 
 /** Gets an authorization token for an ECR registry. */
 export interface EcrTokenProvider {
-  getToken(registry: EcrRegistry): Promise<EcrToken>;
+  getToken(registry: EcrRegistry, limits?: WaitLimits): Promise<EcrToken>;
 }
 
 /** Creates a private ECR repository. */
 export interface EcrRepositoryCreator {
-  createRepository(registry: Extract<EcrRegistry, { kind: 'private' }>, repoName: string): Promise<void>;
+  createRepository(
+    registry: Extract<EcrRegistry, { kind: 'private' }>,
+    repoName: string,
+    limits?: WaitLimits,
+  ): Promise<void>;
 }
 
 /** STS `GetCallerIdentity`, called at most once a process whatever the number of pushes. */
 export class StsAccountIdProvider implements AccountIdProvider {
   private static pending: Promise<string> | undefined;
 
-  getAccountId(region?: string): Promise<string> {
-    StsAccountIdProvider.pending ??= this.fetch(region).catch((error: unknown) => {
+  getAccountId(region?: string, limits?: WaitLimits): Promise<string> {
+    StsAccountIdProvider.pending ??= this.fetch(region, limits).catch((error: unknown) => {
       StsAccountIdProvider.pending = undefined;
       throw error;
     });
     return StsAccountIdProvider.pending;
   }
 
-  private async fetch(repositoryRegion: string | undefined): Promise<string> {
-    quietSdk();
+  private async fetch(repositoryRegion: string | undefined, limits: WaitLimits | undefined): Promise<string> {
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
     const region = repositoryRegion ?? (await new SdkRegionProvider().getRegion()) ?? 'us-east-1';
     debug('STS GetCallerIdentity in %s', region);
     try {
-      const out = await new STSClient(clientConfig(region)).send(new GetCallerIdentityCommand({}));
+      const client = newClient(() => new STSClient(clientConfig(region, limits)));
+      const out = await callAws('STS', 'GetCallerIdentity', region, limits, (abortSignal) =>
+        client.send(new GetCallerIdentityCommand({}), { abortSignal }),
+      );
       if (!out.Account) throw new Error('STS returned no account');
       return out.Account;
     } catch (error) {
+      const cancelled = cancellationOf(limits);
+      if (cancelled) throw cancelled;
+      if (error instanceof AwsDeadlineError) {
+        throw new RegistryAuthError(
+          'AWS STS',
+          `could not find the AWS account ID: ${error.message}, or set ecrRepo.accountId.`,
+          {
+            cause: error,
+          },
+        );
+      }
       if (noCredentials(error)) {
         throw new ArgumentsError(
           [
@@ -127,10 +214,9 @@ export class SdkRegionProvider implements RegionProvider {
   async getRegion(): Promise<string | undefined> {
     const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
     if (fromEnv) return fromEnv;
-    quietSdk();
     const { STSClient } = await import('@aws-sdk/client-sts');
     try {
-      const region = await new STSClient(clientConfig()).config.region();
+      const region = await newClient(() => new STSClient(clientConfig())).config.region();
       return region || undefined;
     } catch {
       return undefined;
@@ -140,10 +226,10 @@ export class SdkRegionProvider implements RegionProvider {
 
 /** ECR and ECR Public `GetAuthorizationToken`. */
 export class SdkEcrTokenProvider implements EcrTokenProvider {
-  async getToken(registry: EcrRegistry): Promise<EcrToken> {
-    quietSdk();
+  async getToken(registry: EcrRegistry, limits?: WaitLimits): Promise<EcrToken> {
     try {
-      const data = registry.kind === 'public' ? await this.publicToken() : await this.privateToken(registry.region);
+      const data =
+        registry.kind === 'public' ? await this.publicToken(limits) : await this.privateToken(registry.region, limits);
       const decoded = Buffer.from(data.token, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) throw new Error('the token is not of the form user:password');
@@ -156,6 +242,13 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
       registerSecret(token.password, token.username);
       return token;
     } catch (error) {
+      const cancelled = cancellationOf(limits);
+      if (cancelled) throw cancelled;
+      if (error instanceof AwsDeadlineError) {
+        throw new RegistryAuthError(registry.host, `could not get an ECR authorization token: ${error.message}.`, {
+          cause: error,
+        });
+      }
       if (noCredentials(error)) {
         throw new RegistryAuthError(
           registry.host,
@@ -175,19 +268,25 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
     }
   }
 
-  private async privateToken(region: string): Promise<{ token: string; expiresAt?: Date }> {
+  private async privateToken(region: string, limits?: WaitLimits): Promise<{ token: string; expiresAt?: Date }> {
     const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
     debug('ECR GetAuthorizationToken in %s', region);
-    const out = await new ECRClient(clientConfig(region)).send(new GetAuthorizationTokenCommand({}));
+    const client = newClient(() => new ECRClient(clientConfig(region, limits)));
+    const out = await callAws('ECR', 'GetAuthorizationToken', region, limits, (abortSignal) =>
+      client.send(new GetAuthorizationTokenCommand({}), { abortSignal }),
+    );
     const data = out.authorizationData?.[0];
     if (!data?.authorizationToken) throw new Error('ECR returned no authorization data');
     return { token: data.authorizationToken, ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}) };
   }
 
-  private async publicToken(): Promise<{ token: string; expiresAt?: Date }> {
+  private async publicToken(limits?: WaitLimits): Promise<{ token: string; expiresAt?: Date }> {
     const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
     debug('ECR Public GetAuthorizationToken in %s', ECR_PUBLIC_REGION);
-    const out = await new ECRPUBLICClient(clientConfig(ECR_PUBLIC_REGION)).send(new GetAuthorizationTokenCommand({}));
+    const client = newClient(() => new ECRPUBLICClient(clientConfig(ECR_PUBLIC_REGION, limits)));
+    const out = await callAws('ECR Public', 'GetAuthorizationToken', ECR_PUBLIC_REGION, limits, (abortSignal) =>
+      client.send(new GetAuthorizationTokenCommand({}), { abortSignal }),
+    );
     const data = out.authorizationData;
     if (!data?.authorizationToken) throw new Error('ECR Public returned no authorization data');
     return { token: data.authorizationToken, ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}) };
@@ -196,15 +295,23 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
 
 /** ECR `CreateRepository` in the registry's account and region. */
 export class SdkEcrRepositoryCreator implements EcrRepositoryCreator {
-  async createRepository(registry: Extract<EcrRegistry, { kind: 'private' }>, repoName: string): Promise<void> {
-    quietSdk();
+  async createRepository(
+    registry: Extract<EcrRegistry, { kind: 'private' }>,
+    repoName: string,
+    limits?: WaitLimits,
+  ): Promise<void> {
     const { ECRClient, CreateRepositoryCommand } = await import('@aws-sdk/client-ecr');
     debug('ECR CreateRepository %s in %s', repoName, registry.region);
     try {
-      await new ECRClient(clientConfig(registry.region)).send(
-        new CreateRepositoryCommand({ repositoryName: repoName, registryId: registry.accountId }),
+      const client = newClient(() => new ECRClient(clientConfig(registry.region, limits)));
+      await callAws('ECR', 'CreateRepository', registry.region, limits, (abortSignal) =>
+        client.send(new CreateRepositoryCommand({ repositoryName: repoName, registryId: registry.accountId }), {
+          abortSignal,
+        }),
       );
     } catch (error) {
+      const cancelled = cancellationOf(limits);
+      if (cancelled) throw cancelled;
       if ((error as { name?: string }).name === 'RepositoryAlreadyExistsException') return;
       throw new RegistryAuthError(
         registry.host,

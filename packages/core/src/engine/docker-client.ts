@@ -1,36 +1,97 @@
 import type Dockerode from 'dockerode';
+import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { DockerUnavailableError } from '../errors';
 
-/** Where the engine is: `DOCKER_HOST`, else the default socket. */
+/**
+ * Where the engine is: `DOCKER_HOST`, else the default socket. A password in the URL
+ * (`tcp://admin:secret@host:2376`) is masked: this text goes into messages.
+ */
 export function describeDockerHost(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  return maskUserinfo(env.DOCKER_HOST || 'unix:///var/run/docker.sock');
 }
 
-/** A dockerode client for `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else the socket. */
-export function createDockerClient(): Dockerode {
+/** `scheme://user:password@host` → `scheme://user:***@host`; anything else unchanged. */
+export function maskUserinfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_all, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
+  });
+}
+
+/**
+ * A dockerode client for `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else
+ * the socket. Every request it makes is dropped after `timeoutMs` of silence, so a hung
+ * engine leaves no open socket behind (dockpush's own deadlines fire a little earlier,
+ * with a clearer message).
+ */
+export function createDockerClient(limits: Pick<WaitLimits, 'timeoutMs'> = {}): Dockerode {
   // Loaded on first use: dockerode (and ssh2 under it) costs about 200 ms of start-up,
   // which a dry run or a `--help` need not pay.
   const DockerodeClient = require('dockerode') as typeof Dockerode;
-  return new DockerodeClient();
+  return new DockerodeClient({ timeout: timeoutMsOf(limits) + SOCKET_MARGIN_MS });
 }
 
+const SOCKET_MARGIN_MS = 500;
+
+/** A running engine answers a ping at once; this long is already a sick one. */
 const PING_TIMEOUT_MS = 10_000;
 
-/** Fails with `DockerUnavailableError` unless the engine answers a ping. */
-export async function assertEngineAvailable(docker: Dockerode, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const host = describeDockerHost(env);
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * Fails with `DockerUnavailableError` unless the engine answers a ping within 10 s (or
+ * `timeoutMs`, when shorter); a cancellation ends the wait at once.
+ */
+export async function assertEngineAvailable(
+  docker: Dockerode,
+  env: NodeJS.ProcessEnv = process.env,
+  limits: WaitLimits = {},
+): Promise<void> {
+  const ms = Math.min(PING_TIMEOUT_MS, timeoutMsOf(limits));
   try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${PING_TIMEOUT_MS / 1000} s`)), PING_TIMEOUT_MS);
-      }),
-    ]);
+    await engineCall(env, limits, 'a ping', (abortSignal) => pingWith(docker, abortSignal), ms);
   } catch (error) {
+    if (error instanceof DockerUnavailableError || limits.signal?.aborted) throw error;
     const e = error as NodeJS.ErrnoException;
-    throw new DockerUnavailableError(host, e.code ? `${e.code}` : e.message, { cause: error });
-  } finally {
-    clearTimeout(timer);
+    throw new DockerUnavailableError(describeDockerHost(env), e.code ?? e.message, { cause: error });
+  }
+}
+
+/** dockerode's ping takes an AbortSignal, though its typings do not say so. */
+function pingWith(docker: Dockerode, abortSignal: AbortSignal): Promise<unknown> {
+  return (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, {
+    abortSignal,
+  });
+}
+
+/**
+ * One request to the engine under the deadline: `DockerUnavailableError` naming the
+ * request and the deadline when the engine does not answer in time, the cancellation
+ * when the run is cancelled, the engine's own error otherwise.
+ */
+export async function engineCall<T>(
+  env: NodeJS.ProcessEnv | undefined,
+  limits: WaitLimits,
+  what: string,
+  call: (signal: AbortSignal) => Promise<T>,
+  ms = timeoutMsOf(limits),
+): Promise<T> {
+  const host = describeDockerHost(env);
+  try {
+    return await withDeadline(
+      call,
+      ms,
+      () =>
+        new DockerUnavailableError(
+          host,
+          `no answer to ${what} within ${formatDuration(ms)}; if the engine is only slow, allow it longer with timeout (--timeout)`,
+        ),
+      limits.signal,
+    );
+  } catch (error) {
+    if (error instanceof DockerUnavailableError) throw error;
+    if (limits.signal?.aborted) throw cancellationReason(limits.signal);
+    const e = error as NodeJS.ErrnoException & { statusCode?: number };
+    // An answer (an HTTP status) is the caller's to interpret; no answer is unavailability.
+    if (e.statusCode !== undefined || !e.code) throw error;
+    throw new DockerUnavailableError(host, e.code, { cause: error });
   }
 }

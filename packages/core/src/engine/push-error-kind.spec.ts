@@ -13,6 +13,11 @@ describe('classifyPushError', () => {
     ['net/http: TLS handshake timeout', 'transient'],
     ['Patch "http://x/v2/a/blobs/uploads/1": EOF', 'transient'],
     ['toomanyrequests: rate limit', 'transient'],
+    ['Put "https://r.example.com/v2/app/manifests/1": context deadline exceeded', 'transient'],
+    [
+      'Patch "https://r.example.com/v2/app/blobs/uploads/x": net/http: request canceled (Client.Timeout exceeded while awaiting headers)',
+      'transient',
+    ],
     ['unauthorized: authentication required', 'auth'],
     ['no basic auth credentials', 'auth'],
     ['unauthorized: incorrect username or password', 'auth'],

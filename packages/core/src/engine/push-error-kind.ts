@@ -10,7 +10,7 @@ const RULES: Array<[RegExp, PushErrorKind]> = [
   ],
   [/denied|manifest invalid|tag invalid|immutable|ImageTagAlreadyExistsException|forbidden|unsupported/i, 'permanent'],
   [
-    /connection refused|connection reset|ECONNREFUSED|ECONNRESET|EPIPE|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|ETIMEDOUT|socket hang up|blob upload unknown|blob upload invalid|\b5\d\d\b|Service Unavailable|Bad Gateway|Internal Server Error|TLS handshake|no route to host|temporary|too many requests|toomanyrequests|\b429\b|server error/i,
+    /connection refused|deadline exceeded|Client\.Timeout exceeded|connection reset|ECONNREFUSED|ECONNRESET|EPIPE|broken pipe|\bEOF\b|i\/o timeout|timeout|timed out|ETIMEDOUT|socket hang up|blob upload unknown|blob upload invalid|\b5\d\d\b|Service Unavailable|Bad Gateway|Internal Server Error|TLS handshake|no route to host|temporary|too many requests|toomanyrequests|\b429\b|server error/i,
     'transient',
   ],
 ];

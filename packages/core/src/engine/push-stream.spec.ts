@@ -83,3 +83,43 @@ describe('PushStreamParser', () => {
     ]);
   });
 });
+
+describe('readJsonStream limits', () => {
+  it('ends a stream that stays silent past the idle deadline, with the given error', async () => {
+    const stream = new Readable({ read() {} });
+    stream.push('{"status":"Preparing","id":"l1"}\n');
+    const seen: EngineMessage[] = [];
+    const started = Date.now();
+    await expect(
+      readJsonStream(stream, (m) => seen.push(m), { idleMs: 100, onIdle: () => new Error('silent for 100 ms') }),
+    ).rejects.toThrow('silent for 100 ms');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(seen).toEqual([{ status: 'Preparing', id: 'l1' }]);
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('refuses a line larger than the bound, having read little more than the bound', async () => {
+    let produced = 0;
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    // An endless line without a newline, as a broken or hostile engine could send.
+    const stream = new Readable({
+      read() {
+        produced += chunk.length;
+        this.push(chunk);
+      },
+    });
+    const pending = readJsonStream(stream, () => undefined);
+    await expect(pending).rejects.toBeInstanceOf(EnginePushError);
+    await expect(pending).rejects.toThrow(/sent a line of progress larger than 1 MiB/);
+    expect(produced).toBeLessThan(4 * 1024 * 1024);
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('reads a line split over many chunks, and several lines in one chunk', async () => {
+    const line = JSON.stringify({ status: 'x'.repeat(200_000) });
+    const pieces = line.match(/[\s\S]{1,1000}/g) ?? [];
+    const seen: EngineMessage[] = [];
+    await readJsonStream(Readable.from([...pieces, '\n{"status":"a"}\n{"status":"b"}']), (m) => seen.push(m));
+    expect(seen.map((m) => m.status?.length)).toEqual([200_000, 1, 1]);
+  });
+});

@@ -16,9 +16,19 @@ export interface PushDigest {
   size: number;
 }
 
-/** The engine reported a failure inside a push stream that began with HTTP 200. */
+/**
+ * The engine reported a failure inside a push stream that began with HTTP 200, or the
+ * stream itself went wrong (silent too long, a line too large). `kind` is set where
+ * the cause is known without reading the message.
+ */
 export class EnginePushError extends Error {
   override name = 'EnginePushError';
+  constructor(
+    message: string,
+    readonly kind?: 'transient' | 'permanent',
+  ) {
+    super(message);
+  }
 }
 
 const DIGEST_LINE = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)/;
@@ -85,11 +95,36 @@ export class PushStreamParser {
   }
 }
 
-/** Reads a newline-delimited JSON stream to its end, handing each message over. */
-export async function readJsonStream(stream: Readable, onMessage: (message: EngineMessage) => void): Promise<void> {
-  let buffered = '';
-  const flush = (line: string) => {
-    const text = line.trim();
+/** A progress message is a few hundred bytes; a line larger than this is a broken or hostile engine. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+export interface StreamLimits {
+  /** Fail when no data arrives for this long. */
+  idleMs?: number;
+  /** The error for a stream silent for `idleMs`. */
+  onIdle?: () => Error;
+  /** Default `MAX_LINE_BYTES`. */
+  maxLineBytes?: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Reads a newline-delimited JSON stream to its end, handing each message over. Each byte
+ * is scanned once (a long line costs linear time, not quadratic); a line beyond
+ * `maxLineBytes` and a stream silent beyond `idleMs` end the read with an error, and the
+ * stream is destroyed.
+ */
+export async function readJsonStream(
+  stream: Readable,
+  onMessage: (message: EngineMessage) => void,
+  limits: StreamLimits = {},
+): Promise<void> {
+  const maxLine = limits.maxLineBytes ?? MAX_LINE_BYTES;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = (line: Buffer) => {
+    const text = line.toString('utf8').trim();
     if (!text) return;
     try {
       onMessage(JSON.parse(text) as EngineMessage);
@@ -97,13 +132,54 @@ export async function readJsonStream(stream: Readable, onMessage: (message: Engi
       onMessage({ error: `unreadable engine message: ${text.slice(0, 200)}` });
     }
   };
-  for await (const chunk of stream) {
-    buffered += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+  const take = (chunk: Buffer) => {
+    let start = 0;
     let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      flush(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
+    while ((newline = chunk.indexOf(NEWLINE, start)) >= 0) {
+      const piece = chunk.subarray(start, newline);
+      flush(pending.length > 0 ? Buffer.concat([...pending, piece]) : piece);
+      pending = [];
+      pendingBytes = 0;
+      start = newline + 1;
     }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > maxLine) {
+        throw new EnginePushError(
+          `the Docker engine sent a line of progress larger than ${formatBytes(maxLine)}, which no engine sends; ` +
+            'dockpush stopped reading it. Check what answers at DOCKER_HOST.',
+          'permanent',
+        );
+      }
+    }
+  };
+
+  let idle: NodeJS.Timeout | undefined;
+  let idleError: Error | undefined;
+  const arm = () => {
+    if (limits.idleMs === undefined) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      idleError = limits.onIdle?.() ?? new EnginePushError('the push stream went silent', 'transient');
+      stream.destroy(idleError);
+    }, limits.idleMs);
+  };
+  try {
+    arm();
+    for await (const chunk of stream) {
+      arm();
+      take(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+    }
+    if (pending.length > 0) flush(Buffer.concat(pending));
+  } catch (error) {
+    stream.destroy();
+    throw idleError ?? error;
+  } finally {
+    clearTimeout(idle);
   }
-  flush(buffered);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`;
 }

@@ -118,9 +118,42 @@ describe('TagPusher', () => {
     const outcome = await p.push('1');
     expect(outcome).toMatchObject({ status: 'failed', attempts: 3 });
     expect(outcome.status === 'failed' && outcome.error).toMatch(
-      /connection refused\. The registry localhost:5000 kept failing after 2 retries/,
+      /connection refused\. The registry localhost:5000 kept failing after 2 retries.* dockpush made 3 attempts; the engine also retries each layer upload within an attempt\./,
     );
     expect(calls).toHaveLength(3);
+  });
+
+  it('fails an attempt whose stream goes silent, as transient, naming the registry and the deadline', async () => {
+    let destroyed = 0;
+    const silent = () => {
+      // The engine said one thing, then nothing more (a registry hanging on the manifest).
+      const stream = new Readable({ read() {} });
+      stream.push(JSON.stringify({ status: 'Pushed', id: 'l1' }) + '\n');
+      stream.on('close', () => destroyed++);
+      return stream;
+    };
+    const docker = { getImage: () => ({ push: async () => silent() }) } as unknown as Dockerode;
+    const { p, events } = pusher(docker, { retries: 1, timeoutMs: 150 });
+    const started = Date.now();
+    const outcome = await p.push('1');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(outcome).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(outcome.status === 'failed' && outcome.error).toMatch(
+      /^no progress for 150 ms pushing to localhost:5000 \(the registry, or the engine, stopped answering\)\. The registry localhost:5000 kept failing after 1 retry/,
+    );
+    expect(events.filter((e) => e.type === 'tag-retrying')).toHaveLength(1);
+    expect(destroyed).toBe(2);
+  });
+
+  it('fails an attempt when the engine does not answer the push request by the deadline', async () => {
+    const docker = {
+      getImage: () => ({ push: () => new Promise(() => undefined) }),
+    } as unknown as Dockerode;
+    const { p } = pusher(docker, { retries: 0, timeoutMs: 100, env: { DOCKER_HOST: 'tcp://admin:s3cret@h:2376' } });
+    const outcome = await p.push('1');
+    expect(outcome.status === 'failed' && outcome.error).toMatch(
+      /Cannot reach the Docker engine at tcp:\/\/admin:\*\*\*@h:2376 \(no answer to the push of localhost:5000\/app:1 within 100 ms/,
+    );
   });
 
   it.each([

@@ -9,7 +9,9 @@ import type { EcrRegistry } from '../ecr/ecr-registry';
 import { RegistryAuthError, type TagOutcome } from '../errors';
 import type { PushEvent } from '../events';
 import { redact } from '../redact';
+import { formatDuration, timeoutMsOf } from '../deadline';
 import { backoffDelay, sleep as realSleep } from './backoff';
+import { engineCall } from './docker-client';
 import { classifyPushError } from './push-error-kind';
 import { EnginePushError, PushStreamParser, readJsonStream } from './push-stream';
 
@@ -23,6 +25,10 @@ export interface TagPusherOptions {
   ecr: EcrRegistry | undefined;
   createRepository: boolean;
   retries: number;
+  /** How long one wait (the engine's answer, silence in the push stream) may last. */
+  timeoutMs?: number;
+  /** Where `DOCKER_HOST` is read, for messages. */
+  env?: NodeJS.ProcessEnv | undefined;
   authProviders: AuthProvider[];
   /**
    * Credentials already found while planning, so that a credential helper or the Docker
@@ -69,7 +75,7 @@ export class TagPusher {
           throw error;
         }
         const message = redact(errorText(error));
-        const kind = classifyPushError(message);
+        const kind = error instanceof EnginePushError && error.kind ? error.kind : classifyPushError(message);
         debug('push of %s failed (attempt %d, %s): %s', uri, attempt, kind, message);
         if (signal?.aborted) {
           const text = `${message} (not retried: the push was cancelled)`;
@@ -110,7 +116,7 @@ export class TagPusher {
             return { tag, uri, status: 'skipped', reason: `cancelled while waiting to retry after: ${message}` };
           continue;
         }
-        const advice = adviceFor(kind, this.o);
+        const advice = adviceFor(kind, this.o, attempt);
         if (kind === 'auth') {
           const authError = new RegistryAuthError(this.o.registry, `${message}. ${advice}`, { cause: error });
           emit({ type: 'tag-failed', tag, uri, error: authError.message });
@@ -132,9 +138,20 @@ export class TagPusher {
    */
   private async pushOnce(tag: string) {
     const authconfig = await this.credentials();
-    const stream = (await this.o.docker.getImage(this.o.repo).push({ tag, authconfig })) as unknown as Readable;
+    const timeoutMs = timeoutMsOf(this.o);
+    // No cancellation signal here: a push the engine has begun is watched to its end.
+    const stream = (await engineCall(this.o.env, { timeoutMs }, `the push of ${this.o.repo}:${tag}`, () =>
+      this.o.docker.getImage(this.o.repo).push({ tag, authconfig }),
+    )) as unknown as Readable;
     const parser = new PushStreamParser(tag, this.o.emit);
-    await readJsonStream(stream, (message) => parser.handle(message));
+    await readJsonStream(stream, (message) => parser.handle(message), {
+      idleMs: timeoutMs,
+      onIdle: () =>
+        new EnginePushError(
+          `no progress for ${formatDuration(timeoutMs)} pushing to ${this.o.registry} (the registry, or the engine, stopped answering)`,
+          'transient',
+        ),
+    });
     return parser.finish();
   }
 
@@ -142,7 +159,10 @@ export class TagPusher {
   private credentials(): Promise<EngineAuthConfig> {
     this.auth ??= this.o.resolvedAuth
       ? Promise.resolve(this.o.resolvedAuth)
-      : resolveCredentials(this.o.registry, this.o.authProviders).then((c) => c.authconfig ?? {});
+      : resolveCredentials(this.o.registry, this.o.authProviders, {
+          ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
+          ...(this.o.signal ? { signal: this.o.signal } : {}),
+        }).then((c) => c.authconfig ?? {});
     return this.auth;
   }
 
@@ -156,13 +176,16 @@ export class TagPusher {
 
   private createRepository(ecr: Extract<EcrRegistry, { kind: 'private' }>): Promise<void> {
     this.repositoryCreated ??= (this.o.ecrRepositories ?? new SdkEcrRepositoryCreator())
-      .createRepository(ecr, this.o.repoName)
+      .createRepository(ecr, this.o.repoName, {
+        timeoutMs: timeoutMsOf(this.o),
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      })
       .then(() => this.o.emit({ type: 'repository-created', repository: this.o.repo }));
     return this.repositoryCreated;
   }
 }
 
-function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions): string {
+function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions, attempts: number): string {
   switch (kind) {
     case 'auth':
       if (o.credentialSource === 'explicit') {
@@ -178,9 +201,14 @@ function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptio
     case 'image-missing':
       return 'Build or tag the image locally first, or give source (--source).';
     case 'transient':
-      return o.retries === 0
-        ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
-        : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`;
+      return (
+        (o.retries === 0
+          ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
+          : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`) +
+        // True about who tried what: the engine retries a failed layer upload itself,
+        // inside each of dockpush's attempts.
+        ` dockpush made ${attempts} attempt${attempts === 1 ? '' : 's'}; the engine also retries each layer upload within an attempt.`
+      );
     default:
       return '';
   }

@@ -3,6 +3,9 @@ import createDebug from 'debug';
 
 const debug = createDebug('dockpush:local-tags');
 
+/** Runs one engine call, named for messages, under a deadline. */
+export type EngineCallRunner = <T>(what: string, call: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
 /** How long removing one local tag may take before it is given up (the engine may hang). */
 const UNTAG_TIMEOUT_MS = 10_000;
 
@@ -14,23 +17,29 @@ export class LocalTags {
   private readonly created: string[] = [];
   private imageId: string | undefined;
 
-  constructor(private readonly docker: Dockerode) {}
+  /**
+   * `run` puts each engine call under the push's deadline and cancellation; by default a
+   * call runs as it is.
+   */
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly run: EngineCallRunner = (_what, call) => call(new AbortController().signal),
+  ) {}
 
   /** Tags `imageId` as `repo:tag`, recording the tag when it did not exist before. */
   async tag(imageId: string, repo: string, tag: string): Promise<void> {
     const reference = `${repo}:${tag}`;
-    const existed = await this.docker
-      .getImage(reference)
-      .inspect()
-      .then(
-        () => true,
-        (error: { statusCode?: number }) => {
-          if (error.statusCode === 404) return false;
-          throw error;
-        },
-      );
+    const existed = await this.run(`looking up ${reference}`, () => this.docker.getImage(reference).inspect()).then(
+      () => true,
+      (error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return false;
+        throw error;
+      },
+    );
     this.imageId = imageId;
-    await this.docker.getImage(imageId).tag({ repo, tag });
+    await this.run(`tagging ${reference}`, (abortSignal) =>
+      this.docker.getImage(imageId).tag({ repo, tag, abortSignal }),
+    );
     if (!existed) this.created.push(reference);
   }
 

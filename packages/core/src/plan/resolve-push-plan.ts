@@ -5,6 +5,8 @@ import { defaultAuthProviders, resolveCredentials } from '../auth/credential-cha
 import type { AuthProvider, CredentialSource, RegistryCredentials } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
+import type { WaitLimits } from '../deadline';
+import { engineCall } from '../engine/docker-client';
 import { ArgumentsError, ImageNotFoundError } from '../errors';
 import { DockerImage } from '../image/docker-image';
 import type { PushOptions } from './dependencies';
@@ -40,8 +42,9 @@ export async function resolvePush(
   args: PushArgs,
   options: PushOptions,
   docker: () => Promise<Dockerode>,
+  limits: WaitLimits = {},
 ): Promise<ResolvedPush> {
-  const { repo, image } = await resolveRepository(args, options, docker);
+  const { repo, image } = await resolveRepository(args, options, docker, limits);
   const why = explainInvalidRepository(repo);
   if (why) {
     throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message: why }]);
@@ -67,7 +70,7 @@ export async function resolvePush(
       ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
       ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
     });
-  const credentials = await resolveCredentials(registry, authProviders, { dryRun: true });
+  const credentials = await resolveCredentials(registry, authProviders, { dryRun: true, ...limits });
   return {
     plan: {
       repo,
@@ -89,6 +92,7 @@ async function resolveRepository(
   args: PushArgs,
   options: PushOptions,
   docker: () => Promise<Dockerode>,
+  limits: WaitLimits,
 ): Promise<{ repo: string; image?: DockerImage }> {
   const target = args.target;
   switch (target.kind) {
@@ -100,7 +104,8 @@ async function resolveRepository(
       const region = target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider()).getRegion());
       if (!region) throw missingRegionError();
       const accountId =
-        target.ecrRepo.accountId ?? (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId(region));
+        target.ecrRepo.accountId ??
+        (await (options.accountIds ?? new StsAccountIdProvider()).getAccountId(region, limits));
       return { repo: `${privateEcrHost(accountId, region)}/${repoName}` };
     }
     case 'image': {
@@ -108,7 +113,7 @@ async function resolveRepository(
         const given = target.image;
         return { repo: given.repo, image: new DockerImage(given.id ?? '', given.repo, [...given.tags]) };
       }
-      const image = await inspectImage(await docker(), target.image);
+      const image = await inspectImage(await docker(), target.image, options.env, limits);
       const dockerImage = DockerImage.fromInspect(image, target.image);
       if (!dockerImage) {
         throw new ArgumentsError([
@@ -127,10 +132,15 @@ async function resolveRepository(
 export async function inspectImage(
   docker: Dockerode,
   reference: string,
+  env: NodeJS.ProcessEnv | undefined,
+  limits: WaitLimits,
   hint = 'Build it or pull it first (docker images lists what is there).',
 ): Promise<Dockerode.ImageInspectInfo> {
   try {
-    return await docker.getImage(reference).inspect();
+    // dockerode's inspect takes no AbortSignal; the client's own socket timeout ends it.
+    return await engineCall(env, limits, `looking up the image "${reference}"`, () =>
+      docker.getImage(reference).inspect(),
+    );
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) {
       throw new ImageNotFoundError(reference, hint, { cause: error });

@@ -71,9 +71,9 @@ describe('buildPushArgs', () => {
     ],
     [
       'the numbers and switches',
-      { image: 'app:1', retries: 0, concurrency: 2, createRepository: true, source: 's:1' },
+      { image: 'app:1', retries: 0, concurrency: 2, timeout: 5, createRepository: true, source: 's:1' },
       undefined,
-      { image: 'app:1', retries: 0, concurrency: 2, createRepository: true, source: 's:1' },
+      { image: 'app:1', retries: 0, concurrency: 2, timeout: 5, createRepository: true, source: 's:1' },
     ],
   ])('merges %s', (_, given, file, expected) => {
     expect(buildPushArgs(flags(given), file).input).toEqual(expected);

@@ -89,6 +89,7 @@ export function buildPushArgs(flags: PushFlags, config?: PushConfig, password?: 
   if (flags.outputFile !== undefined) set('outputFile', '--output-file', flags.outputFile, 'output_file');
   if (flags.retries !== undefined) set('retries', '--retries', flags.retries);
   if (flags.concurrency !== undefined) set('concurrency', '--concurrency', flags.concurrency);
+  if (flags.timeout !== undefined) set('timeout', '--timeout', flags.timeout);
   if (flags.dryRun) set('dryRun', '--dry-run', true, 'dry_run');
   if (flags.createRepository) set('createRepository', '--create-repository', true, 'create_repository');
   if (flags.keepLocalTags) set('keepLocalTags', '--keep-local-tags', true, 'keep_local_tags');

@@ -44,8 +44,30 @@ describe('parseCommandLine', () => {
       { ecrRepoName: 'team/app', ecrAccountId: '123456789012', ecrRegion: 'eu-west-1', ecrRegistryAlias: 'x' },
     ],
     [
-      ['push', '-c', 'push.yml', '--dry-run', '--json', '-o', 'out.json', '--retries', '0', '--concurrency', '8'],
-      { config: 'push.yml', dryRun: true, json: true, outputFile: 'out.json', retries: 0, concurrency: 8 },
+      [
+        'push',
+        '-c',
+        'push.yml',
+        '--dry-run',
+        '--json',
+        '-o',
+        'out.json',
+        '--retries',
+        '0',
+        '--concurrency',
+        '8',
+        '--timeout',
+        '2.5',
+      ],
+      {
+        config: 'push.yml',
+        dryRun: true,
+        json: true,
+        outputFile: 'out.json',
+        retries: 0,
+        concurrency: 8,
+        timeout: 2.5,
+      },
     ],
     [
       [
@@ -92,6 +114,14 @@ describe('parseCommandLine', () => {
     [['push', '--repo', '--tag', '1'], ['--repo: needs a value (got the flag --tag): --repo URI']],
     [['push', '--json=yes', '--repo', 'r/a'], ['--json: takes no value (got "yes"); give the flag alone']],
     [['push', '--repo', 'r/a', '--retries', 'three'], ['--retries: expected a whole number, got "three"']],
+    [
+      ['push', '--repo', 'r/a', '--timeout', '0'],
+      ['--timeout: expected a number of seconds above 0, e.g. 60; got "0"'],
+    ],
+    [
+      ['push', '--repo', 'r/a', '--timeout', '1m'],
+      ['--timeout: expected a number of seconds above 0, e.g. 60; got "1m"'],
+    ],
     [['push', '--repo', 'r/a', '--repo', 'r/b'], ['--repo: given 2 times; give it once']],
     [['pish'], ['unknown command "pish"; did you mean "push"?']],
     [

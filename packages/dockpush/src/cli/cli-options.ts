@@ -17,6 +17,8 @@ export interface PushFlags {
   outputFile?: string;
   retries?: number;
   concurrency?: number;
+  /** Seconds. */
+  timeout?: number;
   createRepository: boolean;
   keepLocalTags: boolean;
   username?: string;
@@ -41,6 +43,7 @@ const OPTIONS = {
   'output-file': { type: 'string', short: 'o' },
   retries: { type: 'string' },
   concurrency: { type: 'string' },
+  timeout: { type: 'string' },
   'create-repository': { type: 'boolean' },
   'keep-local-tags': { type: 'boolean' },
   username: { type: 'string', short: 'u' },
@@ -135,6 +138,15 @@ export function parseCommandLine(argv: string[]): CliCommand {
     }
     return Number(value);
   };
+  const seconds = (name: OptionName): number | undefined => {
+    const value = single(name);
+    if (value === undefined) return undefined;
+    if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) {
+      issues.push({ where: `--${name}`, message: `expected a number of seconds above 0, e.g. 60; got "${value}"` });
+      return undefined;
+    }
+    return Number(value);
+  };
 
   const flags: PushFlags = {
     ...defined('repo', single('repo')),
@@ -151,6 +163,7 @@ export function parseCommandLine(argv: string[]): CliCommand {
     ...defined('outputFile', single('output-file')),
     ...defined('retries', count('retries')),
     ...defined('concurrency', count('concurrency')),
+    ...defined('timeout', seconds('timeout')),
     createRepository: booleans.has('create-repository'),
     keepLocalTags: booleans.has('keep-local-tags'),
     ...defined('username', single('username')),
@@ -196,6 +209,8 @@ function placeholder(name: OptionName): string {
     case 'retries':
     case 'concurrency':
       return 'N';
+    case 'timeout':
+      return 'SECONDS';
     default:
       return name.replace(/^ecr-/, '').replace(/-/g, '_').toUpperCase();
   }

@@ -16,7 +16,7 @@ SYNOPSIS
     dockpush push (--repo URI | --image REF | --ecr-repo-name NAME [ECR...])
         [--tag TAG]... [--source REF] [--config FILE] [--dry-run] [--json]
         [--output-file FILE] [--retries N] [--concurrency N]
-        [--create-repository] [--keep-local-tags]
+        [--timeout SECONDS] [--create-repository] [--keep-local-tags]
         [--username USER --password-stdin] [--quiet]
     dockpush --help | --version
 
@@ -63,6 +63,11 @@ OPTIONS
         Retries of a tag on transient failures (0-10, default 3).
     --concurrency N
         Tags pushed at once (1-32, default 4).
+    --timeout SECONDS
+        How long any single wait may go without an answer or progress: an
+        engine request, the push stream, a credential helper, an AWS call
+        (default 60). The engine must answer a ping within 10 s, or within
+        SECONDS when that is lower.
     --create-repository
         ECR only: create the repository when it does not exist.
     --keep-local-tags

@@ -1,20 +1,65 @@
 #!/usr/bin/env node
 import { EXIT, runCli } from './run';
+import { PushLedger } from './push-ledger';
 
 /**
- * The `dockpush` binary. The first SIGINT (or SIGTERM) aborts the push: no new tag starts,
- * those in flight are seen to their end (the engine finishes them anyway), and the tags
- * that completed are reported. A second one exits at once.
+ * The `dockpush` binary. The first SIGINT (or SIGTERM) cancels the run: no new tag
+ * starts and every wait (a credential helper, the engine, AWS, a retry's pause) ends;
+ * tags the engine is pushing are seen to their end (it finishes them anyway), and what
+ * completed is reported. With nothing being pushed, the process ends within a few
+ * seconds whatever still waits. A second signal exits at once, saying what landed and
+ * what may have. Exit status 130 for SIGINT, 143 for SIGTERM.
  */
 const controller = new AbortController();
+const ledger = new PushLedger();
 let received: NodeJS.Signals | undefined;
 
+/** With nothing being pushed, a cancelled run has this long to report before the process ends anyway. */
+const CANCEL_GRACE_MS = 3_000;
+
+const statusFor = (signal: NodeJS.Signals): number => (signal === 'SIGTERM' ? 143 : EXIT.cancelled);
+
+/**
+ * Writes to stdout/stderr that stop quietly once the reader has gone (`dockpush … |
+ * head -1`): a closed pipe is no reason to crash or to change the exit status.
+ */
+function pipeSafe(stream: NodeJS.WriteStream): { write(text: string): boolean; isTTY?: boolean } {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') closed = true;
+    else throw error;
+  });
+  return {
+    write: (text: string) => (closed ? false : stream.write(text)),
+    ...(stream.isTTY ? { isTTY: true } : {}),
+  };
+}
+
+const stdout = pipeSafe(process.stdout);
+const stderr = pipeSafe(process.stderr);
+
 function onSignal(signal: NodeJS.Signals): void {
-  const status = signal === 'SIGTERM' ? 143 : EXIT.cancelled;
-  if (received) process.exit(status);
+  if (received) {
+    stderr.write(`\ndockpush: ${signal} again: exiting now. ${ledger.describe()}\n`);
+    process.exit(statusFor(signal));
+  }
   received = signal;
-  process.stderr.write(`\ndockpush: ${signal}: no new tag starts; waiting for those in flight (again to quit now)\n`);
+  const uploading = ledger.uploading;
   controller.abort(new Error(`cancelled by ${signal}`));
+  if (uploading > 0) {
+    stderr.write(
+      `\ndockpush: ${signal}: no new tag starts; waiting for those in flight ` +
+        `(${uploading} being pushed; the engine finishes ${uploading === 1 ? 'it' : 'them'} anyway); again to quit now\n`,
+    );
+    return;
+  }
+  stderr.write(`\ndockpush: ${signal}: stopping; nothing is being pushed\n`);
+  setTimeout(() => {
+    stderr.write(
+      `dockpush: the run did not end ${CANCEL_GRACE_MS / 1000} s after ${signal}; exiting. ${ledger.describe()}\n`,
+    );
+    process.exit(statusFor(signal));
+  }, CANCEL_GRACE_MS).unref();
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
@@ -29,13 +74,14 @@ function readStdin(): Promise<string> {
 }
 
 void runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout,
+  stderr,
   readStdin,
   env: process.env,
   signal: controller.signal,
+  observe: (event) => ledger.observe(event),
 }).then((status) => {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  process.exitCode = status === EXIT.cancelled && received === 'SIGTERM' ? 143 : status;
+  process.exitCode = status === EXIT.cancelled && received ? statusFor(received) : status;
 });

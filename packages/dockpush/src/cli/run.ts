@@ -1,4 +1,4 @@
-import type { DockpushError, PushOptions, PushPlan, PushResult } from '@dockpush/core';
+import type { DockpushError, PushEvent, PushOptions, PushPlan, PushResult } from '@dockpush/core';
 import { buildPushArgs, type PushInvocation } from './build-push-args';
 import { parseCommandLine, type PushFlags } from './cli-options';
 import { loadPushConfig } from './config-file';
@@ -15,6 +15,8 @@ export interface CliIo {
   signal?: AbortSignal;
   /** Collaborators handed to the push (a Docker client, fakes in tests). */
   pushOptions?: PushOptions;
+  /** Sees every progress event, whether or not progress is shown (`main.ts` keeps its ledger with it). */
+  observe?: (event: PushEvent) => void;
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
@@ -60,7 +62,14 @@ async function runPush(flags: PushFlags, io: CliIo): Promise<number> {
     result = await pushImage(invocation.input, {
       env: io.env,
       ...io.pushOptions,
-      ...(renderer ? { onProgress: (event) => renderer.onProgress(event) } : {}),
+      ...(renderer || io.observe
+        ? {
+            onProgress: (event: PushEvent) => {
+              io.observe?.(event);
+              renderer?.onProgress(event);
+            },
+          }
+        : {}),
       ...(io.signal ? { signal: io.signal } : {}),
     });
   } catch (error) {

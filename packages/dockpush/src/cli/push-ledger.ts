@@ -1,0 +1,43 @@
+import type { PushEvent } from '@dockpush/core';
+
+/**
+ * What a run has done so far, from its progress events: which tags landed and which
+ * are being pushed right now. It lets a signal be answered truthfully without waiting
+ * for core: how long the first one may take, and what the second one leaves behind.
+ */
+export class PushLedger {
+  private readonly completed = new Map<string, string>();
+  private readonly inFlight = new Set<string>();
+
+  observe(event: PushEvent): void {
+    switch (event.type) {
+      case 'tag-started':
+        this.inFlight.add(event.uri);
+        break;
+      case 'tag-done':
+        this.inFlight.delete(event.uri);
+        this.completed.set(event.uri, event.digest);
+        break;
+      case 'tag-failed':
+      case 'tag-retrying':
+        this.inFlight.delete(event.uri);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Tags whose push the engine has begun and not finished. */
+  get uploading(): number {
+    return this.inFlight.size;
+  }
+
+  /** The report of a run ended before core could say: what landed, and what may have. */
+  describe(): string {
+    const lines = [
+      ...[...this.completed].map(([uri, digest]) => `  ✔ ${uri} pushed (${digest})`),
+      ...[...this.inFlight].map((uri) => `  ? ${uri} was being pushed: unknown, it may have landed`),
+    ];
+    return lines.length > 0 ? `Tags so far:\n${lines.join('\n')}` : 'No tag had been pushed.';
+  }
+}
