@@ -1,3 +1,8 @@
+import { redactDebugOutput } from './debug-redaction';
+
+// Before anything can log: debug output from dockpush and the libraries it runs is redacted.
+redactDebugOutput();
+
 export {
   parsePushArgs,
   pushArgsShape,
