@@ -61,6 +61,8 @@ export type { PushOptions } from './plan/dependencies';
 export type { PushPlan } from './plan/resolve-push-plan';
 export { pushImage, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
 export { redact, registerSecret } from './redact';
+export { printable } from './printable';
+export { parseJsonText, JsonTextError, type ParseJsonOptions } from './json-text';
 export {
   createProgressRenderer,
   detectProgressMode,
