@@ -233,7 +233,13 @@ const rows: Row[] = scenarios.flatMap((scenario, i) =>
     outputFile: path.join(e2eTmpDir, `secrets-${unique}`, `${adapter}-${i}.json`),
   })),
 );
-const runs = new Map<Row, AdapterRun>();
+const runs = new Map<Row, AdapterRun & { seconds: number }>();
+
+async function timedRun(row: Row): Promise<AdapterRun & { seconds: number }> {
+  const started = Date.now();
+  const run = await runRow(row);
+  return { ...run, seconds: (Date.now() - started) / 1000 };
+}
 
 function runRow(row: Row): Promise<AdapterRun> {
   const { adapter, scenario, name, outputFile } = row;
@@ -256,10 +262,10 @@ async function runAll(): Promise<void> {
   const nx = rows.filter((r) => r.adapter === 'nx');
   const others = rows.filter((r) => r.adapter !== 'nx');
   const nxChain = (async () => {
-    for (const row of nx) runs.set(row, await runRow(row));
+    for (const row of nx) runs.set(row, await timedRun(row));
   })();
   const workers = Array.from({ length: 2 }, async () => {
-    for (let row = others.shift(); row; row = others.shift()) runs.set(row, await runRow(row));
+    for (let row = others.shift(); row; row = others.shift()) runs.set(row, await timedRun(row));
   });
   await Promise.all([nxChain, ...workers]);
 }
@@ -317,7 +323,7 @@ it.each(rows)('$adapter: $label', async (row: Row) => {
       leaked.length === 0
         ? `no secret in ${everything.length} bytes of output and files`
         : `LEAKED ${leaked.length} form(s)`,
-    detail: `exit ${run.status}; DEBUG=${DEBUG}; ${written ? 'result file checked' : 'no result file'}`,
+    detail: `exit ${run.status} in ${run.seconds.toFixed(1)} s; DEBUG=${DEBUG}; ${written ? 'result file checked' : 'no result file'}`,
   });
   expect(secrets.length).toBeGreaterThan(0);
   // The run really went through dockpush with every debug namespace on.
