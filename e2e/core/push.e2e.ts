@@ -138,7 +138,9 @@ describe('pushImage to a real registry:2', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
     expect((error as Error).message).toMatch(new RegExp(`Cannot authenticate to ${env.auth.host}: .*unauthorized`));
-    expect((error as Error).message).toContain('Give credentials with auth, or run "docker login');
+    expect((error as Error).message).toContain(
+      'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password',
+    );
     expect(JSON.stringify(events) + (error as Error).message + (error as Error).stack).not.toContain(password);
     expect(events.filter((e) => e.type === 'tag-started')).toHaveLength(1);
     expect(await listTags(env.auth.host, name('wrong-pw'), env.auth)).toEqual([]);

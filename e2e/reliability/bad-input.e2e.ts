@@ -11,6 +11,7 @@ import {
 } from '../support/all-adapters-project';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
+import { listTags } from '../support/registry-api';
 import { recordReliability } from '../support/reliability-record';
 
 /**
@@ -244,6 +245,181 @@ it('tries at least 40 bad inputs across the five adapters', () => {
   expect(cases.length).toBeGreaterThanOrEqual(40);
   expect(new Set(cases.map((c) => c[0])).size).toBe(5);
 });
+
+/**
+ * Hostile references and output files: refused before any side effect. Each row pushes to
+ * its own repository, so "nothing pushed" and "no local tag left" are checked exactly.
+ */
+type HostileCase = [
+  adapter: Adapter,
+  what: string,
+  args: (repo: string) => Record<string, unknown> | string[],
+  expected: RegExp,
+  secret?: string,
+];
+
+const aFile = () => writeProjectFile(`plain-${unique}.txt`, 'not a folder\n');
+const aFolder = () => path.dirname(aFile());
+
+const hostile: HostileCase[] = [
+  [
+    'cli',
+    'a path-like --image',
+    () => ['push', '--image', '../../etc/passwd'],
+    /--image: "\.\.\/\.\.\/etc\/passwd" is not a valid image reference/,
+  ],
+  [
+    'cli',
+    'a URL-like --image',
+    () => ['push', '--image', '../containers/json?all=1&x='],
+    /--image: .*is not a valid image reference/,
+  ],
+  [
+    'cli',
+    'a path-like --source',
+    (r) => ['push', '--repo', r, '--source', '../../etc/passwd'],
+    /--source: .*is not a valid image reference/,
+  ],
+  [
+    'cli',
+    'an uppercase --image',
+    () => ['push', '--image', 'MyApp:1'],
+    /--image: .*repository names must be lowercase/,
+  ],
+  [
+    'cli',
+    'a registry port above 65535',
+    () => ['push', '--repo', 'localhost:70000/app', '--source', source],
+    /--repo: .*port 70000; a port is a number from 1 to 65535/,
+  ],
+  [
+    'cli',
+    'credentials inside --repo',
+    () => ['push', '--repo', 'alice:Hunter2@ghcr.io/org/app', '--source', source],
+    /--repo: holds credentials .*--username and --password-stdin/,
+    'Hunter2',
+  ],
+  [
+    'cli',
+    'a source transport not read yet',
+    (r) => ['push', '--repo', r, '--source', 'docker-archive:app.tar'],
+    /--source: .*docker-archive: transport.*name\[:tag\]\[@digest\]/,
+  ],
+  [
+    'cli',
+    '--output-file pointing to a folder',
+    (r) => ['push', '--repo', r, '--source', source, '-o', aFolder()],
+    /--output-file: .* is a folder; give the path of a file in it/,
+  ],
+  [
+    'cli',
+    '--output-file pointing to /dev/full',
+    (r) => ['push', '--repo', r, '--source', source, '-o', '/dev/full'],
+    /--output-file: "\/dev\/full" is not a regular file/,
+  ],
+  [
+    'cli',
+    '--output-file under a file',
+    (r) => ['push', '--repo', r, '--source', source, '-o', path.join(aFile(), 'result.json')],
+    /--output-file: .* which is a file, not a folder/,
+  ],
+  [
+    'cli',
+    'an ECR Public alias with a space',
+    () => ['push', '--ecr-repo-name', 'app', '--ecr-registry-alias', 'A B'],
+    /--ecr-registry-alias: must be an ECR Public registry alias/,
+  ],
+  [
+    'cli',
+    'a YAML tag read as a number',
+    (r) => [
+      'push',
+      '--config',
+      writeProjectFile(`number-tag-${unique}.yaml`, `repo: ${r}\nsource: ${source}\ntags: [1.0]\n`),
+    ],
+    /tags\.0: a tag must be a string, got number 1; quote it in the config file/,
+  ],
+  [
+    'api',
+    'a path-like image',
+    () => ({ image: '../../etc/passwd' }),
+    /ArgumentsError: image: .*not a valid image reference/,
+  ],
+  [
+    'api',
+    'a URL-like source',
+    (r) => ({ repo: r, source: '../containers/json?all=1&x=' }),
+    /ArgumentsError: source: .*not a valid image reference/,
+  ],
+  [
+    'api',
+    'credentials inside repo',
+    () => ({ repo: 'alice:Hunter2@ghcr.io/org/app', source }),
+    /ArgumentsError: repo: holds credentials/,
+    'Hunter2',
+  ],
+  [
+    'api',
+    'tags given as []',
+    (r) => ({ repo: r, source, tags: [] }),
+    /ArgumentsError: tags: is empty; leave it out for the default/,
+  ],
+  [
+    'api',
+    'outputFile pointing to a folder',
+    (r) => ({ repo: r, source, outputFile: aFolder() }),
+    /ArgumentsError: outputFile: .* is a folder/,
+  ],
+  [
+    'nx',
+    'outputFile pointing to /dev/full',
+    (r) => ({ repo: r, source, outputFile: '/dev/full' }),
+    /outputFile: "\/dev\/full" is not a regular file/,
+  ],
+  [
+    'gulp',
+    'a path-like source',
+    (r) => ({ repo: r, source: '../../etc/passwd' }),
+    /source: .*not a valid image reference/,
+  ],
+  ['grunt', 'an uppercase image', () => ({ image: 'MyApp:1' }), /image: .*repository names must be lowercase/],
+];
+
+const hostileRows = hostile.map(([adapter, what, args, expected, secret], i) => ({
+  adapter,
+  what,
+  args,
+  expected,
+  secret,
+  i,
+}));
+
+it.each(hostileRows)(
+  '$adapter: $what is refused before anything is pushed or tagged',
+  async ({ adapter, what, args, expected, secret, i }) => {
+    const repoName = `bad-input-hostile-${i}-${unique}`;
+    const target = `${env.plain.host}/${repoName}`;
+    const started = Date.now();
+    const run = await runAdapter(adapter, args(target), cleanUserEnv());
+    const firstLine =
+      run.output.split('\n').find((l) => expected.test(l)) ?? run.output.trim().split('\n').slice(-1)[0] ?? '';
+    recordReliability({
+      kind: 'bad-input',
+      adapter,
+      case: what,
+      outcome: `exit ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      detail: firstLine.trim().slice(0, 220),
+    });
+    if (adapter === 'cli') expect(run.status).toBe(2);
+    else expect(run.status).not.toBe(0);
+    expect(run.output).toMatch(expected);
+    expect(run.output).not.toMatch(STACK_LINE);
+    if (secret) expect(run.output).not.toContain(secret);
+    expect(await listTags(env.plain.host, repoName)).toEqual([]);
+    const left = await docker.listImages({ filters: JSON.stringify({ reference: [`${target}:*`] }) });
+    expect(left.flatMap((image) => image.RepoTags ?? [])).toEqual([]);
+  },
+);
 
 const rows = cases.map(([adapter, what, args, expected, makeEnv]) => ({ adapter, what, args, expected, makeEnv }));
 

@@ -36,7 +36,7 @@ export interface EcrE2eOptions {
  * - the machine set-up of `tools/test-env/ecr-up.sh`: the CA in `/etc/docker/certs.d/<host>/`
  *   and `/etc/hosts` lines sending the hosts to the front.
  *
- * Where the front listens: 127.0.0.1, as DESIGN.md says. Test traffic stays on the loopback
+ * Where the front listens: 127.0.0.1. Test traffic stays on the loopback
  * range on these machines (any other address is off limits, the machine's own interface
  * included). The cost: on 127.0.0.0/8 the engine takes every registry for an insecure one
  * (Docker's built-in `insecure-registries`) and does not verify the certificate, so the test CA

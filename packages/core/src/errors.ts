@@ -166,3 +166,52 @@ function printableOutcome(outcome: TagOutcome): TagOutcome {
       return { ...outcome, reason: clean(outcome.reason) };
   }
 }
+
+/**
+ * The push landed but its result could not be written to `outputFile`. `result` holds what was
+ * pushed (or planned), so the caller can still report every digest.
+ */
+export class OutputFileError extends DockpushError {
+  readonly code = 'OUTPUT_FILE';
+  constructor(
+    readonly path: string,
+    readonly result: unknown,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    const pushed = describePushedOf(result);
+    super(
+      `${pushed ? `${pushed}, but the` : 'The'} result could not be written to ${path} (${detail}). ` +
+        'Check that the file can be written (free space, permissions), or give another outputFile (--output-file).',
+      options,
+    );
+  }
+}
+
+function describePushedOf(result: unknown): string {
+  const pushed = (result as { pushed?: { uri: string; digest: string }[] } | undefined)?.pushed;
+  if (!Array.isArray(pushed)) return '';
+  return `Pushed ${pushed.length} tag${pushed.length === 1 ? '' : 's'} (${pushed.map((p) => `${p.uri}@${p.digest}`).join(', ')})`;
+}
+
+/**
+ * The `onProgress` listener threw: no new tag was started after it did, the tags in flight were
+ * let finish, and `outcomes` says what landed. `cause` is what the listener threw.
+ */
+export class ProgressListenerError extends DockpushError {
+  readonly code = 'PROGRESS_LISTENER';
+  constructor(
+    readonly outcomes: TagOutcome[],
+    options: { cause: unknown },
+  ) {
+    const done = outcomes.filter((o) => o.status === 'pushed');
+    const thrown = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      `The onProgress listener threw (${thrown}), so dockpush started no further tag; ` +
+        `${done.length} of ${outcomes.length} tag${outcomes.length === 1 ? '' : 's'} had been pushed` +
+        `${done.length > 0 ? `: ${done.map((o) => `${o.uri}@${o.digest}`).join(', ')}` : ''}. ` +
+        'Fix the listener (it must not throw), then push again.',
+      options,
+    );
+  }
+}

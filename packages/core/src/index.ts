@@ -53,6 +53,8 @@ export {
   RegistryAuthError,
   PushFailedError,
   PushCancelledError,
+  OutputFileError,
+  ProgressListenerError,
   type ArgumentIssue,
   type TagOutcome,
 } from './errors';

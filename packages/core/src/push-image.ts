@@ -1,16 +1,23 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import createDebug from 'debug';
 import { parsePushArgs, type PushArgs } from './args/push-args';
 import { mapWithConcurrency } from './engine/backoff';
 import { assertEngineAvailable, createDockerClient } from './engine/docker-client';
 import { TagPusher } from './engine/tag-pusher';
-import { ImageNotFoundError, PushCancelledError, PushFailedError, type TagOutcome } from './errors';
+import {
+  ImageNotFoundError,
+  OutputFileError,
+  ProgressListenerError,
+  PushCancelledError,
+  PushFailedError,
+  type TagOutcome,
+} from './errors';
 import type { PushEvent } from './events';
+import { LocalTags } from './image/local-tags';
+import { checkOutputFile, clearOutputFile, writeOutputFile } from './output/output-file';
 import type { PushOptions } from './plan/dependencies';
 import { inspectImage, type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
-import { redact, redactValue } from './redact';
+import { redactValue } from './redact';
 
 const debug = createDebug('dockpush:push');
 
@@ -22,7 +29,7 @@ export interface PushedTag {
   size: number;
 }
 
-/** Runway's `hook_data` counterpart (DESIGN.md "The result"). */
+/** Runway's `hook_data` counterpart: what a push resolves to, prints with --json and writes to outputFile. */
 export interface PushResult {
   image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
   pushed: PushedTag[];
@@ -32,7 +39,8 @@ export interface PushResult {
  * Resolves what a push would do (URIs, tags, credential source) without pushing.
  * Touches the engine only to look up an `image` given as a string.
  */
-export async function resolvePushPlan(input: unknown, options: PushOptions = {}): Promise<PushPlan> {
+export async function resolvePushPlan(input: unknown, options: PushOptions | null = {}): Promise<PushPlan> {
+  options ??= {};
   const args = parsePushArgs(input);
   const engine = lazyEngine(options);
   return (await resolvePush(args, options, engine)).plan;
@@ -44,20 +52,27 @@ export async function resolvePushPlan(input: unknown, options: PushOptions = {})
  * layers are then in the registry), and resolves to the result. A dry run
  * (`dryRun`) resolves to the plan and pushes nothing.
  */
-export async function pushImage(input: unknown, options: PushOptions = {}): Promise<PushResult | PushPlan> {
+export async function pushImage(input: unknown, options: PushOptions | null = {}): Promise<PushResult | PushPlan> {
+  options ??= {};
   const args = parsePushArgs(input);
   // Cancelled before it began: touch nothing, not even the engine.
   if (options.signal?.aborted && !args.dryRun) throw new PushCancelledError([]);
+  if (args.outputFile !== undefined) {
+    // Checked before anything is pushed; the previous run's result goes, so that a failed
+    // push never leaves a file that looks current.
+    await checkOutputFile(args.outputFile);
+    await clearOutputFile(args.outputFile);
+  }
   const engine = lazyEngine(options);
   const resolved = await resolvePush(args, options, engine);
   if (args.dryRun) {
     // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
     // works in CI before the image is built, and does not check that it exists locally.
-    await writeOutputFile(args, resolved.plan);
+    await saveResult(args, resolved.plan);
     return resolved.plan;
   }
   const result = await executePush(args, resolved, await engine(), options);
-  await writeOutputFile(args, result);
+  await saveResult(args, result);
   return result;
 }
 
@@ -68,11 +83,66 @@ async function executePush(
   options: PushOptions,
 ): Promise<PushResult> {
   const { plan } = resolved;
-  const signal = options.signal;
-  const emit = (event: PushEvent) => options.onProgress?.(redactValue(event));
+  // A listener that throws stops the push like a cancellation: no new tag, those in
+  // flight finish, and the outcomes are reported.
+  const stop = new AbortController();
+  let listenerError: { error: unknown } | undefined;
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const emit = (event: PushEvent) => {
+    if (!options.onProgress || listenerError) return;
+    try {
+      options.onProgress(redactValue(event));
+    } catch (error) {
+      listenerError = { error };
+      debug('onProgress threw: %s', (error as Error)?.message ?? String(error));
+      stop.abort(error);
+    }
+  };
 
-  const imageId = await prepareLocalTags(args, resolved, docker, emit);
+  // Cancelled while the plan and credentials were resolved: tag nothing, push nothing.
+  if (options.signal?.aborted) {
+    throw new PushCancelledError(
+      plan.tags.map((tag) => ({
+        tag,
+        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        status: 'skipped',
+        reason: 'cancelled',
+      })),
+    );
+  }
+  const localTags = new LocalTags(docker);
+  let imageId = '';
+  try {
+    imageId = await prepareLocalTags(args, resolved, docker, localTags, emit);
+    const outcomes = await pushTags(args, resolved, docker, emit, signal, options);
+    if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
+    if (options.signal?.aborted) throw new PushCancelledError(outcomes);
+    if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
+    const pushed = outcomes.flatMap((o) =>
+      o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size }] : [],
+    );
+    const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
+    const tags = args.tags.length > 0 ? plan.tags : imageTags;
+    return {
+      image: { id: imageId, repo: plan.repo, tags, uri: Object.fromEntries(tags.map((t) => [t, `${plan.repo}:${t}`])) },
+      pushed,
+    };
+  } finally {
+    // The tags made for `source` were only the means of the push: remove them, pushed or not.
+    if (!args.keepLocalTags) await localTags.removeAll();
+  }
+}
 
+/** Pushes each tag and returns every tag's outcome; a cancelled signal starts no new tag. */
+async function pushTags(
+  args: PushArgs,
+  resolved: ResolvedPush,
+  docker: Dockerode,
+  emit: (event: PushEvent) => void,
+  signal: AbortSignal,
+  options: PushOptions,
+): Promise<TagOutcome[]> {
+  const { plan } = resolved;
   const pusher = new TagPusher({
     docker,
     repo: plan.repo,
@@ -83,6 +153,7 @@ async function executePush(
     retries: args.retries,
     authProviders: resolved.authProviders,
     ...(resolved.credentials.authconfig ? { resolvedAuth: resolved.credentials.authconfig } : {}),
+    credentialSource: resolved.credentials.source,
     emit,
     signal,
     ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -93,7 +164,7 @@ async function executePush(
   // their end (see TagPusher.pushOnce), so the outcomes say what truly landed.
   const outcomes = new Map<string, TagOutcome>();
   const pushTag = async (tag: string): Promise<void> => {
-    if (signal?.aborted) return;
+    if (signal.aborted) return;
     outcomes.set(tag, await pusher.push(tag));
   };
   // The first tag uploads the layers; the others then only find them there, so
@@ -102,31 +173,19 @@ async function executePush(
   if (first !== undefined) await pushTag(first);
   await mapWithConcurrency(rest, args.concurrency, pushTag);
 
-  const all: TagOutcome[] = plan.tags.map(
+  return plan.tags.map(
     (tag) =>
       outcomes.get(tag) ?? {
         tag,
         uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
         status: 'skipped',
-        reason: signal?.aborted ? 'cancelled' : 'not attempted',
+        reason: options.signal?.aborted
+          ? 'cancelled'
+          : signal.aborted
+            ? 'the onProgress listener threw'
+            : 'not attempted',
       },
   );
-  if (signal?.aborted) throw new PushCancelledError(all);
-  if (all.some((o) => o.status !== 'pushed')) throw new PushFailedError(all);
-
-  const pushed = all.flatMap((o) =>
-    o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size }] : [],
-  );
-  const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
-  return {
-    image: {
-      id: imageId,
-      repo: plan.repo,
-      tags: args.tags.length > 0 ? plan.tags : imageTags,
-      uri: Object.fromEntries((args.tags.length > 0 ? plan.tags : imageTags).map((t) => [t, `${plan.repo}:${t}`])),
-    },
-    pushed,
-  };
 }
 
 /**
@@ -138,6 +197,7 @@ async function prepareLocalTags(
   args: PushArgs,
   resolved: ResolvedPush,
   docker: Dockerode,
+  localTags: LocalTags,
   emit: (event: PushEvent) => void,
 ): Promise<string> {
   const { plan } = resolved;
@@ -148,7 +208,7 @@ async function prepareLocalTags(
     for (const tag of plan.tags) {
       if (!args.source && local.has(tag)) continue;
       debug('tagging %s as %s:%s', source, plan.repo, tag);
-      await docker.getImage(info.Id).tag({ repo: plan.repo, tag });
+      await localTags.tag(info.Id, plan.repo, tag);
       emit({ type: 'tagged', source, uri: `${plan.repo}:${tag}` });
     }
     return info.Id;
@@ -187,9 +247,13 @@ function lazyEngine(options: PushOptions): () => Promise<Dockerode> {
   };
 }
 
-async function writeOutputFile(args: PushArgs, value: PushResult | PushPlan): Promise<void> {
-  if (!args.outputFile) return;
-  const path = resolve(args.outputFile);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, redact(JSON.stringify(value, null, 2)) + '\n');
+/** Writes the result file when one is asked for; a failure still hands the result over. */
+async function saveResult(args: PushArgs, value: PushResult | PushPlan): Promise<void> {
+  if (args.outputFile === undefined) return;
+  try {
+    await writeOutputFile(args.outputFile, value);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new OutputFileError(args.outputFile, redactValue(value), e.code ?? e.message, { cause: error });
+  }
 }

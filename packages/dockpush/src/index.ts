@@ -19,6 +19,8 @@ export {
   RegistryAuthError,
   PushFailedError,
   PushCancelledError,
+  OutputFileError,
+  ProgressListenerError,
   createProgressRenderer,
   detectProgressMode,
   type ArgumentIssue,

@@ -11,7 +11,7 @@ function issuesOf(input: unknown): string[] {
   throw new Error('expected an ArgumentsError');
 }
 
-describe('parsePushArgs: targets (rule 1)', () => {
+describe('parsePushArgs: exactly one target', () => {
   it.each([
     [{ repo: 'localhost:5000/app' }, { kind: 'repo', repo: 'localhost:5000/app' }],
     [{ image: 'app:1' }, { kind: 'image', image: 'app:1' }],
@@ -39,10 +39,9 @@ describe('parsePushArgs: targets (rule 1)', () => {
   });
 });
 
-describe('parsePushArgs: tags (rule 2)', () => {
+describe('parsePushArgs: tags', () => {
   it.each([
     [undefined, []],
-    [[], []],
     [
       ['1.0', 'latest', '1.0'],
       ['1.0', 'latest'],
@@ -65,7 +64,7 @@ describe('parsePushArgs: tags (rule 2)', () => {
   );
 });
 
-describe('parsePushArgs: repositories (rule 3)', () => {
+describe('parsePushArgs: repositories', () => {
   it.each([
     ['localhost:5000/app:1', /repo: .*includes a tag \(":1"\).*put the tag in tags/],
     ['localhost:5000/App', /repo: .*lowercase/],
@@ -146,6 +145,7 @@ describe('parsePushArgs: spellings and types', () => {
       retries: 3,
       concurrency: 4,
       createRepository: false,
+      keepLocalTags: false,
     });
   });
 
@@ -167,5 +167,65 @@ describe('parsePushArgs: spellings and types', () => {
       concurrency: 8,
       outputFile: 'out/result.json',
     });
+  });
+});
+
+describe('parsePushArgs: every reference checked before the engine sees it', () => {
+  it.each([
+    [{ image: '../../etc/passwd' }, /^image: "\.\.\/\.\.\/etc\/passwd" is not a valid image reference/],
+    [{ image: '../containers/json?all=1&x=' }, /^image: .*not a valid image reference/],
+    [{ image: 'MyApp:1' }, /^image: .*repository names must be lowercase/],
+    [{ repo: 'localhost:5000/app', source: '../../etc/passwd' }, /^source: .*not a valid image reference/],
+    [{ repo: 'localhost:70000/app' }, /^repo: .*port 70000; a port is a number from 1 to 65535/],
+    [{ repo: 'localhost:5000/app', source: 'docker-archive:app.tar' }, /^source: .*docker-archive: transport/],
+    [{ image: { repo: 'Bad/Repo', tags: ['1'] } }, /^image\.repo: .*lowercase/],
+    [{ image: { repo: 'localhost:5000/app', tags: ['-x'] } }, /^image\.tags\.0: "-x" is not a valid tag/],
+    [{ image: { id: '../x', repo: 'localhost:5000/app', tags: ['1'] } }, /^image\.id: .*not a valid image reference/],
+  ])('%j', (input, expected) => {
+    expect(issuesOf(input).join('\n')).toMatch(expected);
+  });
+
+  it.each([
+    [{ repo: 'alice:Hunter2@ghcr.io/org/app' }, 'repo'],
+    [{ image: 'alice:Hunter2@ghcr.io/org/app:1' }, 'image'],
+    [{ repo: 'localhost:5000/app', source: 'alice:Hunter2@ghcr.io/org/app:1' }, 'source'],
+  ])('refuses credentials in %j without quoting them', (input, field) => {
+    const issues = issuesOf(input);
+    expect(issues.join('\n')).toMatch(new RegExp(`^${field}: holds credentials .*auth .*--password-stdin`));
+    expect(issues.join('\n')).not.toMatch(/Hunter2|alice/);
+  });
+
+  it('accepts image IDs', () => {
+    expect(parsePushArgs({ image: `sha256:${'a'.repeat(64)}` }).target.kind).toBe('image');
+    expect(parsePushArgs({ repo: 'localhost:5000/app', source: 'abcdef012345' }).source).toBe('abcdef012345');
+  });
+});
+
+describe('parsePushArgs: hygiene', () => {
+  it('refuses tags: [] instead of pushing latest silently', () => {
+    expect(issuesOf({ repo: 'localhost:5000/app', tags: [] })).toEqual([
+      'tags: is empty; leave it out for the default (the image\'s own tags, else "latest"), or give at least one tag',
+    ]);
+  });
+
+  it('says to quote a tag YAML read as a number', () => {
+    expect(issuesOf({ repo: 'localhost:5000/app', tags: [1] }).join('\n')).toMatch(
+      /^tags\.0: a tag must be a string, got number 1; quote it in the config file \(e\.g\. "1\.0"/,
+    );
+  });
+
+  it.each([['A B'], ['a'], ['-ab'], ['Ab'], ['a'.repeat(51)]])('names ecrRepo.registryAlias for alias %j', (alias) => {
+    expect(issuesOf({ ecrRepo: { repoName: 'app', registryAlias: alias } }).join('\n')).toMatch(
+      /^ecrRepo\.registryAlias: must be an ECR Public registry alias/,
+    );
+  });
+
+  it.each([['myalias'], ['my-alias_2'], ['a1']])('accepts alias %j', (alias) => {
+    expect(parsePushArgs({ ecrRepo: { repoName: 'app', registryAlias: alias } }).target.kind).toBe('ecr');
+  });
+
+  it('takes keepLocalTags in both spellings', () => {
+    expect(parsePushArgs({ repo: 'localhost:5000/app', keepLocalTags: true }).keepLocalTags).toBe(true);
+    expect(parsePushArgs({ repo: 'localhost:5000/app', keep_local_tags: true }).keepLocalTags).toBe(true);
   });
 });

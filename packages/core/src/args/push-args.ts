@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArgumentsError, type ArgumentIssue } from '../errors';
-import { explainInvalidRepository, isValidTag } from './reference';
+import { explainInvalidImageReference, explainInvalidRepository, isValidTag } from './reference';
 
 /**
  * The one argument model of dockpush. Every adapter (Nx, Gulp, Grunt, Node, CLI) passes
@@ -8,6 +8,8 @@ import { explainInvalidRepository, isValidTag } from './reference';
  */
 
 const AWS_REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+/** ECR Public's registry alias grammar (its CreateRegistry/PutRegistryCatalogData rules). */
+const ECR_PUBLIC_ALIAS_RE = /^(?=.{2,50}$)[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
 
 export const ecrRepoSchema = z
   .strictObject({
@@ -26,7 +28,10 @@ export const ecrRepoSchema = z
       ),
     registryAlias: z
       .string()
-      .min(1)
+      .regex(
+        ECR_PUBLIC_ALIAS_RE,
+        'must be an ECR Public registry alias: 2 to 50 lowercase letters, digits and separators (. _ -), starting with a letter, e.g. "myalias"',
+      )
       .optional()
       .describe('ECR Public registry alias: pushes to public.ecr.aws/<alias>/<repoName>.'),
   })
@@ -71,6 +76,10 @@ export const pushArgsShape = z.strictObject({
   concurrency: z.number().int().min(1).max(32).optional().describe('Tags pushed at once (default 4).'),
   createRepository: z.boolean().optional().describe('ECR only: create the repository when it does not exist.'),
   outputFile: z.string().min(1).optional().describe('Write the result as JSON to this path.'),
+  keepLocalTags: z
+    .boolean()
+    .optional()
+    .describe('Keep the <repo>:<tag> tags created locally for source after the push (default: removed).'),
 });
 
 export type PushArgsInput = z.input<typeof pushArgsShape>;
@@ -96,6 +105,7 @@ export interface PushArgs {
   concurrency: number;
   createRepository: boolean;
   outputFile?: string;
+  keepLocalTags: boolean;
 }
 
 export const DEFAULT_RETRIES = 3;
@@ -113,6 +123,7 @@ const TOP_LEVEL_EXTRA_ALIASES: Record<string, string> = {
   dry_run: 'dryRun',
   create_repository: 'createRepository',
   output_file: 'outputFile',
+  keep_local_tags: 'keepLocalTags',
 };
 const AUTH_ALIASES: Record<string, string> = { identity_token: 'identityToken' };
 
@@ -165,10 +176,11 @@ export function parsePushArgs(input: unknown): PushArgs {
     concurrency: data.concurrency ?? DEFAULT_CONCURRENCY,
     createRepository: data.createRepository ?? false,
     ...(data.outputFile !== undefined ? { outputFile: data.outputFile } : {}),
+    keepLocalTags: data.keepLocalTags ?? false,
   };
 }
 
-/** Rules that span fields (DESIGN.md "The arguments", rules 1–3). */
+/** Rules that span fields: one target, valid references and tags, options that fit the target. */
 function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
   const issues: ArgumentIssue[] = [];
   const given = TARGET_FIELDS.filter((f) => args[f] !== undefined);
@@ -187,6 +199,36 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
   if (typeof args.repo === 'string') {
     const why = explainInvalidRepository(args.repo);
     if (why) issues.push({ path: 'repo', message: why });
+  }
+  // Every reference is checked before the engine sees it: it goes into the engine's URL path.
+  for (const field of ['image', 'source'] as const) {
+    const value = args[field];
+    if (typeof value === 'string' && value !== '') {
+      const why = explainInvalidImageReference(value);
+      if (why) issues.push({ path: field, message: why });
+    }
+  }
+  if (isPlainObject(args.image) && typeof args.image.repo === 'string' && args.image.repo !== '') {
+    const why = explainInvalidRepository(args.image.repo);
+    if (why) issues.push({ path: 'image.repo', message: why });
+  }
+  if (isPlainObject(args.image) && typeof args.image.id === 'string' && args.image.id !== '') {
+    const why = explainInvalidImageReference(args.image.id);
+    if (why) issues.push({ path: 'image.id', message: why });
+  }
+  if (isPlainObject(args.image) && Array.isArray(args.image.tags)) {
+    args.image.tags.forEach((tag, i) => {
+      if (typeof tag === 'string' && !isValidTag(tag)) {
+        issues.push({ path: `image.tags.${i}`, message: `${JSON.stringify(tag)} is not a valid tag` });
+      }
+    });
+  }
+  if (Array.isArray(args.tags) && args.tags.length === 0) {
+    issues.push({
+      path: 'tags',
+      message:
+        'is empty; leave it out for the default (the image\'s own tags, else "latest"), or give at least one tag',
+    });
   }
   if (Array.isArray(args.tags)) {
     args.tags.forEach((tag, i) => {
@@ -255,6 +297,14 @@ function describeZodIssue(issue: z.core.$ZodIssue, input: Record<string, unknown
         };
       });
     case 'invalid_type':
+      if (/^tags\.\d+$/.test(path) && typeof valueAt(input, issue.path) === 'number') {
+        return [
+          {
+            path,
+            message: `a tag must be a string, got number ${String(valueAt(input, issue.path))}; quote it in the config file (e.g. "1.0": unquoted, YAML and JSON read 1.0 as the number 1)`,
+          },
+        ];
+      }
       return [
         {
           path,

@@ -1,4 +1,11 @@
-import { explainInvalidRepository, isValidTag, parseReference, registryHostOf, splitRepoTag } from './reference';
+import {
+  explainInvalidImageReference,
+  explainInvalidRepository,
+  isValidTag,
+  parseReference,
+  registryHostOf,
+  splitRepoTag,
+} from './reference';
 
 describe('parseReference', () => {
   it.each([
@@ -70,4 +77,68 @@ describe('tags and helpers', () => {
     expect(registryHostOf('library/x')).toBe('docker.io');
     expect(registryHostOf('localhost:5000/x')).toBe('localhost:5000');
   });
+});
+
+describe('explainInvalidImageReference', () => {
+  it.each([
+    'app',
+    'app:1.0',
+    'localhost:5000/app:1',
+    `app@sha256:${'a'.repeat(64)}`,
+    `sha256:${'0123456789ab'.repeat(5)}0123`,
+    '0123456789ab',
+    'ghcr.io/org/app:v1',
+  ])('accepts %j', (ref) => expect(explainInvalidImageReference(ref)).toBeUndefined());
+
+  it.each([
+    [
+      '../../etc/passwd',
+      /"\.\.\/\.\.\/etc\/passwd" is not a valid image reference: expected a local image as name\[:tag\]\[@digest\]/,
+    ],
+    ['../containers/json?all=1&x=', /is not a valid image reference/],
+    ['MyApp:1', /repository names must be lowercase/],
+    ['localhost:70000/app:1', /registry port 70000; a port is a number from 1 to 65535/],
+    [
+      'docker-archive:/tmp/app.tar',
+      /docker-archive: transport, which dockpush does not read yet; give an image in the Docker engine/,
+    ],
+    ['oci:/tmp/layout:app', /oci: transport/],
+    ['app\u001b[2J:1', /"app\\u001b\[2J:1" is not a valid image reference/],
+    ['', /must not be empty/],
+  ])('%j', (ref, expected) => expect(explainInvalidImageReference(ref)).toMatch(expected));
+
+  it.each([
+    'alice:Hunter2@ghcr.io/org/app',
+    'alice@ghcr.io/org/app:1',
+    'https://alice:Hunter2@ghcr.io/org/app',
+    'alice:Hunter2@ghcr.io',
+  ])('refuses credentials in %j without quoting them', (ref) => {
+    const why = explainInvalidImageReference(ref) ?? '';
+    expect(why).toMatch(/holds credentials .*auth .*--username and --password-stdin/);
+    expect(why).not.toContain('alice');
+    expect(why).not.toContain('Hunter2');
+  });
+});
+
+describe('explainInvalidRepository: hostile forms', () => {
+  it.each([
+    ['localhost:65536/app', /registry port 65536/],
+    ['localhost:0/app', /registry port 0/],
+    ['localhost:65535/app', undefined],
+    ['app\nrepo', /"app\\nrepo" is not a valid repository/],
+  ])('%j', (repo, expected) => {
+    const why = explainInvalidRepository(repo);
+    if (expected === undefined) expect(why).toBeUndefined();
+    else expect(why).toMatch(expected);
+  });
+
+  it.each(['alice:Hunter2@ghcr.io/org/app', 'alice@localhost:5000/app', 'alice:Hunter2@ghcr.io'])(
+    'refuses credentials in %j',
+    (repo) => {
+      const why = explainInvalidRepository(repo) ?? '';
+      expect(why).toMatch(/holds credentials .*auth/);
+      expect(why).not.toContain('Hunter2');
+      expect(why).not.toContain('alice');
+    },
+  );
 });

@@ -42,7 +42,7 @@ async function resolveWith(
   return resolveCredentials(host, defaultAuthProviders({ env, ...(auth ? { auth } : {}) }));
 }
 
-describe('credential discovery (DESIGN.md "Credentials")', () => {
+describe('credential discovery (architecture.md § Credentials)', () => {
   it.each([
     ['no config at all', 'localhost:5000', undefined, { source: 'anonymous', authconfig: {} }],
     ['an empty config', 'localhost:5000', {}, { source: 'anonymous', authconfig: {} }],

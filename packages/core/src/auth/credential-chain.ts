@@ -15,7 +15,7 @@ export interface CredentialChainOptions {
 }
 
 /**
- * The providers in the order `docker push` users expect (DESIGN.md "Credentials"):
+ * The providers in the order `docker push` users expect (architecture.md § Credentials):
  * explicit `auth`, ECR, `DOCKER_AUTH_CONFIG`, the Docker config file.
  */
 export function defaultAuthProviders(options: CredentialChainOptions = {}): AuthProvider[] {

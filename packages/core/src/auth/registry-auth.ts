@@ -1,4 +1,4 @@
-/** Where a push's credentials come from (DESIGN.md "Credentials"). */
+/** Where a push's credentials come from (architecture.md § Credentials). */
 export type CredentialSource =
   'explicit' | 'ecr' | 'ecr-public' | 'docker-auth-config' | 'credential-helper' | 'docker-config' | 'anonymous';
 

@@ -32,7 +32,7 @@ afterEach(() => {
   Object.assign(process.env, saved);
 });
 
-describe('SdkRegionProvider (rule 5: the SDK region chain)', () => {
+describe('SdkRegionProvider: the SDK region chain', () => {
   it.each([
     ['AWS_REGION', {}, { AWS_REGION: 'eu-west-3' }, 'eu-west-3'],
     ['AWS_DEFAULT_REGION', {}, { AWS_DEFAULT_REGION: 'ap-south-1' }, 'ap-south-1'],

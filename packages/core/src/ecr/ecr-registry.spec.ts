@@ -35,7 +35,7 @@ describe('parseEcrRegistry', () => {
   ])('is not ECR: %s', (host) => expect(parseEcrRegistry(host)).toBeUndefined());
 });
 
-describe('ECR URIs (rule 4)', () => {
+describe('ECR URIs: private, China and Public', () => {
   it.each([
     ['123456789012', 'us-east-1', '123456789012.dkr.ecr.us-east-1.amazonaws.com'],
     ['123456789012', 'cn-northwest-1', '123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn'],

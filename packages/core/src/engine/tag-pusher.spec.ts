@@ -144,6 +144,19 @@ describe('TagPusher', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it.each([
+    [
+      'explicit' as const,
+      /refused the credentials given in auth \(--username\/--password-stdin\): check the username and password/,
+    ],
+    ['docker-config' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
+    ['anonymous' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
+  ])('advises on a refusal according to where the credentials came from (%s)', async (credentialSource, advice) => {
+    const { docker } = fakeDocker([fail('unauthorized: authentication required')]);
+    const { p } = pusher(docker, { credentialSource });
+    await expect(p.push('1')).rejects.toThrow(advice);
+  });
+
   it('renews a rejected ECR token once and retries', async () => {
     const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
     const auth = authProviders(['expired-token', 'fresh-token']);

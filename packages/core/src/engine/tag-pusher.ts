@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import createDebug from 'debug';
-import type { AuthProvider, EngineAuthConfig } from '../auth/registry-auth';
+import type { AuthProvider, CredentialSource, EngineAuthConfig } from '../auth/registry-auth';
 import { resolveCredentials } from '../auth/credential-chain';
 import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
@@ -29,6 +29,8 @@ export interface TagPusherOptions {
    * config is not asked twice for one push; `undefined` where they are still to be fetched.
    */
   resolvedAuth?: EngineAuthConfig;
+  /** Where the credentials came from, for the advice when the registry refuses them. */
+  credentialSource?: CredentialSource;
   emit: (event: PushEvent) => void;
   signal: AbortSignal | undefined;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -163,6 +165,9 @@ export class TagPusher {
 function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions): string {
   switch (kind) {
     case 'auth':
+      if (o.credentialSource === 'explicit') {
+        return 'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';
+      }
       return o.ecr
         ? 'Check that the AWS credentials may push to this repository (ecr:GetAuthorizationToken and the layer and image actions).'
         : `Give credentials with auth, or run "docker login ${o.registry}" (dockpush reads the Docker config).`;

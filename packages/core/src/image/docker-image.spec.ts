@@ -1,6 +1,6 @@
 import { DockerImage } from './docker-image';
 
-describe('DockerImage.fromInspect (rule 6)', () => {
+describe('DockerImage.fromInspect: repository and tags from RepoTags', () => {
   it.each([
     [['localhost:5000/app:1', 'localhost:5000/app:latest'], 'localhost:5000/app', ['1', 'latest']],
     [['localhost:5000/app:1', 'other/app:2', 'localhost:5000/app:3'], 'localhost:5000/app', ['1', '3']],

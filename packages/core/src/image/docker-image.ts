@@ -8,7 +8,7 @@ export interface ImageInspectInfo {
 
 /**
  * A local image: its ID, the repository it is pushed under, its tags there, and the
- * URI of each tag. Runway's `DockerImage` counterpart (DESIGN.md rule 6).
+ * URI of each tag. Runway's `DockerImage` counterpart.
  */
 export class DockerImage {
   constructor(

@@ -27,7 +27,7 @@ async function plan(input: unknown, regionName: string | null = 'eu-west-1', acc
   ).plan;
 }
 
-describe('resolvePush (rules 2, 4, 5)', () => {
+describe('resolvePush: repository, default tags, ECR URIs, account and region', () => {
   it.each([
     [{ repo: 'localhost:5000/app' }, 'localhost:5000/app', 'localhost:5000', ['latest'], 'anonymous'],
     [{ repo: 'ghcr.io/org/app', tags: ['1', '2'] }, 'ghcr.io/org/app', 'ghcr.io', ['1', '2'], 'anonymous'],
@@ -107,7 +107,7 @@ describe('resolvePush (rules 2, 4, 5)', () => {
 
   it('needs neither account nor region for ECR Public', async () => {
     const accounts = new Accounts();
-    await plan({ ecrRepo: { repoName: 'a', registryAlias: 'x' } }, null, accounts);
+    await plan({ ecrRepo: { repoName: 'a', registryAlias: 'xy' } }, null, accounts);
     expect(accounts.calls).toBe(0);
   });
 
@@ -129,7 +129,7 @@ describe('resolvePush (rules 2, 4, 5)', () => {
       /createRepository: applies only to private ECR repositories, and localhost:5000 is not one/,
     ],
     [
-      { ecrRepo: { repoName: 'a', registryAlias: 'x' }, createRepository: true },
+      { ecrRepo: { repoName: 'a', registryAlias: 'xy' }, createRepository: true },
       /createRepository: applies only to private ECR/,
     ],
   ])('rejects %j', async (input, message) => {
@@ -140,5 +140,27 @@ describe('resolvePush (rules 2, 4, 5)', () => {
     expect(
       (await plan({ repo: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app', createRepository: true })).credentials,
     ).toBe('ecr');
+  });
+});
+
+describe('resolvePush: the repository name inside its registry', () => {
+  it.each([
+    ['myorg/my-service', 'docker.io', 'myorg/my-service'],
+    ['docker.io/library/x', 'docker.io', 'library/x'],
+    ['x', 'docker.io', 'library/x'],
+    ['localhost:5000/team/app', 'localhost:5000', 'team/app'],
+    [
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/service/api',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      'team/service/api',
+    ],
+  ])('%s is %s / %s', async (repo, registry, repoName) => {
+    const resolved = await resolvePush(
+      parsePushArgs({ repo }),
+      { accountIds: new Accounts(), regions: region('eu-west-1'), env },
+      noDocker,
+    );
+    expect(resolved.plan.registry).toBe(registry);
+    expect(resolved.repoName).toBe(repoName);
   });
 });

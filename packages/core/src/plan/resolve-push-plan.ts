@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { explainInvalidRepository, registryHostOf } from '../args/reference';
+import { explainInvalidRepository, parseReference } from '../args/reference';
 import type { PushArgs } from '../args/push-args';
 import { defaultAuthProviders, resolveCredentials } from '../auth/credential-chain';
 import type { AuthProvider, CredentialSource, RegistryCredentials } from '../auth/registry-auth';
@@ -35,7 +35,7 @@ export interface ResolvedPush {
   credentials: RegistryCredentials;
 }
 
-/** Resolves URIs, tags and the credential source without pushing (DESIGN.md rules 2–6). */
+/** Resolves URIs, tags and the credential source without pushing (architecture.md § Arguments, § ECR). */
 export async function resolvePush(
   args: PushArgs,
   options: PushOptions,
@@ -46,7 +46,9 @@ export async function resolvePush(
   if (why) {
     throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message: why }]);
   }
-  const registry = registryHostOf(repo);
+  // Valid by now (checked above): the registry and the path below it, never cut from the string.
+  const reference = parseReference(repo);
+  const registry = reference?.registry ?? repo;
   const ecr = parseEcrRegistry(registry);
   if (args.createRepository && ecr?.kind !== 'private') {
     throw new ArgumentsError([
@@ -77,7 +79,7 @@ export async function resolvePush(
     },
     ...(image ? { image } : {}),
     ...(ecr ? { ecr } : {}),
-    repoName: repo.slice(registry.length + 1) || repo,
+    repoName: reference?.path ?? repo,
     authProviders,
     credentials,
   };

@@ -38,3 +38,29 @@ describe('Node API', () => {
     );
   });
 });
+
+describe('Node API: hygiene', () => {
+  it('takes null options as no options', async () => {
+    await expect(resolvePushPlan({ repo: 'localhost:5000/app' }, null)).resolves.toMatchObject({ tags: ['latest'] });
+    await expect(pushImage({ repo: 'localhost:5000/app', dryRun: true }, null)).resolves.toMatchObject({
+      repo: 'localhost:5000/app',
+    });
+  });
+
+  it('refuses tags: [] instead of pushing latest silently', async () => {
+    await expect(pushImage({ repo: 'localhost:5000/app', tags: [] }, { env })).rejects.toThrow(
+      /^tags: is empty; leave it out for the default/,
+    );
+  });
+
+  it.each([
+    [{ image: '../../etc/passwd' }, /^image: .*not a valid image reference/],
+    [{ image: 'MyApp:1' }, /^image: .*repository names must be lowercase/],
+    [{ repo: 'alice:Hunter2@ghcr.io/org/app' }, /^repo: holds credentials/],
+  ])('refuses %j before touching the engine', async (args, expected) => {
+    const pending = pushImage(args, { env: { ...env, DOCKER_HOST: 'unix:///nonexistent.sock' } });
+    await expect(pending).rejects.toBeInstanceOf(ArgumentsError);
+    await expect(pending).rejects.toThrow(expected);
+    await expect(pending).rejects.not.toThrow(/Hunter2/);
+  });
+});

@@ -30,20 +30,25 @@ export type PushImageOptions = PushOptions;
 
 /**
  * Pushes a local image: resolves the repository, tags and credentials, pushes each tag
- * and resolves to the result (DESIGN.md "The result"); with `dryRun` it pushes nothing and
+ * and resolves to the result; with `dryRun` it pushes nothing and
  * resolves to the plan. Aborting `signal` starts no new tag, waits for those in flight, and
- * rejects with `PushCancelledError`, whose `outcomes` say which tags had completed.
+ * rejects with `PushCancelledError`, whose `outcomes` say which tags had completed. An
+ * `onProgress` that throws stops the push the same way (`ProgressListenerError`). When the
+ * result cannot be written to `outputFile` after the push, `OutputFileError.result` holds it.
  */
-export function pushImage(args: PushImageArgs & { dryRun: true }, options?: PushImageOptions): Promise<PushPlan>;
-export function pushImage(args: PushImageArgs & { dryRun?: false }, options?: PushImageOptions): Promise<PushResult>;
-export function pushImage(args: PushImageArgs, options?: PushImageOptions): Promise<PushResult | PushPlan>;
-export function pushImage(args: PushImageArgs, options: PushImageOptions = {}): Promise<PushResult | PushPlan> {
-  return corePushImage(args, options);
+export function pushImage(args: PushImageArgs & { dryRun: true }, options?: PushImageOptions | null): Promise<PushPlan>;
+export function pushImage(
+  args: PushImageArgs & { dryRun?: false },
+  options?: PushImageOptions | null,
+): Promise<PushResult>;
+export function pushImage(args: PushImageArgs, options?: PushImageOptions | null): Promise<PushResult | PushPlan>;
+export function pushImage(args: PushImageArgs, options?: PushImageOptions | null): Promise<PushResult | PushPlan> {
+  return corePushImage(args, options ?? {});
 }
 
 /** Resolves URIs, tags and where the credentials would come from, without pushing. */
-export function resolvePushPlan(args: PushImageArgs, options: PushImageOptions = {}): Promise<PushPlan> {
-  return coreResolvePushPlan(args, options);
+export function resolvePushPlan(args: PushImageArgs, options?: PushImageOptions | null): Promise<PushPlan> {
+  return coreResolvePushPlan(args, options ?? {});
 }
 
 /** Tells a dry run's plan from a push's result. */

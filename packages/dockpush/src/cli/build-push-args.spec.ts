@@ -9,6 +9,7 @@ const none: PushFlags = {
   dryRun: false,
   json: false,
   createRepository: false,
+  keepLocalTags: false,
   passwordStdin: false,
   quiet: false,
 };
@@ -65,6 +66,12 @@ describe('buildPushArgs', () => {
       { ecrRepoName: 'team/app', ecrAccountId: '123456789012', ecrRegion: 'eu-west-1', ecrRegistryAlias: 'alias' },
       undefined,
       { ecrRepo: { repoName: 'team/app', accountId: '123456789012', awsRegion: 'eu-west-1', registryAlias: 'alias' } },
+    ],
+    [
+      '--keep-local-tags replacing its Runway-style spelling',
+      { keepLocalTags: true },
+      config({ repo: 'r/app', keep_local_tags: false }),
+      { repo: 'r/app', keepLocalTags: true },
     ],
     [
       'the numbers and switches',

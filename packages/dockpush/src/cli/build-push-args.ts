@@ -91,6 +91,7 @@ export function buildPushArgs(flags: PushFlags, config?: PushConfig, password?: 
   if (flags.concurrency !== undefined) set('concurrency', '--concurrency', flags.concurrency);
   if (flags.dryRun) set('dryRun', '--dry-run', true, 'dry_run');
   if (flags.createRepository) set('createRepository', '--create-repository', true, 'create_repository');
+  if (flags.keepLocalTags) set('keepLocalTags', '--keep-local-tags', true, 'keep_local_tags');
 
   if (flags.username !== undefined && !flags.passwordStdin) {
     throw new UsageError([{ where: '--username', message: 'needs --password-stdin, with the password piped in' }]);

@@ -6,6 +6,7 @@ const base: PushFlags = {
   dryRun: false,
   json: false,
   createRepository: false,
+  keepLocalTags: false,
   passwordStdin: false,
   quiet: false,
 };
@@ -47,8 +48,28 @@ describe('parseCommandLine', () => {
       { config: 'push.yml', dryRun: true, json: true, outputFile: 'out.json', retries: 0, concurrency: 8 },
     ],
     [
-      ['push', '--repo', 'r/app', '--source', 'app:dev', '--create-repository', '-u', 'bot', '--password-stdin', '-q'],
-      { repo: 'r/app', source: 'app:dev', createRepository: true, username: 'bot', passwordStdin: true, quiet: true },
+      [
+        'push',
+        '--repo',
+        'r/app',
+        '--source',
+        'app:dev',
+        '--create-repository',
+        '--keep-local-tags',
+        '-u',
+        'bot',
+        '--password-stdin',
+        '-q',
+      ],
+      {
+        repo: 'r/app',
+        source: 'app:dev',
+        createRepository: true,
+        keepLocalTags: true,
+        username: 'bot',
+        passwordStdin: true,
+        quiet: true,
+      },
     ],
   ])('maps %j onto flags', (argv, expected) => {
     expect(parseCommandLine(argv)).toEqual({ kind: 'push', flags: { ...base, ...expected } });

@@ -18,6 +18,7 @@ export interface PushFlags {
   retries?: number;
   concurrency?: number;
   createRepository: boolean;
+  keepLocalTags: boolean;
   username?: string;
   passwordStdin: boolean;
   quiet: boolean;
@@ -41,6 +42,7 @@ const OPTIONS = {
   retries: { type: 'string' },
   concurrency: { type: 'string' },
   'create-repository': { type: 'boolean' },
+  'keep-local-tags': { type: 'boolean' },
   username: { type: 'string', short: 'u' },
   'password-stdin': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -150,6 +152,7 @@ export function parseCommandLine(argv: string[]): CliCommand {
     ...defined('retries', count('retries')),
     ...defined('concurrency', count('concurrency')),
     createRepository: booleans.has('create-repository'),
+    keepLocalTags: booleans.has('keep-local-tags'),
     ...defined('username', single('username')),
     passwordStdin: booleans.has('password-stdin'),
     quiet: booleans.has('quiet'),

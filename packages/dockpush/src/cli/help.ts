@@ -16,7 +16,8 @@ SYNOPSIS
     dockpush push (--repo URI | --image REF | --ecr-repo-name NAME [ECR...])
         [--tag TAG]... [--source REF] [--config FILE] [--dry-run] [--json]
         [--output-file FILE] [--retries N] [--concurrency N]
-        [--create-repository] [--username USER --password-stdin] [--quiet]
+        [--create-repository] [--keep-local-tags]
+        [--username USER --password-stdin] [--quiet]
     dockpush --help | --version
 
 DESCRIPTION
@@ -64,6 +65,10 @@ OPTIONS
         Tags pushed at once (1-32, default 4).
     --create-repository
         ECR only: create the repository when it does not exist.
+    --keep-local-tags
+        Keep the REPO:TAG tags made locally for --source after the push
+        (by default they are removed, pushed or not; tags that were
+        there before are never removed).
     -u, --username USER, --password-stdin
         Log in as USER with the password read from stdin, instead of the
         credentials found. There is no password flag: argv is visible to

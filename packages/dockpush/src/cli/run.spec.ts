@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import {
   ArgumentsError,
@@ -114,6 +115,16 @@ describe('dockpush CLI', () => {
     expect(stderr).toContain('See dockpush --help');
   });
 
+  it('says to quote a tag that YAML read as a number', async () => {
+    const config = join(dir, 'number-tag.yml');
+    writeFileSync(config, 'repo: localhost:5000/app\ntags: [1.0]\n');
+    const { status, stderr } = await run(['push', '-c', config, '--dry-run']);
+    expect(status).toBe(2);
+    expect(stderr).toContain(
+      `${config}: tags.0: a tag must be a string, got number 1; quote it in the config file (e.g. "1.0"`,
+    );
+  });
+
   it('exits 1 for a missing image, with the message and no stack trace', async () => {
     const { status, stderr } = await run(['push', '--repo', 'localhost:5000/app', '--tag', '1']);
     expect(status).toBe(1);
@@ -181,7 +192,105 @@ describe('dockpush CLI', () => {
     ['PushFailedError', new PushFailedError([]), 1],
     ['PushCancelledError', new PushCancelledError([]), 130],
     ['an unexpected Error', new Error('x'), 1],
-  ])('exits with the status of DESIGN.md for %s', (_, error, status) => {
+  ])('exits with the documented status (0 ok, 1 failed, 2 usage, 130 cancelled) for %s', (_, error, status) => {
     expect(exitCodeFor(error)).toBe(status);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    [
+      'a path-like --image',
+      ['--image', '../../etc/passwd'],
+      /^dockpush: --image: "\.\.\/\.\.\/etc\/passwd" is not a valid image reference/,
+    ],
+    [
+      'a URL-like --source',
+      ['--repo', 'localhost:5000/app', '--source', '../containers/json?all=1&x='],
+      /^dockpush: --source: .*not a valid image reference/,
+    ],
+    ['an uppercase --image', ['--image', 'MyApp:1'], /^dockpush: --image: .*repository names must be lowercase/],
+    [
+      'a port above 65535',
+      ['--repo', 'localhost:70000/app'],
+      /^dockpush: --repo: .*port 70000; a port is a number from 1 to 65535/,
+    ],
+    [
+      'a wrong ECR Public alias',
+      ['--ecr-repo-name', 'app', '--ecr-registry-alias', 'A B'],
+      /^dockpush: --ecr-registry-alias: must be an ECR Public registry alias/,
+    ],
+    [
+      'credentials in --repo',
+      ['--repo', 'alice:Hunter2@ghcr.io/org/app'],
+      /^dockpush: --repo: holds credentials .*--username and --password-stdin/,
+    ],
+    [
+      'an output file under a file',
+      ['--repo', 'localhost:5000/app', '-o', join(__filename, 'result.json')],
+      /^dockpush: --output-file: .* which is a file, not a folder/,
+    ],
+  ])('exits 2 before any engine call for %s', async (_, argv, expected) => {
+    const engine = { ping: jest.fn(), getImage: jest.fn() };
+    const { status, stdout, stderr } = await run(['push', ...argv], {
+      pushOptions: { docker: engine as unknown as Dockerode },
+    });
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(expected);
+    expect(stderr).not.toMatch(/Hunter2|\n\s+at /);
+    expect(engine.getImage).not.toHaveBeenCalled();
+  });
+
+  it('answers a hostile --image with a JSON error under --json, not a stack', async () => {
+    const { status, stdout } = await run(['push', '--image', '../containers/json?all=1&x=', '--json']);
+    expect(status).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({
+      error: {
+        code: 'USAGE',
+        issues: [{ where: '--image', message: expect.stringMatching(/not a valid image reference/) }],
+      },
+    });
+  });
+
+  describe('when the result file cannot be written after the push', () => {
+    const digest = 'sha256:' + 'd'.repeat(64);
+    const pushingEngine = {
+      ping: async () => 'OK',
+      getImage: () => ({
+        inspect: async () => ({ Id: 'sha256:' + 'a'.repeat(64), RepoTags: ['localhost:5000/app:1'] }),
+        push: async ({ tag }: { tag: string }) =>
+          Readable.from([JSON.stringify({ aux: { Tag: tag, Digest: digest, Size: 1 } }) + '\n']),
+      }),
+    } as unknown as Dockerode;
+    const breakFileOnPush = (out: string) => ({
+      docker: pushingEngine,
+      onProgress: (event: { type: string }) => {
+        if (event.type === 'tag-done' && !existsSync(out)) mkdirSync(out);
+      },
+    });
+
+    it('prints the digests and exits 1 naming the file', async () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'dockpush-run-out-')), 'result.json');
+      const { status, stdout, stderr } = await run(
+        ['push', '--repo', 'localhost:5000/app', '-t', '1', '-o', out, '-q'],
+        {
+          pushOptions: breakFileOnPush(out),
+        },
+      );
+      expect(status).toBe(1);
+      expect(stdout).toBe(`localhost:5000/app:1@${digest}\n`);
+      expect(stderr).toContain(`but the result could not be written to ${out}`);
+    });
+
+    it('puts the result in the --json error', async () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'dockpush-run-out-')), 'result.json');
+      const { status, stdout } = await run(
+        ['push', '--repo', 'localhost:5000/app', '-t', '1', '-o', out, '-q', '--json'],
+        { pushOptions: breakFileOnPush(out) },
+      );
+      expect(status).toBe(1);
+      expect(JSON.parse(stdout)).toMatchObject({
+        error: { code: 'OUTPUT_FILE', result: { pushed: [{ uri: 'localhost:5000/app:1', digest }] } },
+      });
+    });
   });
 });

@@ -129,7 +129,12 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
     };
     if (error instanceof UsageError) body.issues = error.issues;
     if (error && typeof error === 'object' && 'outcomes' in error) body.outcomes = error.outcomes;
+    // The push landed but its result file could not be written: the result still goes out.
+    if (error && typeof error === 'object' && 'result' in error) body.result = error.result;
     out.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
+  } else {
+    const pushed = (error as { result?: { pushed?: { uri: string; digest: string }[] } } | undefined)?.result?.pushed;
+    for (const p of pushed ?? []) out.write(`${p.uri}@${p.digest}\n`);
   }
 
   if (error instanceof UsageError) {

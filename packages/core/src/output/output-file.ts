@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { access, constants, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ArgumentsError } from '../errors';
+import { redact } from '../redact';
+
+/**
+ * The result file (`outputFile`): checked before anything is pushed, cleared of the previous
+ * run's result, and written atomically (a temporary file in the same folder, then a rename), so
+ * a reader never sees half a file and a symlink at the path is replaced, not followed.
+ */
+
+/**
+ * Fails with an `ArgumentsError` naming `outputFile` unless the result can be written to `file`:
+ * not a folder, a device, a FIFO or a socket; under a folder (or where one can be made) that
+ * may be written to.
+ */
+export async function checkOutputFile(file: string): Promise<void> {
+  const path = resolve(file);
+  const refuse = (message: string) => new ArgumentsError([{ path: 'outputFile', message }]);
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw refuse(
+      `${JSON.stringify(file)} is a folder; give the path of a file in it, e.g. ${JSON.stringify(join(file, 'result.json'))}`,
+    );
+  }
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    throw refuse(
+      `${JSON.stringify(file)} is not a regular file (a device, FIFO or socket); give the path of a regular file to hold the result`,
+    );
+  }
+  // The nearest folder that exists must be a folder we may write in; the rest is made.
+  let ancestor = dirname(path);
+  for (;;) {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(ancestor);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOTDIR: a file further up; keep climbing to name it.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(ancestor) === ancestor) {
+        throw refuse(
+          `cannot use the folder of ${JSON.stringify(file)} (${code ?? 'unknown error'}); give a path in a folder you may write to`,
+        );
+      }
+      ancestor = dirname(ancestor);
+      continue;
+    }
+    if (!info.isDirectory()) {
+      throw refuse(
+        `${JSON.stringify(file)} is under ${JSON.stringify(ancestor)}, which is a file, not a folder; give a path in a folder`,
+      );
+    }
+    break;
+  }
+  try {
+    await access(ancestor, constants.W_OK);
+  } catch {
+    throw refuse(
+      `cannot write in ${JSON.stringify(ancestor)} (permission denied); give a path in a folder you may write to`,
+    );
+  }
+}
+
+/** Removes the previous run's result, so that a failed push leaves no stale result that looks current. */
+export async function clearOutputFile(file: string): Promise<void> {
+  // `rm` on a symlink removes the link, never its target.
+  await rm(resolve(file), { force: true });
+}
+
+/** Writes `value` as redacted JSON to `file`, atomically. */
+export async function writeOutputFile(file: string, value: unknown): Promise<void> {
+  const path = resolve(file);
+  const folder = dirname(path);
+  await mkdir(folder, { recursive: true });
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, redact(JSON.stringify(value, null, 2)) + '\n', { flag: 'wx' });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}

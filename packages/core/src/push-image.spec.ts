@@ -1,0 +1,209 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { ArgumentsError, OutputFileError, ProgressListenerError, PushFailedError } from './errors';
+import type { PushEvent } from './events';
+import { pushImage } from './push-image';
+
+const IMAGE_ID = 'sha256:' + 'a'.repeat(64);
+const DIGEST = 'sha256:' + 'd'.repeat(64);
+const REPO = 'localhost:5000/app';
+
+/**
+ * A fake engine at the dockerode level: a store of local tags, `tag`, `remove` and `push`
+ * (answered from `pushAnswer`), recording every call that changes something.
+ */
+function fakeEngine(initialTags: string[] = ['app:dev'], pushAnswer: 'ok' | 'fail' = 'ok') {
+  const tags = new Set(initialTags);
+  const calls: string[] = [];
+  const docker = {
+    ping: async () => 'OK',
+    getImage: (name: string) => ({
+      inspect: async () => {
+        if (name === IMAGE_ID || tags.has(name)) return { Id: IMAGE_ID, RepoTags: [...tags] };
+        throw Object.assign(new Error(`no such image: ${name}`), { statusCode: 404 });
+      },
+      tag: async ({ repo, tag }: { repo: string; tag: string }) => {
+        calls.push(`tag ${repo}:${tag}`);
+        tags.add(`${repo}:${tag}`);
+      },
+      remove: async () => {
+        calls.push(`remove ${name}`);
+        tags.delete(name);
+      },
+      push: async ({ tag }: { tag: string }) => {
+        calls.push(`push ${name}:${tag}`);
+        const messages =
+          pushAnswer === 'ok'
+            ? [{ status: 'Pushed', id: 'l1' }, { aux: { Tag: tag, Digest: DIGEST, Size: 42 } }]
+            : [{ errorDetail: { message: 'denied: requested access to the resource is denied' } }];
+        return Readable.from(messages.map((m) => JSON.stringify(m) + '\n'));
+      },
+    }),
+  } as unknown as Dockerode;
+  return { docker, tags, calls };
+}
+
+const env = { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' };
+const tmp = () => mkdtempSync(join(tmpdir(), 'dockpush-push-image-'));
+
+describe('pushImage: the output file is checked before anything is pushed', () => {
+  const dir = tmp();
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+
+  it.each([
+    ['a folder', () => dir, /^outputFile: ".*" is a folder; give the path of a file in it/],
+    ['a device', () => '/dev/full', /^outputFile: "\/dev\/full" is not a regular file \(a device, FIFO or socket\)/],
+    [
+      'a path under a file',
+      () => join(file, 'result.json'),
+      /^outputFile: ".*result\.json" is under ".*a-file", which is a file, not a folder/,
+    ],
+    ['a path deep under a file', () => join(file, 'x', 'result.json'), /which is a file, not a folder/],
+  ])('%s', async (_, outputFile, expected) => {
+    const engine = fakeEngine();
+    const pending = pushImage(
+      { repo: REPO, source: 'app:dev', outputFile: outputFile() },
+      { docker: engine.docker, env },
+    );
+    await expect(pending).rejects.toBeInstanceOf(ArgumentsError);
+    await expect(pending).rejects.toThrow(expected);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('removes the previous result before pushing, so a failed push leaves none', async () => {
+    const outputFile = join(tmp(), 'result.json');
+    writeFileSync(outputFile, '{"stale": true}\n');
+    const engine = fakeEngine(['app:dev'], 'fail');
+    await expect(
+      pushImage({ repo: REPO, source: 'app:dev', outputFile, retries: 0 }, { docker: engine.docker, env }),
+    ).rejects.toBeInstanceOf(PushFailedError);
+    expect(existsSync(outputFile)).toBe(false);
+  });
+
+  it('replaces a symlink at the path instead of writing through it', async () => {
+    const folder = tmp();
+    const target = join(folder, 'precious.txt');
+    writeFileSync(target, 'keep me\n');
+    const outputFile = join(folder, 'result.json');
+    symlinkSync(target, outputFile);
+    await pushImage({ repo: REPO, source: 'app:dev', outputFile }, { docker: fakeEngine().docker, env });
+    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+    expect(JSON.parse(readFileSync(outputFile, 'utf8'))).toMatchObject({ pushed: [{ digest: DIGEST }] });
+  });
+
+  it('still hands over the digests when the file cannot be written after the push', async () => {
+    const outputFile = join(tmp(), 'result.json');
+    // The disk "changes" during the push: a folder appears where the file was to go.
+    const onProgress = (event: PushEvent) => {
+      if (event.type === 'tag-done') mkdirSync(outputFile);
+    };
+    const error: unknown = await pushImage(
+      { repo: REPO, source: 'app:dev', tags: ['1'], outputFile },
+      { docker: fakeEngine().docker, env, onProgress },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputFileError);
+    const e = error as OutputFileError;
+    expect(e.message).toMatch(
+      new RegExp(`^Pushed 1 tag \\(${REPO}:1@${DIGEST}\\), but the result could not be written to .*result\\.json`),
+    );
+    expect(e.result).toMatchObject({ pushed: [{ tag: '1', digest: DIGEST }] });
+  });
+});
+
+describe('pushImage: local tags made for source', () => {
+  it.each([
+    ['after a push', 'ok' as const],
+    ['after a failed push', 'fail' as const],
+  ])('are removed %s', async (_, answer) => {
+    const engine = fakeEngine(['app:dev'], answer);
+    await pushImage(
+      { repo: REPO, source: 'app:dev', tags: ['1', '2'], retries: 0 },
+      { docker: engine.docker, env },
+    ).catch(() => undefined);
+    expect(engine.calls).toEqual(expect.arrayContaining([`tag ${REPO}:1`, `remove ${REPO}:1`, `remove ${REPO}:2`]));
+    expect([...engine.tags]).toEqual(['app:dev']);
+  });
+
+  it('are removed when the push is cancelled after tagging', async () => {
+    const engine = fakeEngine();
+    const controller = new AbortController();
+    const onProgress = (event: PushEvent) => {
+      if (event.type === 'tagged') controller.abort();
+    };
+    await expect(
+      pushImage(
+        { repo: REPO, source: 'app:dev', tags: ['1'] },
+        { docker: engine.docker, env, onProgress, signal: controller.signal },
+      ),
+    ).rejects.toThrow(/cancelled/);
+    expect([...engine.tags]).toEqual(['app:dev']);
+  });
+
+  it('are not even made when the push is cancelled while credentials are looked up', async () => {
+    const engine = fakeEngine();
+    const controller = new AbortController();
+    const slowHelper = {
+      resolve: async () => {
+        controller.abort();
+        return undefined;
+      },
+    };
+    await expect(
+      pushImage(
+        { repo: REPO, source: 'app:dev', tags: ['1'] },
+        { docker: engine.docker, env, signal: controller.signal, authProviders: [slowHelper] },
+      ),
+    ).rejects.toThrow(/cancelled/);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('keeps a tag that was there before', async () => {
+    const engine = fakeEngine(['app:dev', `${REPO}:1`]);
+    await pushImage({ repo: REPO, source: 'app:dev', tags: ['1', '2'] }, { docker: engine.docker, env });
+    expect([...engine.tags].sort()).toEqual(['app:dev', `${REPO}:1`]);
+  });
+
+  it('keeps them all with keepLocalTags', async () => {
+    const engine = fakeEngine();
+    await pushImage(
+      { repo: REPO, source: 'app:dev', tags: ['1'], keepLocalTags: true },
+      { docker: engine.docker, env },
+    );
+    expect([...engine.tags].sort()).toEqual(['app:dev', `${REPO}:1`]);
+  });
+
+  it("keeps one when they are the image's only tags, since removing the last would delete the image", async () => {
+    const engine = fakeEngine([]);
+    await pushImage({ repo: REPO, source: IMAGE_ID, tags: ['1', '2'] }, { docker: engine.docker, env });
+    expect([...engine.tags]).toEqual([`${REPO}:2`]);
+  });
+});
+
+describe('pushImage: API hygiene', () => {
+  it('takes null options as no options', async () => {
+    await expect(pushImage({ repo: REPO, dryRun: true }, null)).resolves.toMatchObject({ repo: REPO });
+  });
+
+  it('stops starting tags when onProgress throws, and reports what landed', async () => {
+    const engine = fakeEngine();
+    const onProgress = (event: PushEvent) => {
+      if (event.type === 'tag-started') throw new Error('renderer broke');
+    };
+    const error: unknown = await pushImage(
+      { repo: REPO, source: 'app:dev', tags: ['1', '2', '3'] },
+      { docker: engine.docker, env, onProgress },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProgressListenerError);
+    const e = error as ProgressListenerError;
+    expect(e.message).toMatch(
+      /^The onProgress listener threw \(renderer broke\), so dockpush started no further tag; 1 of 3 tags had been pushed/,
+    );
+    expect(e.outcomes.map((o) => o.status)).toEqual(['pushed', 'skipped', 'skipped']);
+    expect(engine.calls.filter((c) => c.startsWith('push'))).toEqual([`push ${REPO}:1`]);
+    expect([...engine.tags]).toEqual(['app:dev']);
+  });
+});
