@@ -85,6 +85,11 @@ describe('loadPushConfig', () => {
       /duplicate\.json: args: gives the key "repo" twice \(line 2, column 2\); keep only one$/,
     ],
     ['empty.yml', '', /empty\.yml: is empty/],
+    [
+      'duplicate.yml',
+      'args:\n  repo: a\n  tags: [x]\n  repo: b\n',
+      /duplicate\.yml: not valid YAML at line 4, column 3: the key "repo" is given twice in the same mapping; keep only one$/,
+    ],
   ])('explains an unusable file: %s', async (name, text, expected) => {
     const path = text === null ? join(dir, name) : file(name, text);
     expect(await usageMessage(loadPushConfig(path))).toMatch(expected);

@@ -80,7 +80,13 @@ export function parseConfigText(text: string, file: string): unknown {
     if (error instanceof YAMLError) {
       const at = error.linePos?.[0];
       const where = at ? ` at line ${at.line}, column ${at.col}` : '';
-      throw new UsageError([{ where: file, message: `not valid YAML${where}: ${describeYamlError(error.code)}` }]);
+      // A key is named (keys are field names, not values), but only one that looks like a field name.
+      const key =
+        error.code === 'DUPLICATE_KEY' ? /^[\w.-]{1,64}(?=\s*:)/.exec(text.slice(error.pos[0]))?.[0] : undefined;
+      const what = key
+        ? `the key "${key}" is given twice in the same mapping; keep only one`
+        : describeYamlError(error.code);
+      throw new UsageError([{ where: file, message: `not valid YAML${where}: ${what}` }]);
     }
     const message = (error as Error).message.split('\n')[0] ?? String(error);
     throw new UsageError([{ where: file, message: `not valid YAML: ${message}` }]);
