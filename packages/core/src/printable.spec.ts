@@ -1,3 +1,6 @@
+import { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { PushEvent } from './events';
 import { printable, printableLines } from './printable';
 
 describe('printable', () => {
@@ -25,5 +28,40 @@ describe('printable', () => {
 
   it('keeps line breaks in multi-line text, as \\n only', () => {
     expect(printableLines('one\r\ntwo\u001b[2K\nthree\r')).toBe('one\ntwo\nthree\n');
+  });
+});
+
+describe('text from the engine and the registry, through a push', () => {
+  const IMAGE_ID = 'sha256:' + 'a'.repeat(64);
+  /** What a hostile registry can make the engine relay: clear the screen, then forge a line. */
+  const HOSTILE = 'denied\u001b[2J\u001b[H\r\n  ✔ localhost:5000/app:1 pushed (sha256:forged)\u001b]0;title\u0007';
+
+  it('reaches the error and the progress events flattened and without control sequences', async () => {
+    const { pushImage } = await import('./push-image');
+    const { PushFailedError } = await import('./errors');
+    const docker = {
+      ping: async () => 'OK',
+      getImage: () => ({
+        inspect: async () => ({ Id: IMAGE_ID, RepoTags: ['localhost:5000/app:1'] }),
+        push: async () => Readable.from([`${JSON.stringify({ errorDetail: { message: HOSTILE }, error: HOSTILE })}\n`]),
+      }),
+    } as unknown as Dockerode;
+    const events: PushEvent[] = [];
+    const error = await pushImage(
+      { image: 'localhost:5000/app:1', retries: 0 },
+      { docker, env: { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' }, onProgress: (e) => events.push(e) },
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PushFailedError);
+    const { message, outcomes } = error as InstanceType<typeof PushFailedError>;
+    const lines = message.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^ {2}✖ localhost:5000\/app:1 failed after 1 attempt: denied/);
+    const text = [message, JSON.stringify(outcomes), JSON.stringify(events)].join('');
+    expect(text).not.toMatch(/\\u001b|\\u0007|\\r|\\n/);
+    expect([...message].filter((c) => c < ' ' && c !== '\n')).toEqual([]);
+    const failed = events.filter((e) => e.type === 'tag-failed');
+    expect(failed).toHaveLength(1);
+    expect([...JSON.stringify(failed)].filter((c) => c < ' ')).toEqual([]);
   });
 });
