@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # npm run demo: from a fresh clone to an image in a registry, with Nx.
 #   1. installs the dependencies when node_modules is missing (npm ci);
-#   2. builds the packages (tsc -b: a no-op when they are up to date);
+#   2. builds the packages (nx run-many -t build: replayed from Nx's cache when up to date);
 #   3. makes sure a Docker engine and a registry on 127.0.0.1:5000 answer
 #      (tools/test-env/up.sh: installs and starts them on a bare Debian machine as root);
-#   4. runs nx run demo-app:docker-push, which builds examples/demo-app's image first
-#      (its docker-build target) and pushes it to localhost:5000/demo-app;
+#   4. runs nx run demo-app:docker-push in examples/demo-app, an Nx workspace of its own
+#      that registers the built @dockpush/nx plugin (so the repository's own Nx graph never
+#      needs the plugin built first); Nx builds the image (its docker-build target) and
+#      dockpush pushes it to localhost:5000/demo-app;
 #   5. prints where the image went and its digest, from the result file and the registry.
 # Safe to run again.
 set -euo pipefail
@@ -25,20 +27,21 @@ elif ! npm ci --no-audit --no-fund; then
   npm install --no-audit --no-fund
 fi
 
-step "Build (tsc -b)"
+# No daemon (Nx 24 on Node 20 here is happiest without it), no Nx Cloud, plain output.
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+
+step "Build (nx run-many -t build)"
 npm run --silent build
 
 step "Docker engine and registry on 127.0.0.1:5000"
 bash tools/test-env/up.sh
 echo "engine $(docker version --format '{{.Server.Version}}'), registry answers on http://127.0.0.1:5000/v2/"
 
-step "npx nx run demo-app:docker-push"
-# No daemon (Nx 24 on Node 20 here is happiest without it), no Nx Cloud, plain output.
-export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
-npx nx run demo-app:docker-push
+step "npx nx run demo-app:docker-push (in examples/demo-app)"
+(cd examples/demo-app && npx nx run demo-app:docker-push)
 
 step "Where it went"
-result=dist/docker-push/demo-app.json
+result=examples/demo-app/dist/docker-push/demo-app.json
 node - "$result" <<'JS'
 const [file] = process.argv.slice(2);
 const result = JSON.parse(require('node:fs').readFileSync(file, 'utf8'));

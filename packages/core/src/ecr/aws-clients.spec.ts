@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentsError, RegistryAuthError } from '../errors';
@@ -23,6 +25,38 @@ function isolateAws(files: { config?: string; credentials?: string } = {}, env: 
     AWS_EC2_METADATA_DISABLED: 'true',
     ...env,
   });
+}
+
+/**
+ * A local stand-in for STS that answers GetCallerIdentity with `account`, in the
+ * protocol the SDK asked in (JSON or the query protocol's XML).
+ */
+async function startFakeSts(account: string) {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    req.on('end', () => {
+      if (String(req.headers['content-type']).includes('json')) {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ Account: account, Arn: `arn:aws:iam::${account}:user/test`, UserId: 'AIDATEST' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+          `<Arn>arn:aws:iam::${account}:user/test</Arn><UserId>AIDATEST</UserId><Account>${account}</Account>` +
+          `</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 beforeEach(() => StsAccountIdProvider.reset());
@@ -122,6 +156,19 @@ describe('no AWS credentials anywhere', () => {
     isolateAws();
     const provider = new StsAccountIdProvider();
     await expect(provider.getAccountId('eu-west-1')).rejects.toBeInstanceOf(ArgumentsError);
-    await expect(provider.getAccountId('eu-west-1')).rejects.toBeInstanceOf(ArgumentsError);
+
+    // Credentials appear, and STS (a local stand-in) answers: the next lookup must ask again.
+    const sts = await startFakeSts('210987654321');
+    try {
+      Object.assign(process.env, {
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'fake-secret-for-a-local-stand-in',
+        AWS_ENDPOINT_URL_STS: sts.url,
+      });
+      await expect(provider.getAccountId('eu-west-1')).resolves.toBe('210987654321');
+      expect(sts.requests()).toBe(1);
+    } finally {
+      await sts.close();
+    }
   });
 });
