@@ -11,6 +11,8 @@ import {
 /** Text a hostile registry or engine could send: clear the screen, then forge a line. */
 const HOSTILE = 'denied\u001b[2J\u001b[H\r\n  ✔ localhost:5000/app:forged pushed (sha256:0)\u0007';
 const FLAT = 'denied   ✔ localhost:5000/app:forged pushed (sha256:0)';
+/** The same, as an argument issue quotes it: what the user gave, with its control characters shown. */
+const SHOWN = 'denied\\u001b[2J\\u001b[H\\r\\n  ✔ localhost:5000/app:forged pushed (sha256:0)\\u0007';
 
 describe('error messages carry no terminal control and no forged lines', () => {
   it('PushFailedError keeps its own lines and flattens each tag error', () => {
@@ -53,20 +55,20 @@ describe('error messages carry no terminal control and no forged lines', () => {
       () => new ImageNotFoundError(`app\n${HOSTILE}`, 'Build it.'),
       `No local image "app ${FLAT}"`,
     ],
-    ['ArgumentsError', () => new ArgumentsError([{ path: 'tags.0', message: HOSTILE }]), `tags.0: ${FLAT}`],
+    ['ArgumentsError', () => new ArgumentsError([{ path: 'tags.0', message: HOSTILE }]), `tags.0: ${SHOWN}`],
   ])('%s', (_, make, start) => {
     const error = make();
     expect(error.message.startsWith(start)).toBe(true);
     expect([...error.message].filter((c) => c < ' ' || (c >= '\u007f' && c <= '\u009f'))).toEqual([]);
   });
 
-  it('ArgumentsError flattens each issue it carries', () => {
+  it('ArgumentsError shows the control characters of each issue it carries', () => {
     const error = new ArgumentsError([
       { path: 'repo', message: HOSTILE },
       { path: 'tags', message: 'ok' },
     ]);
     expect(error.issues).toEqual([
-      { path: 'repo', message: FLAT },
+      { path: 'repo', message: SHOWN },
       { path: 'tags', message: 'ok' },
     ]);
     expect(error.message.split('\n')).toHaveLength(3);

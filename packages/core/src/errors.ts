@@ -1,4 +1,4 @@
-import { printable, printableLines } from './printable';
+import { printable, printableLines, visible } from './printable';
 import { redact } from './redact';
 
 /** The base of every error dockpush throws on purpose. */
@@ -30,8 +30,9 @@ export class ArgumentsError extends DockpushError {
 
   constructor(issues: ArgumentIssue[] | string, options?: { cause?: unknown }) {
     const list = (typeof issues === 'string' ? [{ path: '', message: issues }] : issues).map((i) => ({
-      path: printable(i.path),
-      message: redact(printable(redact(i.message))),
+      // Issues quote what the user gave: control characters are shown, not dropped.
+      path: visible(i.path),
+      message: redact(visible(redact(i.message))),
     }));
     super(formatIssues(list), options);
     this.issues = list;

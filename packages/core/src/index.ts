@@ -63,7 +63,7 @@ export type { PushOptions } from './plan/dependencies';
 export type { PushPlan } from './plan/resolve-push-plan';
 export { pushImage, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
 export { redact, registerSecret } from './redact';
-export { printable } from './printable';
+export { printable, visible } from './printable';
 export { parseJsonText, JsonTextError, type ParseJsonOptions } from './json-text';
 export {
   createProgressRenderer,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { PushEvent } from './events';
-import { printable, printableLines } from './printable';
+import { printable, printableLines, visible } from './printable';
 
 describe('printable', () => {
   it.each([
@@ -63,5 +63,17 @@ describe('text from the engine and the registry, through a push', () => {
     const failed = events.filter((e) => e.type === 'tag-failed');
     expect(failed).toHaveLength(1);
     expect([...JSON.stringify(failed)].filter((c) => c < ' ')).toEqual([]);
+  });
+});
+
+describe('visible', () => {
+  it.each([
+    ['an escape', 'a\u001b[2Jb', 'a\\u001b[2Jb'],
+    ['line breaks and tabs', 'a\r\nb\tc', 'a\\r\\nb\\tc'],
+    ['C1 and DEL', 'a\u009b\u007fb', 'a\\u009b\\u007fb'],
+    ['a bidirectional override', 'a\u202eb', 'a\\u202eb'],
+    ['ordinary text unchanged', 'tags.0: "1.0" ✔ é', 'tags.0: "1.0" ✔ é'],
+  ])('shows %s as an escape', (_, input, expected) => {
+    expect(visible(input)).toBe(expected);
   });
 });

@@ -33,3 +33,16 @@ export function printable(text: string): string {
 export function printableLines(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(LINE_BREAK, '\n').replace(/\t/g, ' ').replace(CONTROL, '');
 }
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point here.
+const VISIBLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const SHOWN: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` on one line with every control character shown as an escape (`\n`, `\u001b`):
+ * for messages that quote what the user gave, where silently dropping a character would
+ * quote a value other than theirs ("ab" for `a<ESC>b`).
+ */
+export function visible(text: string): string {
+  return text.replace(VISIBLE, (c) => SHOWN[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

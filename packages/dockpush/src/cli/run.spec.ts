@@ -175,6 +175,13 @@ describe('dockpush CLI', () => {
     }
   });
 
+  it('shows the control characters of what was typed instead of sending them to the terminal', async () => {
+    const { status, stderr } = await run(['push', '--repo', 'localhost:5000/app', '--re\u001b[2Jpo', 'x']);
+    expect(status).toBe(2);
+    expect(stderr).toContain('--re\\u001b[2Jpo');
+    expect([...stderr].filter((c) => c < ' ' && c !== '\n')).toEqual([]);
+  });
+
   it('exits 130 when the push is cancelled', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -115,7 +115,7 @@ function toUsageError(error: { issues: { path: string; message: string }[] }, in
 
 function reportError(error: unknown, io: CliIo, json: boolean): number {
   // Whatever the error holds, no secret dockpush has seen is printed.
-  const { redact } = require('@dockpush/core') as typeof import('@dockpush/core');
+  const { redact, visible } = require('@dockpush/core') as typeof import('@dockpush/core');
   const out = { write: (text: string) => io.stdout.write(redact(text)) };
   const err = { write: (text: string) => io.stderr.write(redact(text)) };
   const code = exitCodeFor(error);
@@ -138,11 +138,13 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
   }
 
   if (error instanceof UsageError) {
-    const [only, ...more] = error.issues;
+    // Issues quote what was typed: its control characters are shown, never sent to the terminal.
+    const issues = error.issues.map((i) => ({ where: visible(i.where), message: visible(i.message) }));
+    const [only, ...more] = issues;
     const text =
       only && more.length === 0
         ? formatUsageIssue(only)
-        : `invalid arguments:\n${error.issues.map((i) => `  ${formatUsageIssue(i)}`).join('\n')}`;
+        : `invalid arguments:\n${issues.map((i) => `  ${formatUsageIssue(i)}`).join('\n')}`;
     err.write(`dockpush: ${text}\nSee dockpush --help for the options.\n`);
   } else if (code === EXIT.cancelled) {
     const outcomes = (error as { outcomes?: unknown[] }).outcomes ?? [];
