@@ -26,7 +26,8 @@ exports.push = dockerPush(() => JSON.parse(process.env.DOCKPUSH_ARGS));
 pushImage(JSON.parse(process.env.DOCKPUSH_ARGS)).then(
   (result) => console.log(JSON.stringify(result)),
   (error) => {
-    console.error(process.env.DEBUG ? error.stack : error.name + ': ' + error.message);
+    // With DEBUG, the whole error object: its stack, own fields and causes.
+    console.error(process.env.DEBUG ? require('node:util').inspect(error, { depth: 8 }) : error.name + ': ' + error.message);
     process.exitCode = 1;
   },
 );

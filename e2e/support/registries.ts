@@ -23,12 +23,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a fresh, empty registry (removing any container of that name first). */
-export async function startTestRegistry(name: string): Promise<TestRegistry> {
+/**
+ * Starts a fresh, empty registry (removing any container of that name first); with
+ * `htpasswd`, a file of bcrypt entries, it asks for Basic credentials.
+ */
+export async function startTestRegistry(name: string, options: { htpasswd?: string } = {}): Promise<TestRegistry> {
   const port = await freePort();
   const run = (script: string, args: string[]) =>
     execFileSync('bash', [path.join(testEnvScripts, script), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  run('run-registry.sh', ['--name', name, '--port', String(port)]);
+  run('run-registry.sh', [
+    '--name',
+    name,
+    '--port',
+    String(port),
+    ...(options.htpasswd ? ['--htpasswd', options.htpasswd] : []),
+  ]);
   const docker = (...args: string[]) => execFileSync('docker', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   return {
     name,

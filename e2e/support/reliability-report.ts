@@ -17,7 +17,11 @@ const SECTIONS: Array<[ReliabilityRecord['kind'], string, string]> = [
     'Bad input',
     'Each must fail with a non-zero exit or a rejected promise and a message naming the problem and the fix.',
   ],
-  ['secret', 'Secrets', 'Known secrets pushed through every adapter with DEBUG=dockpush*; all output scanned.'],
+  [
+    'secret',
+    'Secrets',
+    "Known secrets through every adapter with DEBUG='*', in pushes and on each error path; all output, result files and the API's error objects scanned for each secret as written, JSON-escaped, URL-encoded and in base64 at any alignment.",
+  ],
   [
     'hung',
     'Hung peers',

@@ -1,3 +1,4 @@
+import { printable, printableLines, visible } from './printable';
 import { redact } from './redact';
 
 /** The base of every error dockpush throws on purpose. */
@@ -5,8 +6,12 @@ export abstract class DockpushError extends Error {
   /** A short machine-readable code, stable across versions. */
   abstract readonly code: string;
 
+  /**
+   * Subclasses make text from the engine, a registry or a helper printable (`printable`)
+   * before composing it; the whole message is then stripped of terminal control and redacted.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
-    super(redact(message), options);
+    super(redact(printableLines(redact(message))), options);
     this.name = new.target.name;
   }
 }
@@ -24,9 +29,13 @@ export class ArgumentsError extends DockpushError {
   readonly issues: ArgumentIssue[];
 
   constructor(issues: ArgumentIssue[] | string, options?: { cause?: unknown }) {
-    const list = typeof issues === 'string' ? [{ path: '', message: issues }] : issues;
+    const list = (typeof issues === 'string' ? [{ path: '', message: issues }] : issues).map((i) => ({
+      // Issues quote what the user gave: control characters are shown, not dropped.
+      path: visible(i.path),
+      message: redact(visible(redact(i.message))),
+    }));
     super(formatIssues(list), options);
-    this.issues = list.map((i) => ({ path: i.path, message: redact(i.message) }));
+    this.issues = list;
   }
 }
 
@@ -48,7 +57,7 @@ export class DockerUnavailableError extends DockpushError {
     options?: { cause?: unknown },
   ) {
     super(
-      `Cannot reach the Docker engine at ${dockerHost} (${detail}). ` +
+      `Cannot reach the Docker engine at ${printable(dockerHost)} (${printable(detail)}). ` +
         'Start Docker, or set DOCKER_HOST to an engine that is running.',
       options,
     );
@@ -62,7 +71,7 @@ export class ImageNotFoundError extends DockpushError {
   readonly reference: string;
 
   constructor(references: string | string[], hint: string, options?: { cause?: unknown }) {
-    const list = typeof references === 'string' ? [references] : references;
+    const list = (typeof references === 'string' ? [references] : references).map(printable);
     super(
       list.length === 1
         ? `No local image "${list[0]}" in the Docker engine. ${hint}`
@@ -81,7 +90,7 @@ export class RegistryAuthError extends DockpushError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`Cannot authenticate to ${registry}: ${detail}`, options);
+    super(`Cannot authenticate to ${printable(registry)}: ${printable(detail)}`, options);
   }
 }
 
@@ -94,11 +103,12 @@ export type TagOutcome =
 /** One or more tags failed to push; `outcomes` holds every tag's outcome. */
 export class PushFailedError extends DockpushError {
   readonly code = 'PUSH_FAILED';
-  constructor(
-    readonly outcomes: TagOutcome[],
-    options?: { cause?: unknown },
-  ) {
-    super(describeOutcomes(outcomes), options);
+  readonly outcomes: TagOutcome[];
+
+  constructor(outcomes: TagOutcome[], options?: { cause?: unknown }) {
+    const safe = outcomes.map(printableOutcome);
+    super(describeOutcomes(safe), options);
+    this.outcomes = safe;
   }
 
   /** Tags that did reach the registry before the failure. */
@@ -125,7 +135,10 @@ function describeOutcomes(outcomes: TagOutcome[]): string {
 /** The push was cancelled through its AbortSignal. */
 export class PushCancelledError extends DockpushError {
   readonly code = 'CANCELLED';
-  constructor(readonly outcomes: TagOutcome[]) {
+  readonly outcomes: TagOutcome[];
+
+  constructor(outcomes: TagOutcome[]) {
+    outcomes = outcomes.map(printableOutcome);
     const done = outcomes.filter((o) => o.status === 'pushed').length;
     super(
       done === 0
@@ -138,6 +151,20 @@ export class PushCancelledError extends DockpushError {
               )
               .join('\n'),
     );
+    this.outcomes = outcomes;
+  }
+}
+
+/** An outcome whose text (the engine's or registry's error) is redacted and on one printable line. */
+function printableOutcome(outcome: TagOutcome): TagOutcome {
+  const clean = (text: string) => redact(printable(redact(text)));
+  switch (outcome.status) {
+    case 'pushed':
+      return outcome;
+    case 'failed':
+      return { ...outcome, error: clean(outcome.error) };
+    case 'skipped':
+      return { ...outcome, reason: clean(outcome.reason) };
   }
 }
 

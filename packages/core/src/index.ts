@@ -1,3 +1,8 @@
+import { redactDebugOutput } from './debug-redaction';
+
+// Before anything can log: debug output from dockpush and the libraries it runs is redacted.
+redactDebugOutput();
+
 export {
   parsePushArgs,
   pushArgsShape,
@@ -58,6 +63,8 @@ export type { PushOptions } from './plan/dependencies';
 export type { PushPlan } from './plan/resolve-push-plan';
 export { pushImage, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
 export { redact, registerSecret } from './redact';
+export { printable, visible } from './printable';
+export { parseJsonText, JsonTextError, type ParseJsonOptions } from './json-text';
 export {
   createProgressRenderer,
   detectProgressMode,

@@ -3,33 +3,83 @@
  * encoded forms the engine sees) is registered here before it is used, so that any
  * text leaving core (error messages, progress events, debug logs) can be scrubbed.
  */
-const secrets = new Set<string>();
+import { printable } from './printable';
 
 const REDACTED = '***';
 
-/** Registers a secret and the encodings of it that could leak (base64, `user:secret`). */
+/** Encoded fragments shorter than this are not redacted: they would hit ordinary text. */
+const MIN_FORM_LENGTH = 4;
+
+/** Every registered form, longest first, so a form contained in another is not half-replaced. */
+let forms: string[] = [];
+
+/**
+ * Registers a secret and every encoding of it that could leak: as written, JSON-escaped,
+ * URL-encoded (`encodeURIComponent` and form encoding), and base64 (standard and URL-safe)
+ * at each of the three byte alignments, so it is found inside longer base64 text such as
+ * the engine's `X-Registry-Auth` header (base64 of a JSON object holding the secret).
+ * Base64 is taken of the secret both as written and JSON-escaped. With a username,
+ * `base64(user:secret)` too, as Docker configs hold it.
+ */
 export function registerSecret(secret: string | undefined, username?: string): void {
   if (!secret || secret.length < 4) return;
-  secrets.add(secret);
-  secrets.add(Buffer.from(secret).toString('base64'));
+  const added = new Set(forms);
+  for (const form of encodingsOf(secret)) added.add(form);
   if (username !== undefined) {
-    secrets.add(Buffer.from(`${username}:${secret}`).toString('base64'));
+    for (const form of writtenForms(`${username}:${secret}`).flatMap(base64Forms)) added.add(form);
   }
+  forms = [...added].filter((f) => f.length >= MIN_FORM_LENGTH).sort((a, b) => b.length - a.length);
 }
 
-/** Replaces every registered secret in `text` with `***`. */
-export function redact(text: string): string {
-  let out = text;
-  // Longest first, so a secret contained in another is not half-replaced.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+/** The secret as written and as it appears inside a JSON string (the engine's auth header is JSON). */
+function writtenForms(secret: string): string[] {
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  return escaped === secret ? [secret] : [secret, escaped];
+}
+
+function encodingsOf(secret: string): string[] {
+  const written = writtenForms(secret);
+  return [
+    ...written,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    ...written.flatMap(base64Forms),
+  ];
+}
+
+/**
+ * Base64 of `text` as it appears at each byte offset (mod 3) inside longer data: only the
+ * characters that depend on `text` alone, plus the whole padded encoding.
+ */
+function base64Forms(text: string): string[] {
+  const bytes = Buffer.from(text);
+  const out: string[] = [bytes.toString('base64'), bytes.toString('base64url')];
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const start = Math.ceil((shift * 8) / 6);
+    const end = Math.floor(((shift + bytes.length) * 8) / 6);
+    const inner = encoded.slice(start, end);
+    out.push(inner, inner.replace(/\+/g, '-').replace(/\//g, '_'));
   }
   return out;
 }
 
-/** Deep-redacts strings inside a JSON-like value. */
+/** Replaces every registered secret, in every registered encoding, in `text` with `***`. */
+export function redact(text: string): string {
+  let out = text;
+  for (const form of forms) {
+    if (out.includes(form)) out = out.split(form).join(REDACTED);
+  }
+  return out;
+}
+
+/**
+ * Deep-redacts strings inside a JSON-like value, and makes each printable on one line:
+ * these values (progress events) carry text from the engine and the registry.
+ */
 export function redactValue<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
+  // Redacted again after: a control sequence inside a secret could have hidden it.
+  if (typeof value === 'string') return redact(printable(redact(value))) as T;
   if (Array.isArray(value)) return value.map((v) => redactValue(v)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v)])) as T;

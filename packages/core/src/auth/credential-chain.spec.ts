@@ -173,6 +173,31 @@ describe('credential discovery (architecture.md § Credentials)', () => {
     await expect(pending).rejects.toThrow(/The Docker config .*config\.json is not valid JSON .*fix or remove it/);
   });
 
+  it.each([
+    ['the Docker config', (text: string) => resolveWith('localhost:5000', text), /The Docker config .*config\.json/],
+    [
+      'DOCKER_AUTH_CONFIG',
+      (text: string) => resolveWith('localhost:5000', undefined, { DOCKER_AUTH_CONFIG: text }),
+      /^DOCKER_AUTH_CONFIG/,
+    ],
+  ])('a syntax error in %s is located, never quoted (it holds credentials)', async (_, resolve, origin) => {
+    const text = '{\n  "auths": {"localhost:5000": {"username": "u", "password":Sup3rS3cre}}}';
+    const error = (await resolve(text).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ArgumentsError);
+    expect(error.message).toMatch(origin);
+    expect(error.message).toMatch(
+      /is not valid JSON \(expected a value .* at line 2, column 60\); (fix or remove it|fix it, or unset)/,
+    );
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toMatch(/Sup3r|S3cre/);
+    expect(String((error.cause as Error | undefined)?.message)).not.toMatch(/Sup3r|S3cre/);
+  });
+
+  it('reads a Docker config that starts with a byte-order mark', async () => {
+    const auth = Buffer.from('bom-user:bom-password').toString('base64');
+    const creds = await resolveWith('localhost:5000', `\uFEFF{"auths": {"localhost:5000": {"auth": "${auth}"}}}`);
+    expect(creds.authconfig).toMatchObject({ username: 'bom-user', password: 'bom-password' });
+  });
+
   it('runs the helper with the host on stdin', async () => {
     const { dir, env } = fixture(undefined);
     expect(await runCredentialHelper('fake', 'helped.example.com', env)).toEqual({

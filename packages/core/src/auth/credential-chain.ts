@@ -28,7 +28,7 @@ export function defaultAuthProviders(options: CredentialChainOptions = {}): Auth
   if (inline) {
     providers.push(
       new DockerConfigAuthProvider(
-        () => parseDockerConfig(inline, 'DOCKER_AUTH_CONFIG'),
+        () => parseDockerConfig(inline, 'DOCKER_AUTH_CONFIG', 'fix it, or unset DOCKER_AUTH_CONFIG'),
         'docker-auth-config',
         runHelper,
       ),

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentsError } from '../errors';
 import { DOCKER_HUB_HOST } from '../args/reference';
+import { JsonTextError, parseJsonText } from '../json-text';
 
 /** The parts of a Docker `config.json` that hold credentials. */
 export interface DockerConfig {
@@ -28,16 +29,21 @@ export function hostOfConfigKey(key: string): string {
   return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 
-/** Parses Docker config JSON text, with an error that names where it came from. */
-export function parseDockerConfig(text: string, origin: string): DockerConfig {
+/**
+ * Parses Docker config JSON text, with an error that names where it came from and where in
+ * it the mistake is, never quoting the text: it holds credentials.
+ */
+export function parseDockerConfig(
+  text: string,
+  origin: string,
+  fix = 'fix or remove it, or set DOCKER_CONFIG to another folder',
+): DockerConfig {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonText(text);
   } catch (error) {
-    throw new ArgumentsError(
-      `${origin} is not valid JSON (${(error as Error).message}); fix or remove it, or set DOCKER_CONFIG to another folder`,
-      { cause: error },
-    );
+    if (!(error instanceof JsonTextError)) throw error;
+    throw new ArgumentsError(`${origin} is not valid JSON (${error.message}); ${fix}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ArgumentsError(`${origin} must hold a JSON object such as {"auths": {}}`);

@@ -1,7 +1,7 @@
 import { parsePushArgs } from '@dockpush/core';
 import { buildPushArgs } from './build-push-args';
 import type { PushFlags } from './cli-options';
-import type { PushConfig } from './config-file';
+import { type PushConfig, resolveLookups } from './config-file';
 import { UsageError } from './usage-error';
 
 const none: PushFlags = {
@@ -14,7 +14,11 @@ const none: PushFlags = {
   quiet: false,
 };
 const flags = (f: Partial<PushFlags>): PushFlags => ({ ...none, ...f });
-const config = (args: Record<string, unknown>, location = ''): PushConfig => ({ file: 'push.yml', location, args });
+/** A config file as `loadPushConfig` gives it, read with no environment variables set. */
+const config = (args: Record<string, unknown>, location = ''): PushConfig => {
+  const { value, unresolved } = resolveLookups(args, {});
+  return { file: 'push.yml', location, args: value as Record<string, unknown>, unresolved };
+};
 
 const runwayEcr = config(
   {
@@ -143,6 +147,16 @@ describe('buildPushArgs', () => {
   ])('refuses %s', (_, given, file, expected) => {
     expect(() => buildPushArgs(flags(given), file)).toThrow(UsageError);
     expect(() => buildPushArgs(flags(given), file)).toThrow(expected);
+  });
+
+  it.each([
+    ['a password from stdin', flags({ repo: 'r/a', username: 'u', passwordStdin: true }), undefined],
+    ['a flag', flags({ repo: 'r/a', tags: ['${env X}'], username: 'u', passwordStdin: true }), undefined],
+  ])('reads no lookup in %s: it is a value', (_, given, file) => {
+    const password = 'pa${ss}w:o@rd%';
+    expect(buildPushArgs(given, file, password).input).toMatchObject({
+      auth: { username: 'u', password },
+    });
   });
 
   it('accepts a lookup the flags override', () => {

@@ -1,5 +1,5 @@
 import type { PushFlags } from './cli-options';
-import { findUnresolvedLookups, isPlainObject, type PushConfig } from './config-file';
+import { isPlainObject, type PushConfig } from './config-file';
 import { UsageError, type UsageIssue } from './usage-error';
 
 /** The argument model of one `dockpush push`, and how to name each of its fields to the user. */
@@ -117,7 +117,9 @@ export function buildPushArgs(flags: PushFlags, config?: PushConfig, password?: 
     return config.location ? `${where}.${field}` : `${where}: ${field}`;
   };
 
-  const lookups = findUnresolvedLookups(input);
+  // The file's unresolved lookups, in the fields the flags left to it. Flags and the
+  // password from stdin are values, never read for lookups.
+  const lookups = (config?.unresolved ?? []).filter((l) => valueAt(input, l.path) === valueAt(config?.args, l.path));
   if (lookups.length > 0) {
     const issues: UsageIssue[] = lookups.map((l) => ({
       where: describeField(l.path.replace(/^ecr_repo\b/, 'ecrRepo')),
@@ -137,4 +139,15 @@ function runwaySpelling(path: string): string {
       /\.(repoName|accountId|awsRegion|registryAlias)\b/,
       (_, f: string) => `.${f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
     );
+}
+
+/** The value at a dotted path (`ecr_repo.repo_name`, `tags.1`), or `undefined`. */
+function valueAt(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.')) {
+    if (Array.isArray(current)) current = current[Number(key)];
+    else if (isPlainObject(current) && Object.hasOwn(current, key)) current = current[key];
+    else return undefined;
+  }
+  return current;
 }

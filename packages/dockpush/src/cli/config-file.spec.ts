@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extractPushArgs, findUnresolvedLookups, loadPushConfig, resolveEnvLookups } from './config-file';
+import { redact } from '@dockpush/core';
+import { extractPushArgs, loadPushConfig, resolveLookups } from './config-file';
 import { UsageError } from './usage-error';
 
 const dir = mkdtempSync(join(tmpdir(), 'dockpush-config-spec-'));
@@ -32,6 +33,7 @@ describe('loadPushConfig', () => {
       file: path,
       location: '',
       args: { repo: 'localhost:5000/app', tags: ['1.0.0'], retries: 1 },
+      unresolved: [],
     });
   });
 
@@ -65,14 +67,29 @@ describe('loadPushConfig', () => {
       file: path,
       location: 'post_deploy[1].args',
       args: { repo: 'localhost:5000/app', tags: ['latest', '1.2.3'] },
+      unresolved: [],
     });
   });
 
   it.each([
     ['missing.yml', null, /^--config: cannot read ".*missing\.yml": no such file$/],
-    ['bad.json', '{ "repo": ', /bad\.json: not valid JSON: /],
-    ['bad.yaml', 'repo: [unclosed', /bad\.yaml: not valid YAML: /],
+    [
+      'bad.json',
+      '{ "repo": ',
+      /bad\.json: not valid JSON: the text ends where a value was expected at line 1, column 11$/,
+    ],
+    ['bad.yaml', 'repo: [unclosed', /bad\.yaml: not valid YAML at line 1, column 16: /],
+    [
+      'duplicate.json',
+      '{"args": {"repo": "a",\n "repo": "b"}}',
+      /duplicate\.json: args: gives the key "repo" twice \(line 2, column 2\); keep only one$/,
+    ],
     ['empty.yml', '', /empty\.yml: is empty/],
+    [
+      'duplicate.yml',
+      'args:\n  repo: a\n  tags: [x]\n  repo: b\n',
+      /duplicate\.yml: not valid YAML at line 4, column 3: the key "repo" is given twice in the same mapping; keep only one$/,
+    ],
   ])('explains an unusable file: %s', async (name, text, expected) => {
     const path = text === null ? join(dir, name) : file(name, text);
     expect(await usageMessage(loadPushConfig(path))).toMatch(expected);
@@ -129,9 +146,50 @@ describe('extractPushArgs', () => {
   });
 });
 
+describe('a config file holding a secret', () => {
+  const secret = 'Sup3r${S3cret}:%@';
+  it.each([
+    ['JSON', 'leak.json', `{"repo": "localhost:5000/app",\n "auth": {"username": "u", "password":Sup3rS3cre}}`],
+    ['JSON', 'leak2.json', `{"auth": {"username": "u", "password": "Sup3rS3cre\n"}}`],
+    ['YAML', 'leak.yml', 'auth:\n  username: u\n  password: "Sup3rS3cre\n  other: [x'],
+    ['YAML', 'leak2.yml', 'auth:\n  username: u\n  password: "Sup3r\\qS3cre"\n'],
+    ['YAML', 'leak3.yml', 'auth: {username: u, password: Sup3rS3cre}}\n'],
+  ])('is never quoted when its %s is broken (%s)', async (_, name, text) => {
+    const message = await usageMessage(loadPushConfig(file(name, text)));
+    expect(message).toMatch(/not valid (JSON|YAML).* at line \d+, column \d+/);
+    expect(message).not.toMatch(/Sup3r|S3cre/);
+  });
+
+  it('reads a JSON file that starts with a byte-order mark, as YAML files are', async () => {
+    const path = file('bom.json', '\uFEFF{"repo": "localhost:5000/app"}');
+    expect((await loadPushConfig(path)).args).toEqual({ repo: 'localhost:5000/app' });
+  });
+
+  it('takes a password holding ${ from an ${env NAME} lookup, opaque, and registers it for redaction', async () => {
+    const path = file(
+      'env-auth.yml',
+      'repo: localhost:5000/app\nauth:\n  username: u\n  password: ${env DOCKPUSH_SPEC_PW}\n',
+    );
+    const config = await loadPushConfig(path, { DOCKPUSH_SPEC_PW: secret });
+    expect(config.args.auth).toEqual({ username: 'u', password: secret });
+    expect(config.unresolved).toEqual([]);
+    expect(redact(`x ${secret} ${Buffer.from(secret).toString('base64')}`)).toBe('x *** ***');
+  });
+
+  it('refuses an unresolvable lookup in auth without quoting it', async () => {
+    const path = file(
+      'ssm-auth.yml',
+      'repo: localhost:5000/app\nauth:\n  username: u\n  password: "pa${ssm /prod/pw}x"\n',
+    );
+    const { unresolved } = await loadPushConfig(path, {});
+    expect(unresolved).toEqual([{ path: 'auth.password', message: expect.stringContaining('--password-stdin') }]);
+    expect(unresolved[0]?.message).not.toMatch(/ssm|prod|pa\$/);
+  });
+});
+
 describe('Runway lookups', () => {
   it('resolves ${env NAME} where set, anywhere in a string', () => {
-    expect(resolveEnvLookups({ tags: ['v${env V}-x', '${env UNSET}'], n: 3 }, { V: '2' })).toEqual({
+    expect(resolveLookups({ tags: ['v${env V}-x', '${env UNSET}'], n: 3 }, { V: '2' }).value).toEqual({
       tags: ['v2-x', '${env UNSET}'],
       n: 3,
     });
@@ -139,14 +197,22 @@ describe('Runway lookups', () => {
 
   it('names what is left unresolved, by path', () => {
     expect(
-      findUnresolvedLookups({ ecr_repo: { repo_name: '${cfn stack.Repo}' }, tags: ['ok', '${env UNSET}'] }),
+      resolveLookups({ ecr_repo: { repo_name: '${cfn stack.Repo}' }, tags: ['ok', '${env UNSET}'] }, {}).unresolved,
     ).toEqual([
       {
         path: 'ecr_repo.repo_name',
-        lookup: '${cfn stack.Repo}',
         message: 'holds the Runway lookup ${cfn stack.Repo}, which dockpush cannot resolve; write its value instead',
       },
-      { path: 'tags.1', lookup: '${env UNSET}', message: 'holds ${env UNSET}, but UNSET is not set' },
+      { path: 'tags.1', message: 'holds ${env UNSET}, but UNSET is not set' },
     ]);
+  });
+
+  it('resolves once: a value that came from a variable is not read for lookups', () => {
+    const { value, unresolved } = resolveLookups(
+      { tags: ['${env A}'], auth: { username: 'u', password: '${env PW}' } },
+      { A: '${env B}', B: 'no', PW: 'x${cfn y}${env A}' },
+    );
+    expect(value).toEqual({ tags: ['${env B}'], auth: { username: 'u', password: 'x${cfn y}${env A}' } });
+    expect(unresolved).toEqual([]);
   });
 });

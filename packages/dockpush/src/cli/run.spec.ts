@@ -155,6 +155,33 @@ describe('dockpush CLI', () => {
     expect(stdout).not.toContain('pa55word');
   });
 
+  it('takes a password holding ${ from stdin as it is, and never prints it', async () => {
+    const password = 'Pa${ss}w%r:d@x';
+    const encoded = [password, Buffer.from(password).toString('base64'), encodeURIComponent(password)];
+    const dry = await run(
+      ['push', '--repo', 'localhost:5000/app', '-u', 'bot', '--password-stdin', '--dry-run', '--json'],
+      { readStdin: async () => `${password}\n` },
+    );
+    expect(dry.status).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ credentials: 'explicit' });
+    // A failing run prints its error (with DEBUG, its stack and causes) without the password.
+    const failed = await run(['push', '--image', 'nope:1', '-u', 'bot', '--password-stdin', '--json'], {
+      readStdin: async () => `${password}\n`,
+      env: { ...env, DEBUG: '*' },
+    });
+    expect(failed.status).toBe(1);
+    for (const output of [dry.stdout, dry.stderr, failed.stdout, failed.stderr]) {
+      for (const form of encoded) expect(output).not.toContain(form);
+    }
+  });
+
+  it('shows the control characters of what was typed instead of sending them to the terminal', async () => {
+    const { status, stderr } = await run(['push', '--repo', 'localhost:5000/app', '--re\u001b[2Jpo', 'x']);
+    expect(status).toBe(2);
+    expect(stderr).toContain('--re\\u001b[2Jpo');
+    expect([...stderr].filter((c) => c < ' ' && c !== '\n')).toEqual([]);
+  });
+
   it('exits 130 when the push is cancelled', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -43,7 +43,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 async function runPush(flags: PushFlags, io: CliIo): Promise<number> {
   const config = flags.config !== undefined ? await loadPushConfig(flags.config, io.env) : undefined;
-  const password = flags.passwordStdin ? await readPassword(io) : undefined;
+  const password = flags.passwordStdin ? await readPassword(io, flags.username) : undefined;
   const invocation = buildPushArgs(flags, config, password);
 
   // Core (and dockerode) load only once the command line is known to be a push.
@@ -95,9 +95,14 @@ async function runPush(flags: PushFlags, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-/** Like `docker login --password-stdin`: all of stdin, without the final newline. */
-async function readPassword(io: CliIo): Promise<string> {
+/**
+ * Like `docker login --password-stdin`: all of stdin, without the final newline. The password
+ * is opaque (never read for lookups) and a secret from the moment it is read.
+ */
+async function readPassword(io: CliIo, username: string | undefined): Promise<string> {
   const password = (await io.readStdin()).replace(/\r?\n$/, '');
+  const { registerSecret } = require('@dockpush/core') as typeof import('@dockpush/core');
+  registerSecret(password, username);
   if (!password) {
     throw new UsageError([
       {
@@ -118,6 +123,10 @@ function toUsageError(error: { issues: { path: string; message: string }[] }, in
 }
 
 function reportError(error: unknown, io: CliIo, json: boolean): number {
+  // Whatever the error holds, no secret dockpush has seen is printed.
+  const { redact, visible } = require('@dockpush/core') as typeof import('@dockpush/core');
+  const out = { write: (text: string) => io.stdout.write(redact(text)) };
+  const err = { write: (text: string) => io.stderr.write(redact(text)) };
   const code = exitCodeFor(error);
   const known = error instanceof UsageError || isDockpushError(error);
   const message = (error as Error)?.message ?? String(error);
@@ -131,30 +140,30 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
     if (error && typeof error === 'object' && 'outcomes' in error) body.outcomes = error.outcomes;
     // The push landed but its result file could not be written: the result still goes out.
     if (error && typeof error === 'object' && 'result' in error) body.result = error.result;
-    io.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
+    out.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
   } else {
     const pushed = (error as { result?: { pushed?: { uri: string; digest: string }[] } } | undefined)?.result?.pushed;
-    for (const p of pushed ?? []) io.stdout.write(`${p.uri}@${p.digest}\n`);
+    for (const p of pushed ?? []) out.write(`${p.uri}@${p.digest}\n`);
   }
 
   if (error instanceof UsageError) {
-    const [only, ...more] = error.issues;
+    // Issues quote what was typed: its control characters are shown, never sent to the terminal.
+    const issues = error.issues.map((i) => ({ where: visible(i.where), message: visible(i.message) }));
+    const [only, ...more] = issues;
     const text =
       only && more.length === 0
         ? formatUsageIssue(only)
-        : `invalid arguments:\n${error.issues.map((i) => `  ${formatUsageIssue(i)}`).join('\n')}`;
-    io.stderr.write(`dockpush: ${text}\nSee dockpush --help for the options.\n`);
+        : `invalid arguments:\n${issues.map((i) => `  ${formatUsageIssue(i)}`).join('\n')}`;
+    err.write(`dockpush: ${text}\nSee dockpush --help for the options.\n`);
   } else if (code === EXIT.cancelled) {
     const outcomes = (error as { outcomes?: unknown[] }).outcomes ?? [];
-    io.stderr.write(`dockpush: ${outcomes.length > 0 ? message : 'Push cancelled before any tag was pushed.'}\n`);
+    err.write(`dockpush: ${outcomes.length > 0 ? message : 'Push cancelled before any tag was pushed.'}\n`);
   } else if (known) {
-    io.stderr.write(`dockpush: error: ${message}\n`);
+    err.write(`dockpush: error: ${message}\n`);
   } else {
-    io.stderr.write(
-      `dockpush: unexpected error: ${message}\n${io.env.DEBUG ? '' : 'Set DEBUG=dockpush:* for details.\n'}`,
-    );
+    err.write(`dockpush: unexpected error: ${message}\n${io.env.DEBUG ? '' : 'Set DEBUG=dockpush:* for details.\n'}`);
   }
-  if (io.env.DEBUG) io.stderr.write(`${describeStack(error)}\n`);
+  if (io.env.DEBUG) err.write(`${describeStack(error)}\n`);
   return code;
 }
 

@@ -1,0 +1,61 @@
+import { dirname } from 'node:path';
+import { formatWithOptions, type InspectOptions } from 'node:util';
+import { redact } from './redact';
+
+/** The part of a `debug` module that decides where its lines go. */
+interface DebugModule {
+  log: (...args: unknown[]) => unknown;
+  inspectOpts?: InspectOptions;
+}
+
+/**
+ * Packages whose code dockpush runs and that log through `debug`, each resolved from the
+ * one that depends on it. docker-modem logs every request it sends, with the engine's
+ * `X-Registry-Auth` header, so `DEBUG='*'` would print the password in base64.
+ */
+const DEBUG_USERS = [['dockerode', 'docker-modem']];
+
+const redacting = new WeakSet<object>();
+
+/**
+ * Makes every copy of `debug` that dockpush's code can load write its lines redacted.
+ * `debug` reads `createDebug.log` each time it prints, so replacing it covers loggers
+ * already made, and those made later (dockerode is loaded lazily). Idempotent.
+ */
+export function redactDebugOutput(): void {
+  for (const file of debugModuleFiles()) {
+    const debug = require(file) as DebugModule;
+    if (redacting.has(debug)) continue;
+    debug.log = (...args: unknown[]) =>
+      process.stderr.write(`${redact(formatWithOptions(debug.inspectOpts ?? {}, ...args))}\n`);
+    redacting.add(debug);
+  }
+}
+
+function debugModuleFiles(): Set<string> {
+  const files = new Set([require.resolve('debug')]);
+  for (const chain of DEBUG_USERS) {
+    let from = __dirname;
+    for (const name of chain) {
+      const dir = packageDir(name, from);
+      if (!dir) break;
+      const file = resolveFrom('debug', dir);
+      if (file) files.add(file);
+      from = dir;
+    }
+  }
+  return files;
+}
+
+function packageDir(name: string, from: string): string | undefined {
+  const manifest = resolveFrom(`${name}/package.json`, from);
+  return manifest && dirname(manifest);
+}
+
+function resolveFrom(request: string, from: string): string | undefined {
+  try {
+    return require.resolve(request, { paths: [from] });
+  } catch {
+    return undefined;
+  }
+}

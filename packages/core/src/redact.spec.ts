@@ -1,0 +1,57 @@
+import { redact, redactValue, registerSecret } from './redact';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('redact', () => {
+  const secret = 'pa${ss}%w:o@rd+/?&= "\\\'é';
+  beforeAll(() => registerSecret(secret, 'alice'));
+
+  it.each([
+    ['as written', secret],
+    ['JSON-escaped', JSON.stringify(secret).slice(1, -1)],
+    ['encodeURIComponent', encodeURIComponent(secret)],
+    ['form-encoded', new URLSearchParams({ p: secret }).toString().slice(2)],
+    ['base64', b64(secret)],
+    ['base64url', Buffer.from(secret).toString('base64url')],
+    ['base64 of user:secret', b64(`alice:${secret}`)],
+  ])('removes the secret %s', (_, form) => {
+    expect(redact(`before ${form} after`)).toBe('before *** after');
+  });
+
+  // The engine's X-Registry-Auth header is base64 of JSON holding the password at any offset.
+  it.each([0, 1, 2, 3, 4, 5])('removes it from base64 of a JSON document with %i bytes before it', (pad) => {
+    const header = b64(JSON.stringify({ username: 'alice'.slice(0, pad), password: secret, serveraddress: 'h' }));
+    expect(redact(header)).toContain('***');
+    const bytes = Buffer.from(secret);
+    // No run of the secret's own base64 (at any alignment) is left.
+    for (let shift = 0; shift < 3; shift++) {
+      const inner = Buffer.concat([Buffer.alloc(shift), bytes])
+        .toString('base64')
+        .slice(3, -3);
+      expect(redact(header)).not.toContain(inner);
+    }
+  });
+
+  it('removes base64 of user:secret inside longer base64 text', () => {
+    const text = b64(`x${JSON.stringify({ auth: `alice:${secret}` })}`);
+    expect(redact(text)).toContain('***');
+  });
+
+  it('ignores secrets too short to redact safely', () => {
+    registerSecret('abc');
+    expect(redact('abc abcd')).toBe('abc abcd');
+  });
+
+  it('redacts and makes printable the strings inside a value', () => {
+    expect(redactValue({ error: `bad ${secret}\n\u001b[2Jpushed OK`, n: 1, list: [secret] })).toEqual({
+      error: 'bad *** pushed OK',
+      n: 1,
+      list: ['***'],
+    });
+  });
+
+  it('redacts a secret hidden by a control sequence inside it', () => {
+    const [head, tail] = [secret.slice(0, 5), secret.slice(5)];
+    expect(redactValue(`x ${head}\u001b[0m${tail} y`)).toBe('x *** y');
+  });
+});
