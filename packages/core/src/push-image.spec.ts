@@ -245,7 +245,7 @@ describe('pushImage: waits end on cancellation and on the deadline', () => {
     );
     setTimeout(() => controller.abort(new Error('cancelled by SIGTERM')), 50);
     await expect(pending).rejects.toBeInstanceOf(PushCancelledError);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('an engine that does not answer an image lookup fails at the deadline, naming the request', async () => {

@@ -93,7 +93,7 @@ describe('readJsonStream limits', () => {
     await expect(
       readJsonStream(stream, (m) => seen.push(m), { idleMs: 100, onIdle: () => new Error('silent for 100 ms') }),
     ).rejects.toThrow('silent for 100 ms');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
     expect(seen).toEqual([{ status: 'Preparing', id: 'l1' }]);
     expect(stream.destroyed).toBe(true);
   });

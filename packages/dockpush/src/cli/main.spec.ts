@@ -147,7 +147,7 @@ describe('dockpush binary: deadlines', () => {
     );
     expect(result.status).toBe(1);
     // Measured from the engine's side, so that a slow start of Node on a busy machine does not count.
-    expect(result.endedAt - (await engine.connected)).toBeLessThan(2_500);
+    expect(result.endedAt - (await engine.connected)).toBeLessThan(5_000);
   });
 
   it('never prints the password of a DOCKER_HOST URL', async () => {
@@ -177,7 +177,7 @@ describe('dockpush binary: signals', () => {
     const sent = Date.now();
     child.kill('SIGTERM');
     const result = await done;
-    expect(Date.now() - sent).toBeLessThan(3_000);
+    expect(Date.now() - sent).toBeLessThan(6_000);
     expect(result.status).toBe(143);
     expect(result.stderr).toMatch(/SIGTERM: stopping; nothing is being pushed/);
     expect(result.stderr).toMatch(/Push cancelled before any tag was pushed/);
@@ -193,7 +193,7 @@ describe('dockpush binary: signals', () => {
     const sent = Date.now();
     child.kill('SIGINT');
     const result = await done;
-    expect(Date.now() - sent).toBeLessThan(3_000);
+    expect(Date.now() - sent).toBeLessThan(6_000);
     expect(result.status).toBe(130);
     expect(result.stderr).toMatch(/Push cancelled before any tag was pushed/);
   });
@@ -218,7 +218,7 @@ describe('dockpush binary: signals', () => {
     const sent = Date.now();
     child.kill('SIGINT');
     const result = await done;
-    expect(Date.now() - sent).toBeLessThan(2_000);
+    expect(Date.now() - sent).toBeLessThan(4_000);
     expect(result.status).toBe(130);
     expect(result.stderr).toMatch(
       /SIGINT again: exiting now\. Tags so far:\n {2}\? localhost:5000\/app:1 was being pushed: unknown, it may have landed/,
