@@ -214,6 +214,27 @@ describe('pushImage: API hygiene', () => {
     expect(engine.calls.filter((c) => c.startsWith('push'))).toEqual([`push ${REPO}:1`]);
     expect([...engine.tags]).toEqual(['app:dev']);
   });
+
+  it('takes an async onProgress that rejects as one that throws: no unhandled rejection, no tag left', async () => {
+    const engine = fakeEngine();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const error: unknown = await pushImage(
+        { repo: REPO, source: 'app:dev', tags: ['1', '2'] },
+        { docker: engine.docker, env, onProgress: async () => Promise.reject(new Error('async renderer broke')) },
+      ).catch((e: unknown) => e);
+      await new Promise((r) => setImmediate(r));
+      expect(error).toBeInstanceOf(ProgressListenerError);
+      expect((error as Error).message).toMatch(/^The onProgress listener threw \(async renderer broke\)/);
+      expect(engine.calls.filter((c) => c.startsWith('push'))).toEqual([]);
+      expect([...engine.tags]).toEqual(['app:dev']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 /** Never settles, except by the signal it is given. */

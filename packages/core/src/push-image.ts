@@ -117,14 +117,20 @@ async function executePush(
   const stop = new AbortController();
   let listenerError: { error: unknown } | undefined;
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const listenerFailed = (error: unknown) => {
+    if (listenerError) return;
+    listenerError = { error };
+    debug('onProgress threw: %s', (error as Error)?.message ?? String(error));
+    stop.abort(error);
+  };
   const emit = (event: PushEvent) => {
     if (!options.onProgress || listenerError) return;
     try {
-      options.onProgress(redactValue(event));
+      // An async listener's rejection counts as a throw: never an unhandled rejection.
+      const returned: unknown = options.onProgress(redactValue(event));
+      if (returned instanceof Promise) returned.catch(listenerFailed);
     } catch (error) {
-      listenerError = { error };
-      debug('onProgress threw: %s', (error as Error)?.message ?? String(error));
-      stop.abort(error);
+      listenerFailed(error);
     }
   };
 
