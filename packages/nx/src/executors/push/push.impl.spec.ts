@@ -8,6 +8,7 @@ import {
   PushCancelledError,
   PushFailedError,
   pushImage,
+  registerSecret,
   type PushOptions,
   type PushPlan,
   type PushResult,
@@ -240,6 +241,20 @@ describe('@dockpush/nx:push', () => {
     expect(outcome).toEqual({ success: false });
     expect(text('error')).toContain('NX api:docker-push failed unexpectedly');
     expect(text('error')).toContain('TypeError: boom');
+  });
+
+  it('redacts known secrets from an unexpected error and its stack', async () => {
+    registerSecret('nx-stack-secret-1234');
+    const { text } = await run(
+      { repo: 'localhost:5000/api' },
+      {
+        pushImage: async () => {
+          throw new TypeError('request with nx-stack-secret-1234 failed');
+        },
+      },
+    );
+    expect(text('error')).toContain('TypeError: request with *** failed');
+    expect(text('error')).not.toContain('nx-stack-secret-1234');
   });
 
   it('cancels the push on SIGINT and stops listening afterwards', async () => {

@@ -5,6 +5,7 @@ import {
   DockpushError,
   PushCancelledError,
   PushFailedError,
+  redact,
   type PushPlan,
   type PushResult,
 } from '@dockpush/core';
@@ -61,7 +62,7 @@ export function reportError(log: ExecutorLogger, error: unknown, task: string): 
     return;
   }
   log.error(`NX ${task} failed unexpectedly`);
-  log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  log.error(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
 }
 
 function displayPath(path: string, workspaceRoot: string): string {
