@@ -36,6 +36,11 @@ export class RegistryAuthenticator {
     this.now = options.now ?? Date.now;
   }
 
+  /** Whether credentials were found for the registry (false: anonymous). */
+  get hasCredential(): boolean {
+    return this.credential !== undefined;
+  }
+
   /** The header for the next request, renewing an expiring token. */
   async authorization(): Promise<string | undefined> {
     if (this.challenge && this.header && this.now() > this.expiresAt - 10_000) await this.authenticate();

@@ -152,10 +152,13 @@ export class RegistryClient {
         );
       }
       if (response.status === 401 || response.status === 403) {
+        const detail = `for ${request.what} (${registryMessage(response)})`;
         throw new RegistryAuthError(
           this.options.registry,
-          `${response.status === 401 ? 'it refused the credentials' : 'access denied'} for ${request.what} (${registryMessage(response)}). ` +
-            'Check that you are logged in and may push to this repository.',
+          this.authenticator.hasCredential
+            ? `${response.status === 401 ? 'it refused the credentials' : 'access denied'} ${detail}. ` +
+                'Check that you are logged in and may push to this repository.'
+            : `it refused anonymous access ${detail}. Log in to it or give credentials.`,
         );
       }
       throw this.errorFor(request.method, pathOf(url), response, request.what);
