@@ -462,9 +462,11 @@ class RegistryPush {
       length += part.length;
       if (length >= this.chunkSize) {
         const all = Buffer.concat(parts);
-        parts = [all.subarray(this.chunkSize)];
-        length = all.length - this.chunkSize;
-        await send(all.subarray(0, this.chunkSize));
+        let at = 0;
+        for (; all.length - at >= this.chunkSize; at += this.chunkSize)
+          await send(all.subarray(at, at + this.chunkSize));
+        parts = [all.subarray(at)];
+        length = all.length - at;
       }
     }
     if (length > 0) await send(Buffer.concat(parts));
