@@ -150,23 +150,27 @@ describe('registry engine, engine image source', () => {
     });
   });
 
-  it('re-pushes an unchanged image from the cache without exporting it', async () => {
+  it('re-pushes an unchanged image, and pushes it to a second repository, without exporting it again', async () => {
     const cacheDir = freshCacheDir();
-    const repo = `regengine-engine-again-${unique}`;
     let exports = 0;
     const exporter = dockerodeExporter(docker);
     const counting = { ...exporter, export: (ref: string) => (exports++, exporter.export(ref)) };
-    const push = () =>
+    const push = (repo: string) =>
       pushToRegistry({
         source: new EngineImageSource(sourceRef, counting),
         repository: { registry: env.plain.host, path: repo },
         tags: ['latest'],
         cacheDir,
       });
-    const first = await push();
+    const first = await push(`regengine-engine-again-${unique}`);
     expect(exports).toBe(1);
-    const second = await push();
+    const second = await push(`regengine-engine-again-${unique}`);
     expect(exports).toBe(1);
     expect(second.pushed[0]?.digest).toBe(first.pushed[0]?.digest);
+    const other = await push(`regengine-engine-other-${unique}`);
+    expect(exports).toBe(1);
+    expect(await manifestDigest(env.plain.host, `regengine-engine-other-${unique}`, 'latest')).toBe(
+      other.pushed[0]?.digest,
+    );
   });
 });

@@ -146,6 +146,12 @@ class ByteReader {
     }
   }
 
+  /** Lets go of the stream (a Readable is destroyed), e.g. to drop the padding after the end-of-archive blocks. */
+  async close(): Promise<void> {
+    if (!this.done) await this.chunks.return?.();
+    this.done = true;
+  }
+
   async skip(n: number): Promise<void> {
     for await (const chunk of this.stream(n)) void chunk;
   }
@@ -157,6 +163,14 @@ class ByteReader {
  */
 export async function* readTarStream(stream: Readable | AsyncIterable<Buffer>): AsyncGenerator<TarStreamEntry> {
   const reader = new ByteReader(stream as AsyncIterable<Buffer>);
+  try {
+    yield* readEntries(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function* readEntries(reader: ByteReader): AsyncGenerator<TarStreamEntry> {
   let pax: Record<string, string> = {};
   let longName: string | undefined;
   let longLink: string | undefined;

@@ -235,9 +235,10 @@ class RegistryPush {
     this.signal.throwIfAborted();
     const candidates =
       content.kind === 'uncompressed'
-        ? content.diffIds
-            .map((d) => this.cache.compressed(d, this.compressionKey)?.digest)
-            .filter((d): d is string => !!d)
+        ? [
+            content.configDigest,
+            ...content.diffIds.map((d) => this.cache.compressed(d, this.compressionKey)?.digest),
+          ].filter((d): d is string => !!d)
         : content.manifests.flatMap((m) => [m.config, ...m.layers].map((d) => d.digest));
     const mountSources = [
       ...new Set(candidates.flatMap((d) => this.cache.repositoriesHolding(this.registry, d, this.path))),
@@ -313,12 +314,15 @@ class RegistryPush {
     return digest;
   }
 
-  /** Reuses a blob the repository has, or mounts it from a repository the cache names. */
-  private async reuse(digest: string, size?: number): Promise<boolean> {
+  /**
+   * Reuses a blob the repository has, or mounts it from a repository the cache names. Resolves to
+   * the blob's size in the repository, or undefined when it has to be uploaded.
+   */
+  private async reuse(digest: string, size?: number): Promise<number | undefined> {
     const have = await this.blobs.exists(digest);
     if (have !== undefined && (size === undefined || have === size)) {
       this.cache.recordLocation(this.registry, this.path, digest);
-      return true;
+      return have;
     }
     for (const from of this.cache.repositoriesHolding(this.registry, digest, this.path).slice(0, 3)) {
       const mount = await this.blobs.mount(digest, from).catch((error: unknown) => {
@@ -329,13 +333,13 @@ class RegistryPush {
         const mounted = await this.blobs.exists(digest);
         if (mounted !== undefined && (size === undefined || mounted === size)) {
           this.cache.recordLocation(this.registry, this.path, digest);
-          return true;
+          return mounted;
         }
       }
       await (mount && !mount.mounted ? mount.upload?.cancel() : undefined);
       this.cache.forgetLocation(this.registry, from, digest);
     }
-    return false;
+    return undefined;
   }
 
   // ---- images the source holds uncompressed: compress, upload, build the manifest ----
@@ -350,7 +354,7 @@ class RegistryPush {
       const id = short(diffId);
       this.layerEvent(id, 'preparing');
       const known = this.cache.compressed(diffId, this.compressionKey);
-      if (known && (await this.reuse(known.digest, known.size))) {
+      if (known && (await this.reuse(known.digest, known.size)) !== undefined) {
         layers.set(diffId, { digest: known.digest, size: known.size, compression: 'gzip' });
         this.layerEvent(id, 'exists');
         return;
@@ -359,7 +363,8 @@ class RegistryPush {
       this.layerEvent(id, 'waiting');
     });
 
-    let configSize = await this.blobs.exists(image.configDigest);
+    // The config too may be mounted: then an image whose layers are all known needs no export.
+    let configSize = await this.reuse(image.configDigest);
     let config = image.config;
     if (wanted.size > 0 || (configSize === undefined && config === undefined)) {
       config = await this.readLayers(image, wanted, layers);
@@ -371,6 +376,7 @@ class RegistryPush {
       }
       const session = await this.blobs.startUpload();
       await session.finish(image.configDigest, bytes, 'upload of the image config');
+      this.cache.recordLocation(this.registry, this.path, image.configDigest);
       configSize = bytes.length;
     }
     const built = buildImageManifest(
@@ -507,7 +513,7 @@ class RegistryPush {
     await mapWithConcurrency([...blobs.values()], this.concurrency, async ({ descriptor, diffId }) => {
       const id = short(descriptor.digest);
       this.layerEvent(id, 'preparing');
-      if (await this.reuse(descriptor.digest, descriptor.size)) {
+      if ((await this.reuse(descriptor.digest, descriptor.size)) !== undefined) {
         this.layerEvent(id, 'exists');
         return;
       }
