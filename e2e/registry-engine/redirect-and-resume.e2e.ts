@@ -2,6 +2,7 @@ import Dockerode from 'dockerode';
 import { DockerArchiveSource } from '../../packages/core/src/image-source/docker-archive-source';
 import { pushToRegistry } from '../../packages/core/src/registry/registry-push';
 import { loadE2eEnv } from '../support/env';
+import { FaultProxy } from '../support/fault-proxy';
 import { createTestImage, removeImage } from '../support/images';
 import { RecordingProxy } from '../support/recording-proxy';
 import { listTags, manifestDigest } from '../support/registry-api';
@@ -119,6 +120,34 @@ describe('registry engine, an upload cut midway', () => {
       expect(await pullAndInspect(docker, `${env.plain.host}/${repo}:latest`)).toEqual(source);
     } finally {
       await docker.loadImage(archive);
+    }
+  });
+
+  it('goes on in the same upload after a cut that reached the registry midway (the fault proxy of the engine suites)', async () => {
+    const fault = await FaultProxy.start(env.plain.host);
+    try {
+      fault.setFaults([
+        { method: 'PATCH', path: /\/blobs\/uploads\//, action: { kind: 'cut', afterBytes: 50_000 }, times: 1 },
+      ]);
+      const repo = `regengine-restart-${unique}`;
+      const result = await pushToRegistry({
+        source: new DockerArchiveSource(archive),
+        repository: { registry: fault.host, path: repo },
+        tags: ['latest'],
+        cacheDir: freshCacheDir(),
+        concurrency: 1,
+      });
+      expect(fault.requests.filter((r) => r.injected)).toHaveLength(1);
+      // Two layers and the config: one upload session each, the cut one resumed rather than restarted.
+      expect(fault.count('POST', /\/blobs\/uploads\/$/)).toBe(3);
+      const cut = fault.requests.findIndex((r) => r.injected);
+      expect(fault.requests.slice(cut + 1, cut + 3).map((r) => [r.method, r.status])).toEqual([
+        ['GET', 204],
+        ['PATCH', 202],
+      ]);
+      expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+    } finally {
+      await fault.close();
     }
   });
 });
