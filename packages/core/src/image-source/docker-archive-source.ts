@@ -88,16 +88,23 @@ export async function openDockerArchive(tree: FileTree, name: string, reference?
         if (wanted.has(diffId) && !todo.has(diffId)) todo.set(diffId, file);
       });
       const queue = [...todo.entries()];
+      let failed = false;
       const worker = async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
+        // After a failure no new layer is started: the push is over.
+        for (let next = queue.shift(); next && !failed; next = queue.shift()) {
           const [expected, file] = next;
-          const actual = await visit({
-            expectedDiffId: expected,
-            size: await tree.size(file),
-            stream: tree.open(file),
-            name: file,
-          });
-          if (actual !== expected) throw new LayerDigestMismatchError(name, expected, actual);
+          try {
+            const actual = await visit({
+              expectedDiffId: expected,
+              size: await tree.size(file),
+              stream: tree.open(file),
+              name: file,
+            });
+            if (actual !== expected) throw new LayerDigestMismatchError(name, expected, actual);
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));

@@ -171,7 +171,7 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
         'PUSH',
         `/v2/${options.repository.path}`,
         undefined,
-        `the push did not finish within ${Math.round(totalTimeoutMs / 1000)} s (totalTimeoutMs)`,
+        `the push did not finish within ${totalTimeoutMs < 10_000 ? `${totalTimeoutMs} ms` : `${Math.round(totalTimeoutMs / 1000)} s`} (totalTimeoutMs). Raise totalTimeoutMs for a large image on a slow link`,
         true,
         { cause: error },
       );
