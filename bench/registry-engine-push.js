@@ -11,11 +11,12 @@ const dist = path.resolve(__dirname, '..', 'packages', 'core', 'dist');
 const { pushToRegistry } = require(path.join(dist, 'registry', 'registry-push'));
 const { openImageSource } = require(path.join(dist, 'image-source', 'open-image-source'));
 const { dockerodeExporter } = require(path.join(dist, 'image-source', 'engine-image-source'));
+const { engineApiExporter } = require(path.join(dist, 'image-source', 'engine-api-exporter'));
 
 async function main() {
   const [source, registry, repoPath, tag, cacheDir] = process.argv.slice(2);
   const result = await pushToRegistry({
-    source: openImageSource(source, () => dockerodeExporter(new (require('dockerode'))())),
+    source: openImageSource(source, () => engineApiExporter() ?? dockerodeExporter(new (require('dockerode'))())),
     repository: { registry, path: repoPath },
     tags: [tag],
     cacheDir,

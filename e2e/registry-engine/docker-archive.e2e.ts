@@ -3,8 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import type { PushEvent } from '@dockpush/core';
 import { DockerArchiveSource } from '../../packages/core/src/image-source/docker-archive-source';
+import { engineApiExporter } from '../../packages/core/src/image-source/engine-api-exporter';
 import { EngineImageSource, dockerodeExporter } from '../../packages/core/src/image-source/engine-image-source';
 import { LayerDigestMismatchError } from '../../packages/core/src/image-source/image-source-error';
+import { indexTarFile } from '../../packages/core/src/image-source/tar-reader';
 import { pushToRegistry } from '../../packages/core/src/registry/registry-push';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
@@ -111,10 +113,9 @@ describe('registry engine, docker-archive source', () => {
   it('refuses an archive whose layer does not match its diffID, and pushes no manifest', async () => {
     const corrupt = `${source.archive}.corrupt.tar`;
     const bytes = Buffer.from(readFileSync(source.archive));
-    // Flip a byte inside the first layer's file data (the test image's layers are random bytes).
-    const marker = bytes.indexOf(Buffer.from('layer-0.bin'));
-    const at = bytes.indexOf(Buffer.from('layer-0.bin'), marker + 1);
-    const flip = (at === -1 ? marker : at) + 2048;
+    // Flip a byte inside a layer's file data (the test image's layers are random bytes).
+    const layer = [...(await indexTarFile(source.archive)).values()].find((e) => e.name.endsWith('/layer.tar'));
+    const flip = (layer?.offset ?? 0) + 4096;
     bytes[flip] = (bytes[flip] ?? 0) ^ 0xff;
     writeFileSync(corrupt, bytes);
     const repo = `regengine-corrupt-${unique}`;
@@ -137,7 +138,7 @@ describe('registry engine, engine image source', () => {
   it('streams the export of a local image and pushes it; the pull gives the same image', async () => {
     const repo = `regengine-engine-${unique}`;
     const result = await pushToRegistry({
-      source: new EngineImageSource(sourceRef, dockerodeExporter(docker)),
+      source: new EngineImageSource(sourceRef, engineApiExporter() ?? dockerodeExporter(docker)),
       repository: { registry: env.plain.host, path: repo },
       tags: ['latest'],
       cacheDir: freshCacheDir(),

@@ -57,7 +57,7 @@ export interface RegistryPushOptions {
   insecureRegistries?: string[];
   /** Where per-registry CAs and client certificates are (default `/etc/docker/certs.d`). */
   certsDir?: string;
-  /** Bytes per upload request (default 8 MiB; ECR needs 5 MiB or more). */
+  /** Bytes per upload request (default 5 MiB, ECR's smallest part; memory grows with it). */
   chunkSize?: number;
   /** Test seam: the HTTP client. */
   http?: HttpClient;
@@ -211,7 +211,7 @@ class RegistryPush {
     this.level = options.compressionLevel ?? 1;
     this.compressionKey = `gzip-${this.level}`;
     this.concurrency = options.concurrency ?? 3;
-    this.chunkSize = options.chunkSize ?? 8 * MiB;
+    this.chunkSize = options.chunkSize ?? 5 * MiB;
     this.retries = options.retries ?? 3;
   }
 
