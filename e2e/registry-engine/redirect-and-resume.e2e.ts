@@ -1,0 +1,153 @@
+import Dockerode from 'dockerode';
+import { DockerArchiveSource } from '../../packages/core/src/image-source/docker-archive-source';
+import { pushToRegistry } from '../../packages/core/src/registry/registry-push';
+import { loadE2eEnv } from '../support/env';
+import { FaultProxy } from '../support/fault-proxy';
+import { createTestImage, removeImage } from '../support/images';
+import { RecordingProxy } from '../support/recording-proxy';
+import { listTags, manifestDigest } from '../support/registry-api';
+import { freshCacheDir, pullAndInspect, saveImage } from '../support/registry-engine';
+
+/** Redirects to another host, and uploads cut midway, between the registry engine and registry:2. */
+const env = loadE2eEnv();
+const docker = new Dockerode();
+const unique = `${process.pid}-${Date.now().toString(36)}`;
+const sourceRef = `dockpush-e2e-regengine-faults:${unique}`;
+let archive: string;
+let source: { id: string; diffIds: string[] };
+const proxies: RecordingProxy[] = [];
+const proxy = async (upstream: string, address?: string) => {
+  const started = await RecordingProxy.start(upstream, address);
+  proxies.push(started);
+  return started;
+};
+
+beforeAll(async () => {
+  const { id } = await createTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 300 * 1024 });
+  source = { id, diffIds: (await docker.getImage(id).inspect()).RootFS.Layers ?? [] };
+  archive = saveImage(sourceRef);
+});
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()));
+  await removeImage(docker, sourceRef);
+});
+
+/** Sends blob data (PATCH) of uploads to `other` instead, with a 307. */
+function redirectUploadsTo(front: RecordingProxy, other: RecordingProxy): void {
+  front.decide = (req) =>
+    req.method === 'PATCH' && /\/blobs\/uploads\//.test(req.url ?? '')
+      ? { kind: 'redirect', status: 307, location: `http://${other.host}${req.url}` }
+      : undefined;
+}
+
+describe('registry engine, redirects to another host', () => {
+  it('follows an upload redirect to another host without the Authorization header, and says why it then fails', async () => {
+    const front = await proxy(env.auth.host);
+    const other = await proxy(env.auth.host, '127.0.0.2');
+    redirectUploadsTo(front, other);
+    const repo = `regengine-redirect-auth-${unique}`;
+    const auth = { username: env.auth.username, password: env.auth.password };
+
+    const push = pushToRegistry({
+      source: new DockerArchiveSource(archive),
+      repository: { registry: front.host, path: repo },
+      tags: ['latest'],
+      credentials: { get: async () => auth },
+      cacheDir: freshCacheDir(),
+      concurrency: 1,
+    });
+    await expect(push).rejects.toThrow(
+      /the registry sent it to 127\.0\.0\.2:\d+, which asks for credentials; dockpush does not send credentials to another host/,
+    );
+    expect(front.requests.some((r) => r.headers.authorization?.startsWith('Basic '))).toBe(true);
+    expect(other.requests.length).toBeGreaterThan(0);
+    expect(other.requests.filter((r) => r.headers.authorization !== undefined)).toEqual([]);
+    expect(await listTags(env.auth.host, repo, auth)).toEqual([]);
+  });
+
+  it('an upload redirected to another host that takes it without credentials lands in the repository asked for', async () => {
+    const front = await proxy(env.plain.host);
+    const other = await proxy(env.plain.host, '127.0.0.2');
+    redirectUploadsTo(front, other);
+    const repo = `regengine-redirect-${unique}`;
+    const result = await pushToRegistry({
+      source: new DockerArchiveSource(archive),
+      repository: { registry: front.host, path: repo },
+      tags: ['latest'],
+      cacheDir: freshCacheDir(),
+    });
+    expect(other.requests.filter((r) => r.method === 'PATCH').length).toBeGreaterThan(0);
+    expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+  });
+});
+
+describe('registry engine, an upload cut midway', () => {
+  it('resumes from the offset the registry reports instead of restarting the blob', async () => {
+    const front = await proxy(env.plain.host);
+    let patches = 0;
+    front.decide = (req) =>
+      req.method === 'PATCH' && ++patches === 2 ? { kind: 'cut', afterBytes: 20_000 } : undefined;
+    const repo = `regengine-resume-${unique}`;
+    const chunkSize = 64 * 1024;
+
+    const result = await pushToRegistry({
+      source: new DockerArchiveSource(archive),
+      repository: { registry: front.host, path: repo },
+      tags: ['latest'],
+      cacheDir: freshCacheDir(),
+      concurrency: 1,
+      chunkSize,
+    });
+
+    const cut = front.requests.findIndex((r) => r.status === 'cut');
+    expect(cut).toBeGreaterThan(0);
+    const upload = (url: string) => url.split('?')[0];
+    const sameUpload = front.requests
+      .slice(cut + 1)
+      .filter((r) => upload(r.url) === upload(front.requests[cut]?.url ?? ''));
+    const [status, resumed] = sameUpload;
+    expect(status?.method).toBe('GET');
+    expect(status?.status).toBe(204);
+    const reported = Number(/^0-(\d+)$/.exec(String(status?.responseHeaders.range))?.[1]) + 1;
+    expect(reported).toBe(chunkSize);
+    expect(resumed?.method).toBe('PATCH');
+    expect(resumed?.headers['content-range']).toBe(`${reported}-${reported + chunkSize - 1}`);
+
+    expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+    await removeImage(docker, sourceRef);
+    try {
+      expect(await pullAndInspect(docker, `${env.plain.host}/${repo}:latest`)).toEqual(source);
+    } finally {
+      await docker.loadImage(archive);
+    }
+  });
+
+  it('goes on in the same upload after a cut that reached the registry midway (the fault proxy of the engine suites)', async () => {
+    const fault = await FaultProxy.start(env.plain.host);
+    try {
+      fault.setFaults([
+        { method: 'PATCH', path: /\/blobs\/uploads\//, action: { kind: 'cut', afterBytes: 50_000 }, times: 1 },
+      ]);
+      const repo = `regengine-restart-${unique}`;
+      const result = await pushToRegistry({
+        source: new DockerArchiveSource(archive),
+        repository: { registry: fault.host, path: repo },
+        tags: ['latest'],
+        cacheDir: freshCacheDir(),
+        concurrency: 1,
+      });
+      expect(fault.requests.filter((r) => r.injected)).toHaveLength(1);
+      // Two layers and the config: one upload session each, the cut one resumed rather than restarted.
+      expect(fault.count('POST', /\/blobs\/uploads\/$/)).toBe(3);
+      const cut = fault.requests.findIndex((r) => r.injected);
+      expect(fault.requests.slice(cut + 1, cut + 3).map((r) => [r.method, r.status])).toEqual([
+        ['GET', 204],
+        ['PATCH', 202],
+      ]);
+      expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+    } finally {
+      await fault.close();
+    }
+  });
+});

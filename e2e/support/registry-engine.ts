@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import type { PushEvent } from '@dockpush/core';
+
+/** A fresh blob info cache directory, so that no test reuses another's. */
+export function freshCacheDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'dockpush-e2e-cache-'));
+}
+
+/** `docker save` of `ref` into a new temporary file. */
+export function saveImage(ref: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'dockpush-e2e-archive-')), 'image.tar');
+  execFileSync('docker', ['save', '-o', file, ref]);
+  return file;
+}
+
+/** Pulls `ref` through the engine and returns its image ID and diffIDs; the pulled tag is removed after. */
+export async function pullAndInspect(docker: Dockerode, ref: string): Promise<{ id: string; diffIds: string[] }> {
+  execFileSync('docker', ['pull', '-q', ref], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const inspected = await docker.getImage(ref).inspect();
+  execFileSync('docker', ['rmi', ref], { stdio: 'ignore' });
+  return { id: inspected.Id, diffIds: inspected.RootFS.Layers ?? [] };
+}
+
+/** The states a layer went through, by layer, in the events of the first tag. */
+export function layerStates(events: PushEvent[]): Map<string, string[]> {
+  const firstTag = events.find((e) => e.type === 'tag-started')?.tag;
+  const states = new Map<string, string[]>();
+  for (const event of events) {
+    if (event.type !== 'layer' || event.tag !== firstTag) continue;
+    const list = states.get(event.layer) ?? [];
+    if (list[list.length - 1] !== event.state) list.push(event.state);
+    states.set(event.layer, list);
+  }
+  return states;
+}

@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream';
+
+/** A content descriptor, as in OCI manifests and indexes. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: Record<string, unknown>;
+  urls?: string[];
+}
+
+/** One uncompressed layer as a source hands it over. */
+export interface LayerReading {
+  /** The diffID the layer must have, when the source knows which layer this is before reading it. */
+  expectedDiffId?: string;
+  /** Uncompressed size in bytes. */
+  size: number;
+  /** The layer's name in the source (an archive member), for progress before its digest is known. */
+  name?: string;
+  stream: AsyncIterable<Buffer>;
+}
+
+/**
+ * Reads layers for the pusher. It returns the sha256 (`sha256:<hex>`) of the bytes it read, which
+ * the source checks against the image's diffIDs, so that a layer that does not match its config
+ * is never part of a push.
+ */
+export type LayerVisitor = (layer: LayerReading) => Promise<string>;
+
+/**
+ * An image whose layers the source holds uncompressed (`docker save` archives, the Docker
+ * engine's export): the pusher compresses them and builds the manifest.
+ */
+export interface UncompressedImage {
+  kind: 'uncompressed';
+  /** What the user named, for messages. */
+  location: string;
+  /** sha256 of the config: the image ID. */
+  configDigest: string;
+  /** The config's `rootfs.diff_ids`, bottom layer first. */
+  diffIds: string[];
+  /** The config's bytes, when the source can give them without reading the layers. */
+  config?: Buffer;
+  /**
+   * Hands over layers to `visit`: those in `wanted` at least (by diffID), more when the source
+   * cannot tell which is which before reading. A source that can open layers on their own calls
+   * `visit` for several at once (up to `concurrency`); a stream visits them one after the other.
+   * Resolves to the config's bytes once every layer read has been checked against its diffID.
+   */
+  readLayers(wanted: ReadonlySet<string>, visit: LayerVisitor, concurrency: number): Promise<Buffer>;
+}
+
+/** A manifest stored in the source, pushed byte for byte. */
+export interface StoredManifest {
+  mediaType: string;
+  digest: string;
+  bytes: Buffer;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/**
+ * An image the source holds as blobs and manifests (OCI layouts): pushed as it is, so its
+ * digests stay those of the layout. `index` is set for a multi-platform image.
+ */
+export interface StoredImage {
+  kind: 'stored';
+  location: string;
+  manifests: StoredManifest[];
+  index?: { mediaType: string; digest: string; bytes: Buffer };
+  openBlob(digest: string): Readable;
+}
+
+export type ImageContent = UncompressedImage | StoredImage;
+
+/** Where an image comes from: `docker-archive:PATH`, `oci:PATH[:REF]`, `oci-archive:PATH[:REF]`, or a local image. */
+export interface ImageSource {
+  /** The source as the user wrote it. */
+  readonly name: string;
+  open(signal?: AbortSignal): Promise<ImageContent>;
+}

@@ -1,0 +1,43 @@
+import { ArgumentsError } from '../errors';
+import { DockerArchiveSource } from './docker-archive-source';
+import { EngineImageSource, type ImageExporter } from './engine-image-source';
+import type { ImageSource } from './image-source';
+import { OciLayoutSource } from './oci-layout-source';
+
+/** `PATH[:REF]` after a transport prefix; the path holds no colon (skopeo's rule). */
+function splitPathAndReference(rest: string): { path: string; reference?: string } {
+  const colon = rest.indexOf(':');
+  if (colon === -1) return { path: rest };
+  const reference = rest.slice(colon + 1);
+  return reference ? { path: rest.slice(0, colon), reference } : { path: rest.slice(0, colon) };
+}
+
+/**
+ * The image source a user named: `docker-archive:PATH[:REF]`, `oci:PATH[:REF]`,
+ * `oci-archive:PATH[:REF]` (skopeo's spelling), `docker-daemon:REF`, or a plain reference to a
+ * local image in the Docker engine. `exporter` is only asked for when the engine is the source.
+ */
+export function openImageSource(spec: string, exporter: () => ImageExporter, field = 'source'): ImageSource {
+  const transport = /^(docker-archive|oci|oci-archive|docker-daemon):(.*)$/s.exec(spec);
+  if (!transport) {
+    if (!spec.trim())
+      throw new ArgumentsError([{ path: field, message: 'is empty: name a local image or an archive' }]);
+    return new EngineImageSource(spec, exporter());
+  }
+  const [, kind, rest = ''] = transport;
+  if (kind === 'docker-daemon') {
+    if (!rest) throw new ArgumentsError([{ path: field, message: 'docker-daemon: needs an image reference after it' }]);
+    return new EngineImageSource(rest, exporter());
+  }
+  const { path, reference } = splitPathAndReference(rest);
+  if (!path) {
+    throw new ArgumentsError([
+      {
+        path: field,
+        message: `"${spec}" names no path: write ${kind}:PATH${kind === 'docker-archive' ? '' : '[:REF]'}`,
+      },
+    ]);
+  }
+  if (kind === 'docker-archive') return new DockerArchiveSource(path, reference);
+  return new OciLayoutSource(kind as 'oci' | 'oci-archive', path, reference);
+}

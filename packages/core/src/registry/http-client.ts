@@ -1,0 +1,191 @@
+import http from 'node:http';
+import net from 'node:net';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { proxyFor, type HostTls } from './transport-policy';
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  /** The request fails when nothing moves for this long (connect, upload, answer). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** No answer came: connection refused or cut, TLS failure, silence past the deadline. */
+export class HttpNetworkError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'timeout' | 'network' | 'tls' | 'aborted',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'HttpNetworkError';
+  }
+}
+
+/** Sends one HTTP request (no redirects followed); the answer's body is read whole (registry answers are small). */
+export interface HttpClient {
+  send(request: HttpRequest): Promise<HttpResponse>;
+}
+
+export interface NodeHttpClientOptions {
+  env?: Record<string, string | undefined>;
+  /** TLS settings for a `host[:port]`. */
+  tlsFor?: (host: string) => HostTls & { insecure?: boolean };
+  /** Cap on a response body, against a misbehaving server. */
+  maxResponseBytes?: number;
+}
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME|EPROTO/;
+
+/** HttpClient over node:http/https with keep-alive agents per origin, certs.d TLS and HTTP(S)_PROXY. */
+export class NodeHttpClient implements HttpClient {
+  private readonly agents = new Map<string, http.Agent>();
+  private readonly env: Record<string, string | undefined>;
+
+  constructor(private readonly options: NodeHttpClientOptions = {}) {
+    this.env = options.env ?? process.env;
+  }
+
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private agentFor(url: URL): { agent: http.Agent; viaProxy?: URL } {
+    const proxy = proxyFor(url, this.env);
+    const key = `${url.protocol}//${url.host}|${proxy?.href ?? ''}`;
+    const existing = this.agents.get(key);
+    if (existing) return { agent: existing, viaProxy: url.protocol === 'http:' ? proxy : undefined };
+    let agent: http.Agent;
+    if (url.protocol === 'https:') {
+      const hostTls = this.options.tlsFor?.(url.host) ?? {};
+      const tlsOptions: tls.ConnectionOptions = {
+        ...(hostTls.ca ? { ca: [...tls.rootCertificates, ...hostTls.ca.map(String)] } : {}),
+        ...(hostTls.cert ? { cert: hostTls.cert, key: hostTls.key } : {}),
+        rejectUnauthorized: !hostTls.insecure,
+        ...(net.isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }),
+      };
+      agent = proxy ? new TunnelAgent(proxy, tlsOptions) : new https.Agent({ keepAlive: true, ...tlsOptions });
+    } else {
+      agent = new http.Agent({ keepAlive: true });
+    }
+    this.agents.set(key, agent);
+    return { agent, viaProxy: url.protocol === 'http:' ? proxy : undefined };
+  }
+
+  send(request: HttpRequest): Promise<HttpResponse> {
+    const { url, method, body, timeoutMs, signal } = request;
+    const { agent, viaProxy } = this.agentFor(url);
+    const maxBytes = this.options.maxResponseBytes ?? 16 * 1024 * 1024;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      if (signal?.aborted) return reject(new HttpNetworkError('cancelled', 'aborted', { cause: signal.reason }));
+      const headers: Record<string, string> = { ...request.headers };
+      if (body !== undefined) headers['Content-Length'] = String(body.length);
+      const options: http.RequestOptions = viaProxy
+        ? {
+            host: viaProxy.hostname,
+            port: viaProxy.port || 80,
+            path: url.href,
+            method,
+            headers: { ...headers, Host: url.host },
+            agent,
+          }
+        : { method, headers, agent };
+      const transport = url.protocol === 'https:' ? https : http;
+      const req = viaProxy ? http.request(options) : transport.request(url, options);
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        reject(error);
+      };
+      const onAbort = () => fail(new HttpNetworkError('cancelled', 'aborted', { cause: signal?.reason }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.setTimeout(timeoutMs, () =>
+        fail(new HttpNetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout')),
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const code = error.code ?? '';
+        const kind = TLS_CODES.test(code) || TLS_CODES.test(error.message) ? 'tls' : 'network';
+        fail(new HttpNetworkError(code ? `${code}: ${error.message}` : error.message, kind, { cause: error }));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.setTimeout?.(timeoutMs);
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= maxBytes) chunks.push(chunk);
+        });
+        res.on('error', (error) => fail(new HttpNetworkError(error.message, 'network', { cause: error })));
+        res.on('aborted', () => fail(new HttpNetworkError('the answer was cut off', 'network')));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+      });
+      req.end(body);
+    });
+  }
+}
+
+/** HTTPS through an HTTP proxy: a CONNECT tunnel, then TLS to the registry inside it. */
+class TunnelAgent extends https.Agent {
+  constructor(
+    private readonly proxy: URL,
+    private readonly tlsOptions: tls.ConnectionOptions,
+  ) {
+    super({ keepAlive: true, ...tlsOptions });
+  }
+
+  override createConnection(
+    options: http.ClientRequestArgs,
+    callback?: (error: Error | null, socket: Duplex) => void,
+  ): Duplex | null | undefined {
+    const target = `${options.host ?? options.hostname}:${options.port ?? 443}`;
+    const headers: Record<string, string> = { Host: target };
+    if (this.proxy.username) {
+      const user = `${decodeURIComponent(this.proxy.username)}:${decodeURIComponent(this.proxy.password)}`;
+      headers['Proxy-Authorization'] = `Basic ${Buffer.from(user).toString('base64')}`;
+    }
+    const connect = http.request({
+      host: this.proxy.hostname,
+      port: this.proxy.port || 80,
+      method: 'CONNECT',
+      path: target,
+      headers,
+    });
+    connect.once('connect', (res, socket) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        callback?.(
+          new Error(`the proxy ${this.proxy.host} refused the tunnel to ${target}: ${res.statusCode}`),
+          socket,
+        );
+        return;
+      }
+      const host = String(options.host ?? '');
+      const secure = tls.connect({ ...this.tlsOptions, socket, ...(net.isIP(host) ? {} : { servername: host }) });
+      secure.once('secureConnect', () => callback?.(null, secure));
+      secure.once('error', (error) => callback?.(error, secure));
+    });
+    connect.once('error', (error) => callback?.(error, undefined as unknown as Duplex));
+    connect.end();
+    return undefined;
+  }
+}

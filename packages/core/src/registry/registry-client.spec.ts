@@ -1,0 +1,254 @@
+import { RegistryAuthError } from '../errors';
+import { HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
+import { RegistryClient } from './registry-client';
+import type { RegistryCredentialSource } from './registry-credentials';
+import { CredentialPolicyError, RegistryRequestError } from './registry-errors';
+
+type Handler = (req: HttpRequest) => Partial<HttpResponse> | Error;
+
+/** An HttpClient answering from a table of `METHOD URL` → handler, recording every request. */
+class FakeHttp implements HttpClient {
+  readonly sent: HttpRequest[] = [];
+  constructor(private readonly routes: Record<string, Handler>) {}
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    this.sent.push(req);
+    const key = `${req.method} ${req.url.origin}${req.url.pathname}`;
+    const handler = this.routes[key] ?? this.routes[`* ${req.url.origin}${req.url.pathname}`];
+    if (!handler) throw new HttpNetworkError(`ECONNREFUSED ${key}`, 'network');
+    const answer = handler(req);
+    if (answer instanceof Error) throw answer;
+    return { status: 200, headers: {}, body: Buffer.alloc(0), ...answer };
+  }
+  to(origin: string) {
+    return this.sent.filter((r) => r.url.origin === origin);
+  }
+}
+
+const basicChallenge = { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } };
+const userPass: RegistryCredentialSource = { get: async () => ({ username: 'u', password: 'p-secret' }) };
+const basicHeader = `Basic ${Buffer.from('u:p-secret').toString('base64')}`;
+const withAuth = (req: HttpRequest) => req.headers?.Authorization;
+
+function client(
+  http: HttpClient,
+  registry = 'reg.example.com',
+  credentials: RegistryCredentialSource = userPass,
+  extra = {},
+) {
+  return new RegistryClient({
+    registry,
+    http,
+    credentials,
+    scopes: ['repository:team/app:pull,push'],
+    timeoutMs: 1000,
+    retries: 2,
+    delay: () => 0,
+    ...extra,
+  });
+}
+
+describe('RegistryClient.ping', () => {
+  it('uses HTTPS for a registry that is not loopback or insecure, and says what to do when it fails', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => new HttpNetworkError('self-signed certificate', 'tls'),
+      'GET http://reg.example.com/v2/': () => ({ status: 200 }),
+    });
+    await expect(client(http).ping()).rejects.toThrow(
+      /did not answer over HTTPS .*put the CA in \/etc\/docker\/certs\.d\/reg\.example\.com\/ca\.crt; if it serves plain HTTP, list it in insecureRegistries/,
+    );
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['https:']);
+  });
+
+  it.each([['127.0.0.1:5000'], ['localhost:5000']])('falls back to plain HTTP for loopback %s', async (registry) => {
+    const http = new FakeHttp({
+      [`GET https://${registry}/v2/`]: () => new HttpNetworkError('wrong version number', 'tls'),
+      [`GET http://${registry}/v2/`]: () => ({ status: 200 }),
+    });
+    const c = client(http, registry);
+    await c.ping();
+    expect(c.baseUrl.protocol).toBe('http:');
+  });
+
+  it('falls back to plain HTTP for a registry listed as insecure', async () => {
+    const http = new FakeHttp({ 'GET http://reg.example.com/v2/': () => ({ status: 200 }) });
+    const c = client(http, 'reg.example.com', userPass, { insecureRegistries: ['reg.example.com'] });
+    await c.ping();
+    expect(c.baseUrl.href).toBe('http://reg.example.com/');
+  });
+});
+
+describe('RegistryClient.request', () => {
+  it('answers a Basic challenge with the credentials', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => basicChallenge,
+      'HEAD https://reg.example.com/v2/team/app/blobs/sha256:x': (req) =>
+        withAuth(req) === basicHeader ? { status: 200 } : basicChallenge,
+    });
+    const c = client(http);
+    await c.ping();
+    const res = await c.request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:x', ok: [200], what: 'check' });
+    expect(res.status).toBe(200);
+  });
+
+  it('sends no Authorization header on a redirect to another host, and keeps it on the same origin', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => basicChallenge,
+      'PATCH https://reg.example.com/v2/team/app/blobs/uploads/1': () => ({
+        status: 307,
+        headers: { location: '/v2/team/app/blobs/uploads/2' },
+      }),
+      'PATCH https://reg.example.com/v2/team/app/blobs/uploads/2': () => ({
+        status: 307,
+        headers: { location: 'https://storage.example.net/bucket/part?sig=abc' },
+      }),
+      'PATCH https://storage.example.net/bucket/part': () => ({ status: 202 }),
+    });
+    const c = client(http);
+    await c.ping();
+    await c.request({
+      method: 'PATCH',
+      target: '/v2/team/app/blobs/uploads/1',
+      body: Buffer.from('data'),
+      ok: [202],
+      what: 'upload',
+    });
+    expect(http.to('https://reg.example.com').slice(1).map(withAuth)).toEqual([basicHeader, basicHeader]);
+    expect(http.to('https://storage.example.net').map(withAuth)).toEqual([undefined]);
+    expect(http.to('https://storage.example.net')[0]?.body?.toString()).toBe('data');
+  });
+
+  it('refuses a redirect from HTTPS to plain HTTP on a host that is not insecure', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => ({ status: 200 }),
+      'GET https://reg.example.com/v2/team/app/manifests/x': () => ({
+        status: 302,
+        headers: { location: 'http://cdn.example.net/m' },
+      }),
+    });
+    const c = client(http);
+    await c.ping();
+    await expect(
+      c.request({ method: 'GET', target: '/v2/team/app/manifests/x', ok: [200], what: 'read' }),
+    ).rejects.toThrow('redirected from HTTPS to plain HTTP (cdn.example.net)');
+  });
+
+  it('gets a Bearer token with service and scope, sending the credentials to an HTTPS realm', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => ({
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="https://auth.example.com/token",service="reg"' },
+      }),
+      'GET https://auth.example.com/token': () => ({ status: 200, body: Buffer.from('{"token":"tok-123456"}') }),
+      'PUT https://reg.example.com/v2/team/app/manifests/1': (req) =>
+        withAuth(req) === 'Bearer tok-123456' ? { status: 201 } : { status: 401 },
+    });
+    const c = client(http);
+    await c.ping();
+    await c.request({
+      method: 'PUT',
+      target: '/v2/team/app/manifests/1',
+      body: Buffer.from('{}'),
+      ok: [201],
+      what: 'm',
+    });
+    const tokenRequest = http.to('https://auth.example.com')[0] as HttpRequest;
+    expect(tokenRequest.url.searchParams.get('service')).toBe('reg');
+    expect(tokenRequest.url.searchParams.getAll('scope')).toEqual(['repository:team/app:pull,push']);
+    expect(withAuth(tokenRequest)).toBe(basicHeader);
+  });
+
+  it('posts an identity token to the realm as a refresh token', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => ({
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="https://auth.example.com/token",service="reg"' },
+      }),
+      'POST https://auth.example.com/token': () => ({
+        status: 200,
+        body: Buffer.from('{"access_token":"acc-123456"}'),
+      }),
+    });
+    await client(http, 'reg.example.com', { get: async () => ({ identityToken: 'refresh-abcdef' }) }).ping();
+    const form = new URLSearchParams(http.to('https://auth.example.com')[0]?.body?.toString());
+    expect(Object.fromEntries(form)).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'refresh-abcdef',
+      client_id: 'dockpush',
+      service: 'reg',
+      scope: 'repository:team/app:pull,push',
+    });
+  });
+
+  it('refuses a token realm on another host over plain HTTP, before sending it anything', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => ({
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="http://auth.example.com/token",service="reg"' },
+      }),
+    });
+    const ping = client(http).ping();
+    await expect(ping).rejects.toThrow(CredentialPolicyError);
+    await expect(client(http).ping()).rejects.toThrow(
+      'Refusing to send credentials for reg.example.com: its token service http://auth.example.com is not HTTPS',
+    );
+    expect(http.to('http://auth.example.com')).toEqual([]);
+  });
+
+  it('asks the credential source again when the registry refuses what it gave (a renewed ECR token)', async () => {
+    let renewed = 0;
+    const credentials: RegistryCredentialSource = {
+      get: async () => ({ username: 'AWS', password: 'old-token' }),
+      refused: async () => (renewed++, { username: 'AWS', password: 'new-token' }),
+    };
+    const fresh = `Basic ${Buffer.from('AWS:new-token').toString('base64')}`;
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => basicChallenge,
+      'HEAD https://reg.example.com/v2/team/app/blobs/sha256:x': (req) =>
+        withAuth(req) === fresh ? { status: 200 } : basicChallenge,
+    });
+    const c = client(http, 'reg.example.com', credentials);
+    await c.ping();
+    await c.request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:x', ok: [200], what: 'check' });
+    expect(renewed).toBe(1);
+  });
+
+  it('fails with RegistryAuthError when the credentials are refused, without the secret in the message', async () => {
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => basicChallenge,
+      'HEAD https://reg.example.com/v2/team/app/blobs/sha256:x': () => basicChallenge,
+    });
+    const c = client(http);
+    await c.ping();
+    const error = await c
+      .request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:x', ok: [200], what: 'check' })
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect((error as Error).message).toContain('it refused the credentials for check');
+    expect((error as Error).message).not.toContain('p-secret');
+  });
+
+  it('retries 5xx and network errors with backoff, and not 4xx', async () => {
+    let calls = 0;
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => ({ status: 200 }),
+      'GET https://reg.example.com/v2/flaky': () =>
+        ++calls === 1 ? new HttpNetworkError('ECONNRESET', 'network') : calls === 2 ? { status: 503 } : { status: 200 },
+      'GET https://reg.example.com/v2/missing': () => ({
+        status: 404,
+        body: Buffer.from('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}'),
+      }),
+    });
+    const c = client(http);
+    await c.ping();
+    await c.request({ method: 'GET', target: '/v2/flaky', ok: [200], what: 'flaky' });
+    expect(calls).toBe(3);
+    const error = await c
+      .request({ method: 'GET', target: '/v2/missing', ok: [200], what: 'read' })
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(RegistryRequestError);
+    expect((error as Error).message).toBe(
+      'GET /v2/missing on reg.example.com failed: read: 404 NAME_UNKNOWN: repository name not known',
+    );
+    expect(http.sent.filter((r) => r.url.pathname === '/v2/missing')).toHaveLength(1);
+  });
+});

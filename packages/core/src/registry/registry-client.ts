@@ -1,0 +1,288 @@
+import createDebug from 'debug';
+import { RegistryAuthError } from '../errors';
+import { backoffDelay, sleep } from '../engine/backoff';
+import { HttpNetworkError, type HttpClient, type HttpResponse } from './http-client';
+import { RegistryAuthenticator } from './registry-authenticator';
+import type { RegistryCredentialSource } from './registry-credentials';
+import { RegistryRequestError } from './registry-errors';
+import { isInsecureHost } from './transport-policy';
+import { parseChallenges } from './www-authenticate';
+
+const debug = createDebug('dockpush:registry');
+
+export interface RegistryClientOptions {
+  /** `host[:port]` as in the image reference. */
+  registry: string;
+  http: HttpClient;
+  credentials: RegistryCredentialSource;
+  scopes: string[];
+  insecureRegistries?: readonly string[];
+  /** Deadline of each request: nothing moving for this long fails it. */
+  timeoutMs: number;
+  /** Retries of a request on a transient failure (network error, 5xx, 429). */
+  retries: number;
+  signal?: AbortSignal;
+  /** Test seams. */
+  delay?: (attempt: number) => number;
+}
+
+export interface RegistryRequest {
+  method: string;
+  /** A path under the registry (`/v2/...`) or an absolute URL (an upload's Location). */
+  target: string | URL;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  /** Statuses that are answers, not failures. */
+  ok: number[];
+  /** Whether the request may be sent again after a transient failure (not for PATCH: the upload resumes instead). */
+  retry?: boolean;
+  /** What the request is for, in messages: `upload of layer sha256:…`. */
+  what: string;
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * One registry, spoken to over the OCI Distribution API: chooses HTTPS (or plain HTTP where
+ * allowed), authenticates, follows redirects without credentials when they leave the registry,
+ * and retries transient failures with backoff. Credentials go to the registry's origin only.
+ */
+export class RegistryClient {
+  private base: URL | undefined;
+  private readonly authenticator: RegistryAuthenticator;
+  private readonly insecure: boolean;
+
+  constructor(private readonly options: RegistryClientOptions) {
+    this.insecure = isInsecureHost(options.registry, options.insecureRegistries ?? []);
+    this.authenticator = new RegistryAuthenticator({
+      registry: options.registry,
+      http: options.http,
+      credentials: options.credentials,
+      scopes: options.scopes,
+      insecureRegistries: options.insecureRegistries ?? [],
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+    });
+  }
+
+  get registry(): string {
+    return this.options.registry;
+  }
+
+  /** The registry's base URL, once `ping` found it. */
+  get baseUrl(): URL {
+    if (!this.base) throw new Error('RegistryClient: ping() first');
+    return this.base;
+  }
+
+  /**
+   * `GET /v2/`: finds the scheme (HTTPS; plain HTTP only for loopback and insecure registries,
+   * as the engine does) and reads the authentication challenge.
+   */
+  async ping(): Promise<void> {
+    const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
+    let lastError: unknown;
+    for (const scheme of schemes) {
+      const base = new URL(`${scheme}//${this.options.registry}`);
+      try {
+        // Where plain HTTP may follow, a failed HTTPS attempt is not retried: the fallback is the answer.
+        const retry = !(this.insecure && scheme === 'https:');
+        const response = await this.sendWithRetries(
+          { method: 'GET', url: new URL('/v2/', base), headers: {} },
+          'the registry check',
+          retry,
+        );
+        if (response.status === 401) {
+          this.base = base;
+          await this.authenticator.onUnauthorized(parseChallenges(response.headers['www-authenticate']), false);
+          return;
+        }
+        if (response.status >= 200 && response.status < 300) {
+          this.base = base;
+          return;
+        }
+        throw this.errorFor('GET', '/v2/', response, 'the registry check');
+      } catch (error) {
+        lastError = error;
+        const networkFailure = error instanceof RegistryRequestError && error.status === undefined;
+        if (!networkFailure) throw error;
+        debug('%s over %s failed: %s', this.options.registry, scheme, (error as Error).message);
+      }
+    }
+    const hint = this.insecure
+      ? ''
+      : ` If it uses a private CA, put the CA in /etc/docker/certs.d/${this.options.registry}/ca.crt; if it serves ` +
+        'plain HTTP, list it in insecureRegistries (only for a registry you trust).';
+    throw new RegistryRequestError(
+      this.options.registry,
+      'GET',
+      '/v2/',
+      undefined,
+      `the registry did not answer over ${schemes.map((s) => s.replace(':', '').toUpperCase()).join(' or ')} (${
+        (lastError as Error).message
+      }).${hint}`,
+      true,
+      { cause: lastError },
+    );
+  }
+
+  /** Sends a request with authentication, redirects and retries; a status outside `ok` throws. */
+  async request(request: RegistryRequest): Promise<HttpResponse & { url: URL }> {
+    const url = typeof request.target === 'string' ? new URL(request.target, this.baseUrl) : request.target;
+    let authorizedOnce = false;
+    for (let authAttempt = 0; ; authAttempt++) {
+      const authorization = await this.authenticator.authorization();
+      const { response, url: finalUrl } = await this.followRedirects(request, url, authorization);
+      if (response.status === 401 && finalUrl.origin === this.baseUrl.origin && authAttempt < 2) {
+        const retry = await this.authenticator.onUnauthorized(
+          parseChallenges(response.headers['www-authenticate']),
+          authorizedOnce || authorization !== undefined,
+        );
+        authorizedOnce = true;
+        if (retry) continue;
+      }
+      if (request.ok.includes(response.status)) return { ...response, url: finalUrl };
+      if (response.status === 401 && finalUrl.origin !== this.baseUrl.origin) {
+        throw this.errorFor(
+          request.method,
+          pathOf(url),
+          response,
+          `${request.what}: the registry sent it to ${finalUrl.host}, which asks for credentials; dockpush does not send ` +
+            'credentials to another host. Push to the host that serves the upload, or ask its operator',
+        );
+      }
+      if (response.status === 401 || response.status === 403) {
+        const detail = `for ${request.what} (${registryMessage(response)})`;
+        throw new RegistryAuthError(
+          this.options.registry,
+          this.authenticator.hasCredential
+            ? `${response.status === 401 ? 'it refused the credentials' : 'access denied'} ${detail}. ` +
+                'Check that you are logged in and may push to this repository.'
+            : `it refused anonymous access ${detail}. Log in to it or give credentials.`,
+        );
+      }
+      throw this.errorFor(request.method, pathOf(url), response, request.what);
+    }
+  }
+
+  /** Follows 3xx answers; the Authorization header goes only to the registry's own origin. */
+  private async followRedirects(
+    request: RegistryRequest,
+    start: URL,
+    authorization: string | undefined,
+  ): Promise<{ response: HttpResponse; url: URL }> {
+    let url = start;
+    let method = request.method;
+    let body = request.body;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { ...request.headers };
+      if (authorization && url.origin === this.baseUrl.origin) headers.Authorization = authorization;
+      const response = await this.sendWithRetries(
+        { method, url, headers, body },
+        request.what,
+        request.retry !== false,
+      );
+      const location = response.headers.location;
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url };
+      if (hop >= MAX_REDIRECTS) {
+        throw this.errorFor(method, pathOf(start), response, `${request.what}: more than ${MAX_REDIRECTS} redirects`);
+      }
+      const next = new URL(location, url);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+        throw this.errorFor(method, pathOf(start), response, `${request.what}: redirected to a ${next.protocol} URL`);
+      }
+      if (
+        url.protocol === 'https:' &&
+        next.protocol === 'http:' &&
+        !isInsecureHost(next.host, this.options.insecureRegistries)
+      ) {
+        throw this.errorFor(
+          method,
+          pathOf(start),
+          response,
+          `${request.what}: redirected from HTTPS to plain HTTP (${next.host})`,
+        );
+      }
+      debug('%s %s redirected (%d) to %s', method, pathOf(url), response.status, next.host);
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next;
+    }
+  }
+
+  private async sendWithRetries(
+    request: { method: string; url: URL; headers: Record<string, string>; body?: Buffer },
+    what: string,
+    retry = true,
+  ): Promise<HttpResponse> {
+    const attempts = retry ? this.options.retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse | undefined;
+      let failure: RegistryRequestError | undefined;
+      try {
+        response = await this.options.http.send({
+          ...request,
+          timeoutMs: this.options.timeoutMs,
+          signal: this.options.signal,
+        });
+        if (response.status >= 500 || response.status === 429) {
+          failure = this.errorFor(request.method, pathOf(request.url), response, what);
+        }
+      } catch (error) {
+        if (!(error instanceof HttpNetworkError) || error.kind === 'aborted')
+          throw this.options.signal?.reason ?? error;
+        failure = new RegistryRequestError(
+          this.options.registry,
+          request.method,
+          pathOf(request.url),
+          undefined,
+          `${what}: ${error.message}`,
+          error.kind !== 'tls',
+          { cause: error },
+        );
+        if (error.kind === 'tls') throw failure;
+      }
+      if (!failure) return response as HttpResponse;
+      if (attempt >= attempts) {
+        if (response) return response;
+        throw failure;
+      }
+      const delay = this.options.delay?.(attempt) ?? backoffDelay(attempt, 200, 5000);
+      debug('%s %s failed (%s), retrying in %d ms', request.method, pathOf(request.url), failure.message, delay);
+      await sleep(delay, this.options.signal);
+    }
+  }
+
+  errorFor(method: string, path: string, response: HttpResponse, what: string): RegistryRequestError {
+    const transient = response.status >= 500 || response.status === 429;
+    return new RegistryRequestError(
+      this.options.registry,
+      method,
+      path,
+      response.status,
+      `${what}: ${response.status} ${registryMessage(response)}`,
+      transient,
+    );
+  }
+}
+
+/** The path of a URL without its query (upload URLs carry long state tokens). */
+export function pathOf(url: URL): string {
+  return url.pathname;
+}
+
+/** `CODE: message` from a registry's error body, else the start of the body. */
+export function registryMessage(response: HttpResponse): string {
+  try {
+    const parsed = JSON.parse(response.body.toString('utf8')) as {
+      errors?: Array<{ code?: string; message?: string }>;
+    };
+    const first = parsed.errors?.[0];
+    if (first) return [first.code, first.message].filter(Boolean).join(': ');
+  } catch {
+    // not a registry error body
+  }
+  return response.body.toString('utf8').slice(0, 200).trim() || '(no details)';
+}

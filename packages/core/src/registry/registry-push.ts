@@ -1,0 +1,618 @@
+import { once } from 'node:events';
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
+import createDebug from 'debug';
+import { mapWithConcurrency } from '../engine/backoff';
+import { ArgumentsError, PushFailedError, type TagOutcome } from '../errors';
+import type { LayerState, PushEvent } from '../events';
+import { ImageSourceError, LayerDigestMismatchError } from '../image-source/image-source-error';
+import type {
+  Descriptor,
+  ImageSource,
+  LayerReading,
+  StoredImage,
+  UncompressedImage,
+} from '../image-source/image-source';
+import { parseImageConfig, sha256Digest } from '../image-source/layer-digest';
+import { mediaTypes } from '../image-source/media-types';
+import { redact } from '../redact';
+import { BlobInfoCache, defaultCacheDir } from './blob-info-cache';
+import { RepositoryBlobs, type BlobUploadSession } from './blob-upload';
+import { NodeHttpClient, type HttpClient } from './http-client';
+import { gzipLayer, hashing } from './layer-compressor';
+import { buildImageManifest, type BuiltLayer, type LayerCompression } from './manifest-builder';
+import { RegistryClient } from './registry-client';
+import { anonymousCredentials, type RegistryCredentialSource } from './registry-credentials';
+import { RegistryRequestError } from './registry-errors';
+import { isInsecureHost, loadHostTls } from './transport-policy';
+import { repositoryScope } from './www-authenticate';
+
+const debug = createDebug('dockpush:registry:push');
+
+export interface RegistryPushOptions {
+  source: ImageSource;
+  /** `registry`: `host[:port]`; `path`: the repository inside it (`team/app`). */
+  repository: { registry: string; path: string };
+  tags: string[];
+  credentials?: RegistryCredentialSource;
+  /** Compression of layers the source holds uncompressed (default gzip). */
+  compression?: LayerCompression;
+  /** gzip level 0–9 (default 1: the fastest, and what benches best on two cores). */
+  compressionLevel?: number;
+  /** Layers uploaded at once (default 3). */
+  concurrency?: number;
+  /** Deadline of each request: nothing moving for this long fails it (default 60 s). */
+  timeoutMs?: number;
+  /** Bound on the whole push (default 30 min). */
+  totalTimeoutMs?: number;
+  /** Retries of each request on transient failures (default 3). */
+  retries?: number;
+  signal?: AbortSignal;
+  emit?: (event: PushEvent) => void;
+  /** Blob info cache directory; `false` turns caching off. Default: `$XDG_CACHE_HOME/dockpush` or `~/.cache/dockpush`. */
+  cacheDir?: string | false;
+  /** `HTTPS_PROXY`, `NO_PROXY`, `XDG_CACHE_HOME`… (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** Registries allowed over plain HTTP and unverified TLS, besides loopback (`host[:port]` or CIDR). */
+  insecureRegistries?: string[];
+  /** Where per-registry CAs and client certificates are (default `/etc/docker/certs.d`). */
+  certsDir?: string;
+  /** Bytes per upload request (default 5 MiB, ECR's smallest part; memory grows with it). */
+  chunkSize?: number;
+  /** Test seam: the HTTP client. */
+  http?: HttpClient;
+}
+
+export interface RegistryPushedTag {
+  tag: string;
+  uri: string;
+  /** The manifest digest the registry serves for the tag. */
+  digest: string;
+  /** The manifest's size in bytes. */
+  size: number;
+}
+
+export interface RegistryPushResult {
+  engine: 'registry';
+  /** The config digest (the image ID) of a single image; the index digest of a multi-platform image. */
+  imageId: string;
+  mediaType: string;
+  pushed: RegistryPushedTag[];
+}
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const REPOSITORY_PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const MiB = 1024 * 1024;
+
+function validate(options: RegistryPushOptions): void {
+  const issues: { path: string; message: string }[] = [];
+  if (!options.repository.registry) issues.push({ path: 'repository.registry', message: 'is empty: give host[:port]' });
+  if (!REPOSITORY_PATH.test(options.repository.path)) {
+    issues.push({
+      path: 'repository.path',
+      message: `"${options.repository.path}" is not a repository path: lower-case parts separated by "/"`,
+    });
+  }
+  if (options.tags.length === 0) issues.push({ path: 'tags', message: 'is empty: give at least one tag' });
+  for (const tag of options.tags) {
+    if (!TAG.test(tag))
+      issues.push({ path: 'tags', message: `"${tag}" is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})` });
+  }
+  const compression = options.compression ?? 'gzip';
+  if (compression === 'zstd') {
+    issues.push({
+      path: 'compression',
+      message: 'zstd is not available on this Node.js (its zlib has no zstd): use gzip, the default',
+    });
+  } else if (compression !== 'gzip') {
+    issues.push({ path: 'compression', message: `"${String(compression)}" is not gzip or zstd` });
+  }
+  const level = options.compressionLevel;
+  if (level !== undefined && !(Number.isInteger(level) && level >= 0 && level <= 9)) {
+    issues.push({ path: 'compressionLevel', message: `${level} is not a gzip level: give 0 (store) to 9 (smallest)` });
+  }
+  for (const [name, value, min] of [
+    ['concurrency', options.concurrency, 1],
+    ['timeoutMs', options.timeoutMs, 1],
+    ['totalTimeoutMs', options.totalTimeoutMs, 1],
+    ['retries', options.retries, 0],
+    ['chunkSize', options.chunkSize, 1024],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+      issues.push({ path: name, message: `${value} is not a whole number of at least ${min}` });
+    }
+  }
+  if (issues.length) throw new ArgumentsError(issues);
+}
+
+/**
+ * Pushes an image to a registry by the OCI Distribution API, without a Docker engine in the
+ * upload path: `/v2/` check and authentication, then every blob (skipped when the repository has
+ * it, mounted when the cache knows another repository of the registry holds it, else compressed
+ * and uploaded in resumable chunks), then the manifest (and for a multi-platform image each
+ * platform's manifest, then the index) under every tag.
+ *
+ * Resolves to what was pushed, the digests being those the registry serves. Fails with a typed
+ * error: `ArgumentsError` before anything is done, `ImageSourceError` or
+ * `LayerDigestMismatchError` when the source is unreadable or corrupt (no manifest is pushed),
+ * `RegistryAuthError`, `CredentialPolicyError`, `RegistryRequestError` for the registry, and
+ * `PushFailedError` when some tags' manifests could not be written.
+ */
+export async function pushToRegistry(options: RegistryPushOptions): Promise<RegistryPushResult> {
+  validate(options);
+  const env = options.env ?? process.env;
+  const insecureRegistries = options.insecureRegistries ?? [];
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const totalTimeoutMs = options.totalTimeoutMs ?? 30 * 60_000;
+  const signals = [AbortSignal.timeout(totalTimeoutMs)];
+  if (options.signal) signals.push(options.signal);
+  const signal = AbortSignal.any(signals);
+  const ownHttp = options.http === undefined;
+  const http =
+    options.http ??
+    new NodeHttpClient({
+      env,
+      tlsFor: (host) => ({
+        ...loadHostTls(host, options.certsDir),
+        insecure: isInsecureHost(host, insecureRegistries),
+      }),
+    });
+  const cache =
+    options.cacheDir === false
+      ? BlobInfoCache.disabled()
+      : await BlobInfoCache.load(options.cacheDir ?? defaultCacheDir(env));
+  const job = new RegistryPush(options, http, cache, signal, timeoutMs, insecureRegistries);
+  try {
+    return await job.run();
+  } catch (error) {
+    if (signal.aborted && !options.signal?.aborted) {
+      throw new RegistryRequestError(
+        options.repository.registry,
+        'PUSH',
+        `/v2/${options.repository.path}`,
+        undefined,
+        `the push did not finish within ${totalTimeoutMs < 10_000 ? `${totalTimeoutMs} ms` : `${Math.round(totalTimeoutMs / 1000)} s`} (totalTimeoutMs). Raise totalTimeoutMs for a large image on a slow link`,
+        true,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    await cache.save();
+    if (ownHttp) (http as NodeHttpClient).close();
+  }
+}
+
+/** One push: the state shared by its steps. */
+class RegistryPush {
+  private readonly registry: string;
+  private readonly path: string;
+  private readonly uris: Map<string, string>;
+  private readonly compressionKey: string;
+  private readonly level: number;
+  private readonly concurrency: number;
+  private readonly chunkSize: number;
+  private readonly retries: number;
+  private blobs!: RepositoryBlobs;
+  private client!: RegistryClient;
+
+  constructor(
+    private readonly options: RegistryPushOptions,
+    private readonly http: HttpClient,
+    private readonly cache: BlobInfoCache,
+    private readonly signal: AbortSignal,
+    private readonly timeoutMs: number,
+    private readonly insecureRegistries: string[],
+  ) {
+    this.registry = options.repository.registry;
+    this.path = options.repository.path;
+    const tags = [...new Set(options.tags)];
+    this.uris = new Map(tags.map((t) => [t, `${this.registry}/${this.path}:${t}`]));
+    this.level = options.compressionLevel ?? 1;
+    this.compressionKey = `gzip-${this.level}`;
+    this.concurrency = options.concurrency ?? 3;
+    this.chunkSize = options.chunkSize ?? 5 * MiB;
+    this.retries = options.retries ?? 3;
+  }
+
+  private emit(event: PushEvent): void {
+    try {
+      this.options.emit?.(event);
+    } catch (error) {
+      debug('a progress listener threw: %s', (error as Error).message);
+    }
+  }
+
+  private layerEvent(layer: string, state: LayerState, current?: number, total?: number): void {
+    for (const tag of this.uris.keys()) {
+      this.emit({ type: 'layer', tag, layer, state, ...(current !== undefined ? { current, total } : {}) });
+    }
+  }
+
+  async run(): Promise<RegistryPushResult> {
+    const started = Date.now();
+    const content = await this.options.source.open(this.signal);
+    this.signal.throwIfAborted();
+    const candidates =
+      content.kind === 'uncompressed'
+        ? [
+            content.configDigest,
+            ...content.diffIds.map((d) => this.cache.compressed(d, this.compressionKey)?.digest),
+          ].filter((d): d is string => !!d)
+        : content.manifests.flatMap((m) => [m.config, ...m.layers].map((d) => d.digest));
+    const mountSources = [
+      ...new Set(candidates.flatMap((d) => this.cache.repositoriesHolding(this.registry, d, this.path))),
+    ].slice(0, 5);
+    this.client = new RegistryClient({
+      registry: this.registry,
+      http: this.http,
+      credentials: this.options.credentials ?? anonymousCredentials,
+      scopes: [repositoryScope(this.path, ['pull', 'push']), ...mountSources.map((r) => repositoryScope(r, ['pull']))],
+      insecureRegistries: this.insecureRegistries,
+      timeoutMs: this.timeoutMs,
+      retries: this.retries,
+      signal: this.signal,
+    });
+    this.blobs = new RepositoryBlobs(this.client, this.path, this.retries);
+    for (const [tag, uri] of this.uris) this.emit({ type: 'tag-started', tag, uri, attempt: 1 });
+    let manifests: { imageId: string; root: { mediaType: string; digest: string; bytes: Buffer } };
+    try {
+      await this.client.ping();
+      manifests =
+        content.kind === 'uncompressed' ? await this.pushUncompressed(content) : await this.pushStored(content);
+    } catch (error) {
+      for (const [tag, uri] of this.uris) {
+        this.emit({ type: 'tag-failed', tag, uri, error: redact((error as Error).message) });
+      }
+      throw error;
+    }
+    const outcomes: TagOutcome[] = [];
+    const pushed: RegistryPushedTag[] = [];
+    await mapWithConcurrency([...this.uris], 4, async ([tag, uri]) => {
+      try {
+        const digest = await this.putManifest(tag, manifests.root);
+        pushed.push({ tag, uri, digest, size: manifests.root.bytes.length });
+        outcomes.push({ tag, uri, status: 'pushed', digest, size: manifests.root.bytes.length, attempts: 1 });
+        this.emit({
+          type: 'tag-done',
+          tag,
+          uri,
+          digest,
+          size: manifests.root.bytes.length,
+          durationMs: Date.now() - started,
+        });
+      } catch (error) {
+        const message = redact((error as Error).message);
+        outcomes.push({ tag, uri, status: 'failed', error: message, attempts: 1 });
+        this.emit({ type: 'tag-failed', tag, uri, error: message });
+      }
+    });
+    const order = [...this.uris.keys()];
+    outcomes.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
+    if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
+    pushed.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
+    return { engine: 'registry', imageId: manifests.imageId, mediaType: manifests.root.mediaType, pushed };
+  }
+
+  /** PUT of a manifest; the digest is the one the registry reports serving. */
+  private async putManifest(
+    reference: string,
+    manifest: { mediaType: string; digest: string; bytes: Buffer },
+  ): Promise<string> {
+    const response = await this.client.request({
+      method: 'PUT',
+      target: `/v2/${this.path}/manifests/${reference}`,
+      headers: { 'Content-Type': manifest.mediaType },
+      body: manifest.bytes,
+      ok: [200, 201, 202],
+      what: `manifest ${reference}`,
+    });
+    const served = response.headers['docker-content-digest'];
+    const digest = typeof served === 'string' && served ? served : manifest.digest;
+    if (digest !== manifest.digest)
+      debug('registry reports %s for a manifest dockpush hashed as %s', digest, manifest.digest);
+    return digest;
+  }
+
+  /**
+   * Reuses a blob the repository has, or mounts it from a repository the cache names. Resolves to
+   * the blob's size in the repository, or undefined when it has to be uploaded.
+   */
+  private async reuse(digest: string, size?: number): Promise<number | undefined> {
+    const have = await this.blobs.exists(digest);
+    if (have !== undefined && (size === undefined || have === size)) {
+      this.cache.recordLocation(this.registry, this.path, digest);
+      return have;
+    }
+    for (const from of this.cache.repositoriesHolding(this.registry, digest, this.path).slice(0, 3)) {
+      const mount = await this.blobs.mount(digest, from).catch((error: unknown) => {
+        debug('mount of %s from %s failed: %s', digest, from, (error as Error).message);
+        return undefined;
+      });
+      if (mount?.mounted) {
+        const mounted = await this.blobs.exists(digest);
+        if (mounted !== undefined && (size === undefined || mounted === size)) {
+          this.cache.recordLocation(this.registry, this.path, digest);
+          return mounted;
+        }
+      }
+      await (mount && !mount.mounted ? mount.upload?.cancel() : undefined);
+      this.cache.forgetLocation(this.registry, from, digest);
+    }
+    return undefined;
+  }
+
+  // ---- images the source holds uncompressed: compress, upload, build the manifest ----
+
+  private async pushUncompressed(
+    image: UncompressedImage,
+  ): Promise<{ imageId: string; root: { mediaType: string; digest: string; bytes: Buffer } }> {
+    const layers = new Map<string, BuiltLayer>();
+    const wanted = new Set<string>();
+    const unique = [...new Set(image.diffIds)];
+    await mapWithConcurrency(unique, Math.max(this.concurrency, 4), async (diffId) => {
+      const id = short(diffId);
+      this.layerEvent(id, 'preparing');
+      const known = this.cache.compressed(diffId, this.compressionKey);
+      if (known && (await this.reuse(known.digest, known.size)) !== undefined) {
+        layers.set(diffId, { digest: known.digest, size: known.size, compression: 'gzip' });
+        this.layerEvent(id, 'exists');
+        return;
+      }
+      wanted.add(diffId);
+      this.layerEvent(id, 'waiting');
+    });
+
+    // The config too may be mounted: then an image whose layers are all known needs no export.
+    let configSize = await this.reuse(image.configDigest);
+    let config = image.config;
+    if (wanted.size > 0 || (configSize === undefined && config === undefined)) {
+      config = await this.readLayers(image, wanted, layers);
+    }
+    if (configSize === undefined) {
+      const bytes = config as Buffer;
+      if (sha256Digest(bytes) !== image.configDigest) {
+        throw new ImageSourceError(image.location, `its config does not hash to the image ID ${image.configDigest}`);
+      }
+      const session = await this.blobs.startUpload();
+      await session.finish(image.configDigest, bytes, 'upload of the image config');
+      this.cache.recordLocation(this.registry, this.path, image.configDigest);
+      configSize = bytes.length;
+    }
+    const built = buildImageManifest(
+      { digest: image.configDigest, size: configSize },
+      image.diffIds.map((d) => layers.get(d) as BuiltLayer),
+    );
+    return { imageId: image.configDigest, root: built };
+  }
+
+  /** Has the source hand over the wanted layers; a stream may need a second pass for a layer it could not tell apart. */
+  private async readLayers(
+    image: UncompressedImage,
+    wanted: Set<string>,
+    layers: Map<string, BuiltLayer>,
+  ): Promise<Buffer> {
+    // Sizes of layers the registry already has, to let a stream that cannot name its layers skip them.
+    const presentSizes = new Map<number, number>();
+    for (const diffId of new Set(image.diffIds)) {
+      const size = wanted.has(diffId)
+        ? undefined
+        : this.cache.compressed(diffId, this.compressionKey)?.uncompressedSize;
+      if (size !== undefined) presentSizes.set(size, (presentSizes.get(size) ?? 0) + 1);
+    }
+    let remaining = new Set(wanted);
+    for (let pass = 1; pass <= 2; pass++) {
+      const useHints = pass === 1;
+      const config = await image.readLayers(
+        remaining,
+        (layer) => {
+          if (!layer.expectedDiffId && useHints && presentSizes.has(layer.size)) return hashOnly(layer.stream);
+          return this.uploadLayer(image, layer, layers);
+        },
+        this.concurrency,
+      );
+      remaining = new Set([...wanted].filter((d) => !layers.has(d)));
+      if (remaining.size === 0) return config;
+      debug('pass %d left %d layers, reading the source again', pass, remaining.size);
+    }
+    throw new ImageSourceError(image.location, `it did not yield the layers ${[...remaining].join(', ')}`);
+  }
+
+  private async uploadLayer(
+    image: UncompressedImage,
+    layer: LayerReading,
+    layers: Map<string, BuiltLayer>,
+  ): Promise<string> {
+    const expected = layer.expectedDiffId;
+    const id = expected ? short(expected) : shortName(layer.name);
+    const what = `upload of layer ${id}`;
+    const session = await this.blobs.startUpload();
+    try {
+      const { output, result } = gzipLayer(layer.stream, { level: this.level });
+      this.layerEvent(id, 'pushing', 0);
+      await this.sendChunks(session, output, what, (sent) => this.layerEvent(id, 'pushing', sent));
+      const compressed = result();
+      if (expected && compressed.diffId !== expected) {
+        throw new LayerDigestMismatchError(image.location, expected, compressed.diffId);
+      }
+      await session.finish(compressed.digest, undefined, what);
+      layers.set(compressed.diffId, { digest: compressed.digest, size: compressed.size, compression: 'gzip' });
+      this.cache.recordCompressed(compressed.diffId, this.compressionKey, compressed);
+      this.cache.recordLocation(this.registry, this.path, compressed.digest);
+      this.layerEvent(id, 'pushed');
+      return compressed.diffId;
+    } catch (error) {
+      await session.cancel();
+      throw error;
+    }
+  }
+
+  /** Groups a stream into chunks and sends them, one request in flight while the next chunk fills. */
+  private async sendChunks(
+    session: BlobUploadSession,
+    stream: AsyncIterable<Buffer>,
+    what: string,
+    progress: (sent: number) => void,
+  ): Promise<void> {
+    let parts: Buffer[] = [];
+    let length = 0;
+    let inflight: Promise<void> | undefined;
+    const send = async (chunk: Buffer) => {
+      await inflight;
+      this.signal.throwIfAborted();
+      inflight = session.write(chunk, what).then(() => progress(session.offset));
+      inflight.catch(() => undefined);
+    };
+    for await (const part of stream) {
+      parts.push(part);
+      length += part.length;
+      if (length >= this.chunkSize) {
+        const all = Buffer.concat(parts);
+        let at = 0;
+        for (; all.length - at >= this.chunkSize; at += this.chunkSize)
+          await send(all.subarray(at, at + this.chunkSize));
+        parts = [all.subarray(at)];
+        length = all.length - at;
+      }
+    }
+    if (length > 0) await send(Buffer.concat(parts));
+    await inflight;
+  }
+
+  // ---- images the source holds as blobs and manifests: pushed byte for byte ----
+
+  private async pushStored(
+    image: StoredImage,
+  ): Promise<{ imageId: string; root: { mediaType: string; digest: string; bytes: Buffer } }> {
+    const blobs = new Map<string, { descriptor: Descriptor; diffId?: string }>();
+    for (const manifest of image.manifests) {
+      const config = await readStream(image.openBlob(manifest.config.digest)).catch((cause: unknown) => {
+        throw new ImageSourceError(image.location, `it lacks the config blob ${manifest.config.digest}`, { cause });
+      });
+      if (sha256Digest(config) !== manifest.config.digest) {
+        throw new ImageSourceError(
+          image.location,
+          `its config blob ${manifest.config.digest} does not match its digest`,
+        );
+      }
+      let diffIds: string[] = [];
+      try {
+        diffIds = parseImageConfig(config, image.location).diffIds;
+      } catch (cause) {
+        throw new ImageSourceError(image.location, (cause as Error).message, { cause });
+      }
+      if (diffIds.length !== manifest.layers.length) {
+        throw new ImageSourceError(
+          image.location,
+          `manifest ${manifest.digest} lists ${manifest.layers.length} layers but its config ${diffIds.length}`,
+        );
+      }
+      blobs.set(manifest.config.digest, { descriptor: manifest.config });
+      manifest.layers.forEach((layer, i) => blobs.set(layer.digest, { descriptor: layer, diffId: diffIds[i] }));
+    }
+    await mapWithConcurrency([...blobs.values()], this.concurrency, async ({ descriptor, diffId }) => {
+      const id = short(descriptor.digest);
+      this.layerEvent(id, 'preparing');
+      if ((await this.reuse(descriptor.digest, descriptor.size)) !== undefined) {
+        this.layerEvent(id, 'exists');
+        return;
+      }
+      await this.uploadStoredBlob(image, descriptor, diffId, id);
+      this.layerEvent(id, 'pushed');
+    });
+    if (image.index) {
+      for (const manifest of image.manifests) await this.putManifest(manifest.digest, manifest);
+      return { imageId: image.index.digest, root: image.index };
+    }
+    const only = image.manifests[0] as StoredImage['manifests'][number];
+    return { imageId: only.config.digest, root: only };
+  }
+
+  private async uploadStoredBlob(
+    image: StoredImage,
+    descriptor: Descriptor,
+    diffId: string | undefined,
+    id: string,
+  ): Promise<void> {
+    const what = `upload of blob ${id}`;
+    const source = hashing(image.openBlob(descriptor.digest));
+    const uncompressed = diffId ? diffIdCheck(descriptor.mediaType) : undefined;
+    const session = await this.blobs.startUpload();
+    try {
+      const tee = async function* (): AsyncGenerator<Buffer> {
+        for await (const chunk of source.output) {
+          await uncompressed?.write(chunk);
+          yield chunk;
+        }
+      };
+      await this.sendChunks(session, tee(), what, (sent) => this.layerEvent(id, 'pushing', sent, descriptor.size));
+      if (source.digest() !== descriptor.digest || source.size() !== descriptor.size) {
+        throw new ImageSourceError(
+          image.location,
+          `its blob ${descriptor.digest} does not match its digest or size: the layout is corrupt`,
+        );
+      }
+      const actualDiffId = await uncompressed?.end();
+      if (diffId && actualDiffId && actualDiffId !== diffId)
+        throw new LayerDigestMismatchError(image.location, diffId, actualDiffId);
+      await session.finish(descriptor.digest, undefined, what);
+      this.cache.recordLocation(this.registry, this.path, descriptor.digest);
+    } catch (error) {
+      await session.cancel();
+      throw error;
+    }
+  }
+}
+
+function short(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** A progress name for a layer known only by its archive member (`<id>/layer.tar`). */
+function shortName(name: string | undefined): string {
+  return (name ?? 'layer').split('/')[0]?.slice(0, 12) || 'layer';
+}
+
+async function hashOnly(stream: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+async function readStream(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/**
+ * The diffID of a stored layer, computed while it is uploaded: gunzipped for gzip layers, as is
+ * for plain tar; undefined for other media types (zstd), which are checked by digest only.
+ */
+function diffIdCheck(
+  mediaType: string,
+): { write(chunk: Buffer): Promise<void>; end(): Promise<string | undefined> } | undefined {
+  const hash = createHash('sha256');
+  if (mediaType === mediaTypes.ociLayer || mediaType === 'application/vnd.docker.image.rootfs.diff.tar') {
+    return { write: async (chunk) => void hash.update(chunk), end: async () => `sha256:${hash.digest('hex')}` };
+  }
+  if (!mediaType.endsWith('+gzip') && !mediaType.endsWith('.tar.gzip')) return undefined;
+  const gunzip = zlib.createGunzip();
+  let failed: Error | undefined;
+  gunzip.on('data', (chunk: Buffer) => hash.update(chunk));
+  gunzip.on('error', (error) => (failed = error));
+  return {
+    write: async (chunk) => {
+      if (failed) return;
+      if (!gunzip.write(chunk))
+        await Promise.race([once(gunzip, 'drain'), once(gunzip, 'error')]).catch(() => undefined);
+    },
+    end: async () => {
+      if (!failed) {
+        gunzip.end();
+        await Promise.race([once(gunzip, 'end'), once(gunzip, 'error')]).catch(() => undefined);
+      }
+      return failed ? `not gzip (${failed.message})` : `sha256:${hash.digest('hex')}`;
+    },
+  };
+}
