@@ -17,7 +17,7 @@ const schemaFile = path.join(__dirname, '..', 'src', 'executors', 'push', 'schem
 const nxNotes = {
   repo: 'Accepts {projectName}, {projectRoot} and {workspaceRoot}.',
   source: 'Accepts {projectName}, {projectRoot} and {workspaceRoot}.',
-  tags: 'Each tag accepts {projectName}.',
+  tags: "Each tag accepts {projectName}. Alias: tag (as in the CLI's --tag).",
   dryRun: 'NX_DRY_RUN=true does the same. Prints the plan and writes no file.',
   outputFile:
     'Default: {workspaceRoot}/dist/docker-push/{projectName}.json; list it in the target\'s outputs (["{options.outputFile}"]) so later tasks can read image.uri.latest.',
@@ -30,6 +30,8 @@ function renderExecutorSchema() {
   const coreDir = path.dirname(require.resolve('@dockpush/core/package.json'));
   const { z } = require(require.resolve('zod', { paths: [coreDir] }));
   const { $schema, ...model } = z.toJSONSchema(core.pushArgsShape, { io: 'input', target: 'draft-07' });
+  // The CLI spells it --tag; under Nx both --tag and --tags work.
+  model.properties.tags.aliases = ['tag'];
   for (const [name, note] of Object.entries(nxNotes)) {
     const property = model.properties[name];
     if (!property) throw new Error(`generate-schema: the model has no option "${name}"`);
