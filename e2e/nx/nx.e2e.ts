@@ -46,6 +46,8 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
 
   /** api: a Dockerfile only, so its docker-push comes from the plugin. */
   const apiRepo = `${host}/api-${unique}`;
+  /** Where --tag is tried: apart, so api's tag list stays ['latest']. */
+  const aliasRepo = `${host}/alias-${unique}`;
   /** web: a docker-build target and, from the generator, an explicit docker-push. */
   const webRepo = `${host}/webapp-${unique}`;
   const webImage = `dockpush-e2e-web:${unique}`;
@@ -107,7 +109,7 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
   }, 300_000);
 
   afterAll(async () => {
-    for (const ref of [`${apiRepo}:latest`, webImage, `${webRepo}:1.0.0`, `${webRepo}:latest`]) {
+    for (const ref of [`${apiRepo}:latest`, `${aliasRepo}:1.2.3`, webImage, `${webRepo}:1.0.0`, `${webRepo}:latest`]) {
       await removeImage(docker, ref);
     }
   });
@@ -126,7 +128,8 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
       expect(project.targets['docker-push']).toMatchObject({
         executor: '@dockpush/nx:push',
         cache: false,
-        dependsOn: ['docker-build', 'docker:build'],
+        // api has no image build target: nothing to depend on.
+        dependsOn: [],
         outputs: ['{options.outputFile}'],
         options: { repo: apiRepo, outputFile: 'dist/docker-push/api.json' },
       });
@@ -145,6 +148,12 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
       expect(await listTags(host, repoName(apiRepo))).toEqual(['latest']);
       expect(result.pushed[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(await manifestDigest(host, repoName(apiRepo), 'latest')).toBe(result.pushed[0]?.digest);
+    });
+
+    it('takes --tag as the CLI does (an alias of --tags)', async () => {
+      const run = nx(['run', 'api:docker-push', `--repo=${aliasRepo}`, `--source=${apiRepo}:latest`, '--tag=1.2.3']);
+      expectSuccess(run);
+      expect(await listTags(host, repoName(aliasRepo))).toEqual(['1.2.3']);
     });
 
     it('the configuration generator adds an explicit target after docker-build, and running it again changes nothing', () => {

@@ -29,13 +29,13 @@ describe('the @dockpush/nx plugin', () => {
     expect(createNodesV2).toBe(createNodes);
   });
 
-  it('infers an uncached docker-push target that depends on the image build', async () => {
+  it('infers an uncached docker-push target, with the repository of the plugin options', async () => {
     const root = workspace({ 'apps/api/Dockerfile': 'FROM scratch\n' });
-    const results = await infer(root, ['apps/api/Dockerfile']);
+    const results = await infer(root, ['apps/api/Dockerfile'], { repo: 'localhost:5000/{projectName}' });
     expect(results['apps/api/Dockerfile']?.projects?.['apps/api']).toMatchObject({ root: 'apps/api', name: 'api' });
     expect(pushTarget(results['apps/api/Dockerfile'], 'apps/api')).toEqual({
       executor: '@dockpush/nx:push',
-      dependsOn: ['docker-build', 'docker:build'],
+      dependsOn: [],
       cache: false,
       outputs: ['{options.outputFile}'],
       options: {
@@ -43,6 +43,72 @@ describe('the @dockpush/nx plugin', () => {
         outputFile: '{workspaceRoot}/dist/docker-push/{projectName}.json',
       },
       metadata: { technologies: ['docker'], description: 'Push the Docker image to localhost:5000/api' },
+    });
+  });
+
+  it('sets no destination of its own when the plugin options give none', async () => {
+    const root = workspace({ 'apps/api/Dockerfile': 'FROM scratch\n' });
+    const target = pushTarget((await infer(root, ['apps/api/Dockerfile']))['apps/api/Dockerfile'], 'apps/api');
+    expect(target?.options).toEqual({ outputFile: '{workspaceRoot}/dist/docker-push/{projectName}.json' });
+  });
+
+  it.each([
+    [
+      'docker-build with docker build -t',
+      { 'docker-build': { command: 'docker build -t api:dev .' } },
+      'docker-build',
+      'api:dev',
+    ],
+    [
+      'a target running docker build --tag= in options.command',
+      { image: { options: { command: 'DOCKER_BUILDKIT=0 docker build --tag={projectName}:ci .' } } },
+      'image',
+      'api:ci',
+    ],
+    [
+      "a build executor's tags",
+      { container: { executor: '@nx-tools/nx-container:build', options: { tags: ['acme/api:edge'] } } },
+      'container',
+      'acme/api:edge',
+    ],
+  ])('pushes the image that %s makes, and depends on that target only', async (_, targets, target, source) => {
+    const root = workspace({
+      'apps/api/Dockerfile': '',
+      'apps/api/project.json': JSON.stringify({ name: 'api', targets }),
+    });
+    const inferred = pushTarget(
+      (await infer(root, ['apps/api/Dockerfile'], { repo: 'r.example/{projectName}' }))['apps/api/Dockerfile'],
+      'apps/api',
+    );
+    expect(inferred).toMatchObject({ dependsOn: [target], options: { repo: 'r.example/api', source } });
+  });
+
+  it('with @nx/docker in nx.json, depends on its docker:build only and pushes its image (apps-web for apps/web)', async () => {
+    const root = workspace({ 'apps/web/Dockerfile': '', 'apps/web/project.json': '{"name":"web"}' });
+    const context: CreateNodesContext = {
+      nxJsonConfiguration: { plugins: ['@nx/docker', { plugin: '@dockpush/nx', options: {} }] },
+      workspaceRoot: root,
+    };
+    const results = await createNodes[1](['apps/web/Dockerfile'], { repo: 'r.example/{projectName}' }, context);
+    const target = pushTarget(results[0]?.[1], 'apps/web');
+    expect(target).toMatchObject({
+      dependsOn: ['docker:build'],
+      options: { repo: 'r.example/web', source: 'apps-web' },
+    });
+  });
+
+  it("follows @nx/docker's buildTarget option and a --tag in its args", async () => {
+    const root = workspace({ 'apps/web/Dockerfile': '' });
+    const context: CreateNodesContext = {
+      nxJsonConfiguration: {
+        plugins: [{ plugin: '@nx/docker', options: { buildTarget: { name: 'image', args: ['--tag web:local'] } } }],
+      },
+      workspaceRoot: root,
+    };
+    const results = await createNodes[1](['apps/web/Dockerfile'], { repo: 'r.example/web' }, context);
+    expect(pushTarget(results[0]?.[1], 'apps/web')).toMatchObject({
+      dependsOn: ['image'],
+      options: { source: 'web:local' },
     });
   });
 
@@ -57,7 +123,7 @@ describe('the @dockpush/nx plugin', () => {
     ['the folder', { 'svc/Dockerfile': '' }, 'svc', 'svc'],
   ])('names the project after %s and makes the repository a valid Docker name', async (_, files, name, repoName) => {
     const root = workspace(files);
-    const result = (await infer(root, ['svc/Dockerfile']))['svc/Dockerfile'];
+    const result = (await infer(root, ['svc/Dockerfile'], { repo: 'localhost:5000/{projectName}' }))['svc/Dockerfile'];
     expect(result?.projects?.svc?.name).toBe(name);
     expect(pushTarget(result, 'svc')?.options).toMatchObject({ repo: `localhost:5000/${repoName}` });
   });
@@ -99,7 +165,10 @@ describe('the @dockpush/nx plugin', () => {
       'api/Dockerfile': '',
       'api/project.json': JSON.stringify({ name: 'api', targets: { 'docker-push': { options: { tags: ['1'] } } } }),
     });
-    const target = pushTarget((await infer(root, ['api/Dockerfile']))['api/Dockerfile'], 'api');
+    const target = pushTarget(
+      (await infer(root, ['api/Dockerfile'], { repo: 'localhost:5000/{projectName}' }))['api/Dockerfile'],
+      'api',
+    );
     expect(target?.options).toMatchObject({ repo: 'localhost:5000/api' });
   });
 

@@ -10,34 +10,37 @@ import {
 import type { PushExecutorSchema } from '../executors/push/schema';
 import { interpolateTokensDeep } from '../utils/interpolate-tokens';
 import { dockerRepositoryName } from '../utils/repository-name';
-import {
-  DEFAULT_OUTPUT_FILE,
-  DEFAULT_REPO_PATTERN,
-  DEFAULT_TARGET_NAME,
-  EXECUTOR,
-  IMAGE_BUILD_TARGETS,
-} from '../utils/target-defaults';
+import { findImageBuild } from '../utils/image-build';
+import { DEFAULT_OUTPUT_FILE, DEFAULT_TARGET_NAME, EXECUTOR } from '../utils/target-defaults';
 
 /** Options of the `@dockpush/nx` entry in nx.json's `plugins`. */
 export interface DockpushPluginOptions {
   /** Name of the inferred target (default `docker-push`). */
   targetName?: string;
   /**
-   * Repository pattern (default `localhost:5000/{projectName}`). `{projectName}` is the
+   * Repository pattern, e.g. `registry.example.com/{projectName}`. `{projectName}` is the
    * project's name made a valid Docker repository path (`@org/api` → `org/api`);
-   * `{projectRoot}` is also replaced.
+   * `{projectRoot}` is also replaced. No default: without it (or a destination in the
+   * project's target options) the target fails and says where to set it.
    */
   repo?: string;
-  /** Local image to tag and push, e.g. `{projectName}:latest`; by default `<repo>:<tag>` must exist. */
+  /**
+   * Local image to tag and push, e.g. `{projectName}:latest`. By default, the image the
+   * project's build target makes (its `docker build -t`, or `@nx/docker`'s naming).
+   */
   source?: string;
   /** Tags to push (default `["latest"]`). */
   tags?: string[];
-  /** Targets that build the image; `docker-push` depends on those a project has. */
+  /**
+   * Targets that build the image; `docker-push` depends on these as given. By default,
+   * the one the project has: `docker-build`, `docker:build`, a target running
+   * `docker build`, or `@nx/docker`'s inferred build target.
+   */
   buildTargets?: string[];
 }
 
-type NormalizedPluginOptions = Required<Pick<DockpushPluginOptions, 'targetName' | 'repo' | 'buildTargets'>> &
-  Pick<DockpushPluginOptions, 'source' | 'tags'>;
+type NormalizedPluginOptions = Required<Pick<DockpushPluginOptions, 'targetName'>> &
+  Pick<DockpushPluginOptions, 'repo' | 'source' | 'tags' | 'buildTargets'>;
 
 const dockerfileGlob = '**/Dockerfile';
 
@@ -70,10 +73,18 @@ function createPushTarget(
   // repo, image and ecrRepo exclude each other, and Nx merges options key by key:
   // a destination set in project.json replaces the inferred one instead of joining it.
   const hasExplicitDestination = ['repo', 'image', 'ecrRepo'].some((key) => explicit?.options?.[key] !== undefined);
+  const build = findImageBuild({
+    projectRoot,
+    targets: writtenTargets(projectRoot, context.workspaceRoot),
+    plugins: context.nxJsonConfiguration?.plugins ?? [],
+    hasDockerfile: true,
+    ...(options.buildTargets ? { candidates: options.buildTargets } : {}),
+  });
+  const source = options.source ?? (explicit?.options?.image === undefined ? build?.image : undefined);
 
   const patterns: PushExecutorSchema = {
-    ...(hasExplicitDestination ? {} : { repo: options.repo }),
-    ...(options.source !== undefined ? { source: options.source } : {}),
+    ...(hasExplicitDestination || options.repo === undefined ? {} : { repo: options.repo }),
+    ...(source !== undefined ? { source } : {}),
     ...(options.tags !== undefined ? { tags: options.tags } : {}),
   };
   const pushOptions: PushExecutorSchema = {
@@ -88,7 +99,7 @@ function createPushTarget(
 
   const target: TargetConfiguration<PushExecutorSchema> = {
     executor: EXECUTOR,
-    dependsOn: [...options.buildTargets],
+    dependsOn: options.buildTargets ? [...options.buildTargets] : build ? [build.target] : [],
     cache: false,
     outputs: ['{options.outputFile}'],
     options: pushOptions,
@@ -112,8 +123,8 @@ function createPushTarget(
 function normalizePluginOptions(options: DockpushPluginOptions | undefined): NormalizedPluginOptions {
   return {
     targetName: options?.targetName ?? DEFAULT_TARGET_NAME,
-    repo: options?.repo ?? DEFAULT_REPO_PATTERN,
-    buildTargets: options?.buildTargets ?? [...IMAGE_BUILD_TARGETS],
+    ...(options?.repo !== undefined ? { repo: options.repo } : {}),
+    ...(options?.buildTargets !== undefined ? { buildTargets: options.buildTargets } : {}),
     ...(options?.source !== undefined ? { source: options.source } : {}),
     ...(options?.tags !== undefined ? { tags: options.tags } : {}),
   };
@@ -134,11 +145,15 @@ function explicitTarget(
   targetName: string,
   workspaceRoot: string,
 ): { options?: Record<string, unknown> } | undefined {
+  return writtenTargets(projectRoot, workspaceRoot)[targetName] as { options?: Record<string, unknown> } | undefined;
+}
+
+/** The targets written in the project's project.json (or package.json `nx` field). */
+function writtenTargets(projectRoot: string, workspaceRoot: string): Record<string, TargetConfiguration> {
   const projectJson = readJson(join(workspaceRoot, projectRoot, 'project.json'));
   const packageJson = readJson(join(workspaceRoot, projectRoot, 'package.json'));
-  const targets = (projectJson?.targets ?? (packageJson?.nx as { targets?: unknown } | undefined)?.targets) as
-    Record<string, { options?: Record<string, unknown> }> | undefined;
-  return targets?.[targetName];
+  const targets = projectJson?.targets ?? (packageJson?.nx as { targets?: unknown } | undefined)?.targets;
+  return targets !== null && typeof targets === 'object' ? (targets as Record<string, TargetConfiguration>) : {};
 }
 
 function readJson(file: string): Record<string, unknown> | undefined {

@@ -7,7 +7,7 @@ export const DEFAULT_TARGET_NAME = 'docker-push';
 /** Where the executor writes the result unless `outputFile` says otherwise. */
 export const DEFAULT_OUTPUT_FILE = '{workspaceRoot}/dist/docker-push/{projectName}.json';
 
-/** The repository the plugin infers when its `repo` option is not set. */
+/** The repository pattern `init` writes into nx.json when none is given: visible there, never a silent default. */
 export const DEFAULT_REPO_PATTERN = 'localhost:5000/{projectName}';
 
 /**

@@ -48,6 +48,7 @@ const result: PushResult = {
 async function run(
   options: PushExecutorSchema,
   overrides: Partial<PushExecutorDependencies> & { env?: NodeJS.ProcessEnv } = {},
+  context: ExecutorContext = fakeContext(),
 ) {
   const logs: { level: 'info' | 'warn' | 'error'; text: string }[] = [];
   const drawn: string[] = [];
@@ -68,7 +69,7 @@ async function run(
     signals: signals as unknown as PushExecutorDependencies['signals'],
     ...overrides,
   };
-  const outcome = await pushExecutor(options, fakeContext(), deps);
+  const outcome = await pushExecutor(options, context, deps);
   const text = (level?: string) =>
     logs
       .filter((l) => !level || l.level === level)
@@ -182,11 +183,67 @@ describe('@dockpush/nx:push', () => {
     expect(text('error')).toContain('on the command line: nx run api:docker-push --repo=…');
   });
 
-  it('says which destination options are missing', async () => {
-    const { outcome, text } = await run({ tags: ['1'] }, { pushImage, env: {} });
+  it('without a destination, pushes nothing and says where to set one (there is no default registry)', async () => {
+    const { outcome, text, calls } = await run({ tags: ['1'] });
     expect(outcome).toEqual({ success: false });
-    expect(text('error')).toContain('give exactly one of ecrRepo');
-    expect(text('error')).toContain('nx run api:docker-push --repo=…');
+    expect(calls).toEqual([]);
+    expect(text('error')).toContain('NX api:docker-push: no destination');
+    expect(text('error')).toContain('"repo" in the @dockpush/nx plugin options in nx.json');
+    expect(text('error')).toContain("repo, ecrRepo or image in the target's options in project.json");
+    expect(text('error')).toContain('nx run api:docker-push --repo=<registry>/<name>');
+  });
+
+  it.each([
+    ['cache: true on the build target', { cache: true }, {}],
+    ['cache: true in targetDefaults', {}, { 'docker-build': { cache: true } }],
+  ])(
+    'when the image is missing and the build is cacheable (%s), says a cache hit leaves no image',
+    async (_, build, targetDefaults) => {
+      const context = fakeContext();
+      context.projectsConfigurations.projects.api = {
+        root: 'apps/api',
+        targets: {
+          'docker-build': { command: 'docker build -t api .', ...build },
+          'docker-push': { executor: '@dockpush/nx:push', dependsOn: ['docker-build'] },
+        },
+      };
+      context.nxJsonConfiguration = { targetDefaults };
+      const { outcome, text } = await run(
+        { repo: 'localhost:5000/api', source: 'api' },
+        {
+          pushImage: async () => {
+            throw new ImageNotFoundError('api', 'Build it first.');
+          },
+        },
+        context,
+      );
+      expect(outcome).toEqual({ success: false });
+      expect(text('error')).toContain('docker-build is cacheable: a cache hit restores the build');
+      expect(text('error')).toContain(
+        'Set "cache": false on the image build target, or run again with --skip-nx-cache.',
+      );
+    },
+  );
+
+  it('says nothing of the cache when the build target is not cacheable', async () => {
+    const context = fakeContext();
+    context.projectsConfigurations.projects.api = {
+      root: 'apps/api',
+      targets: {
+        'docker-build': { command: 'docker build -t api .', cache: false },
+        'docker-push': { executor: '@dockpush/nx:push', dependsOn: ['docker-build'] },
+      },
+    };
+    const { text } = await run(
+      { repo: 'localhost:5000/api', source: 'api' },
+      {
+        pushImage: async () => {
+          throw new ImageNotFoundError('api', 'Build it first.');
+        },
+      },
+      context,
+    );
+    expect(text('error')).not.toContain('cacheable');
   });
 
   it('lists which tags failed and why when a push fails', async () => {

@@ -2,13 +2,23 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import {
   createProgressRenderer,
   detectProgressMode,
+  ImageNotFoundError,
   pushImage,
   type PushOptions,
   type PushPlan,
   type PushResult,
 } from '@dockpush/core';
 import { normalizeOptions } from './lib/normalize-options';
-import { reportError, reportPlan, reportResult, type ExecutorLogger } from './lib/report';
+import { cachedBuildTargets } from './lib/cached-build-targets';
+import { hasDestination } from './lib/normalize-options';
+import {
+  reportCachedBuild,
+  reportError,
+  reportMissingDestination,
+  reportPlan,
+  reportResult,
+  type ExecutorLogger,
+} from './lib/report';
 import type { PushExecutorSchema } from './schema';
 
 /** Collaborators of the executor, each with a default; tests pass fakes. */
@@ -42,6 +52,10 @@ export async function pushExecutor(
 ): Promise<{ success: boolean }> {
   const deps = { ...defaultDependencies(), ...dependencies };
   const { args, dryRun, outputFile, task } = normalizeOptions(options, context, deps.env);
+  if (!hasDestination(args)) {
+    reportMissingDestination(deps.logger, task);
+    return { success: false };
+  }
 
   const renderer = dryRun
     ? undefined
@@ -70,6 +84,7 @@ export async function pushExecutor(
   } catch (error) {
     renderer?.close();
     reportError(deps.logger, error, task);
+    if (error instanceof ImageNotFoundError) reportCachedBuild(deps.logger, cachedBuildTargets(context));
     return { success: false };
   } finally {
     deps.signals.off('SIGINT', cancel);

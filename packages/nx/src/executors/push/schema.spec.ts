@@ -24,3 +24,35 @@ describe('schema.json of @dockpush/nx:push', () => {
     expect(JSON.parse(committed)).toMatchObject({ version: 2, type: 'object' });
   });
 });
+
+describe('options of @dockpush/nx:push as Nx parses them', () => {
+  // Nx's own option handling: what `nx run app:docker-push --tag=1.2.3` goes through.
+  const { combineOptionsForExecutor } = require('nx/src/utils/params') as {
+    combineOptionsForExecutor: (
+      overrides: Record<string, unknown>,
+      configuration: string,
+      target: { options?: Record<string, unknown> },
+      schema: unknown,
+      defaultProjectName: string | null,
+      relativeCwd: string,
+    ) => Record<string, unknown>;
+  };
+  const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as unknown;
+
+  it.each([
+    ['--tag once', { tag: '1.2.3' }, ['1.2.3']],
+    ['--tag twice', { tag: ['1.2.3', 'latest'] }, ['1.2.3', 'latest']],
+    ['--tags', { tags: '1.2.3' }, ['1.2.3']],
+  ])('accepts %s, as the CLI does', (_, overrides, tags) => {
+    const options = combineOptionsForExecutor(
+      overrides,
+      '',
+      { options: { repo: 'localhost:5000/app' } },
+      schema,
+      'app',
+      '',
+    );
+    expect(options).toMatchObject({ repo: 'localhost:5000/app', tags });
+    expect(options).not.toHaveProperty('tag');
+  });
+});

@@ -11,7 +11,8 @@ import {
 import type { EcrRepoArgs } from '@dockpush/core';
 import type { PushExecutorSchema } from '../../executors/push/schema';
 import { dockerRepositoryName } from '../../utils/repository-name';
-import { DEFAULT_OUTPUT_FILE, DEFAULT_TARGET_NAME, EXECUTOR, IMAGE_BUILD_TARGETS } from '../../utils/target-defaults';
+import { findImageBuild, imageTagOf } from '../../utils/image-build';
+import { DEFAULT_OUTPUT_FILE, DEFAULT_TARGET_NAME, EXECUTOR } from '../../utils/target-defaults';
 import type { ConfigurationGeneratorSchema } from './schema';
 
 /**
@@ -105,19 +106,6 @@ function readProjectOrExplain(tree: Tree, name: string): ProjectConfiguration {
   }
 }
 
-/** The tag given to the image by a build target's command (`-t app:dev`, `--tag=app:dev`). */
-export function imageTagOf(target: TargetConfiguration): string | undefined {
-  const options = (target.options ?? {}) as { command?: unknown; commands?: unknown };
-  const commands = [target.command, options.command, ...(Array.isArray(options.commands) ? options.commands : [])];
-  for (const c of commands) {
-    const text = typeof c === 'string' ? c : (c as { command?: unknown } | undefined)?.command;
-    if (typeof text !== 'string' || !IMAGE_BUILD_COMMAND.test(text)) continue;
-    const tag = /(?:\s-t|\s--tag)[\s=]+["']?([^\s"']+)/.exec(text)?.[1];
-    if (tag && !tag.includes('{') && !tag.includes('$')) return tag;
-  }
-  return undefined;
-}
-
 export default configurationGenerator;
 
 /** The destination given on the command line, or undefined when none is. */
@@ -140,43 +128,14 @@ function destinationOf(schema: ConfigurationGeneratorSchema): Pick<PushExecutorS
   return { ecrRepo };
 }
 
-/**
- * The target that builds the project's image: `docker-build` or `docker:build`, a target
- * whose executor or command builds an image, or the `docker:build` that the `@nx/docker`
- * plugin infers for a project with a Dockerfile.
- */
+/** The target that builds the project's image (see findImageBuild). */
 function findImageBuildTarget(tree: Tree, project: ProjectConfiguration): string | undefined {
-  const targets = project.targets ?? {};
-  const byName = IMAGE_BUILD_TARGETS.find((name) => targets[name]);
-  if (byName) return byName;
-  const byWork = Object.entries(targets).find(([, t]) => buildsImage(t))?.[0];
-  if (byWork) return byWork;
-  const nxDocker = readNxJson(tree)?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === '@nx/docker');
-  if (nxDocker && tree.exists(`${project.root}/Dockerfile`)) {
-    const option =
-      typeof nxDocker === 'string'
-        ? undefined
-        : (nxDocker.options as { buildTarget?: unknown } | undefined)?.buildTarget;
-    if (typeof option === 'string') return option;
-    if (option && typeof option === 'object' && typeof (option as { name?: unknown }).name === 'string') {
-      return (option as { name: string }).name;
-    }
-    return 'docker:build';
-  }
-  return undefined;
-}
-
-const IMAGE_BUILD_COMMAND = /\b(docker|podman)\s+(buildx\s+)?build\b|\bbuildah\s+(bud|build)\b/;
-
-function buildsImage(target: TargetConfiguration): boolean {
-  if (target.executor && /(docker|container|podman)/.test(target.executor) && /build/.test(target.executor))
-    return true;
-  const options = (target.options ?? {}) as { command?: unknown; commands?: unknown };
-  const commands = [target.command, options.command, ...(Array.isArray(options.commands) ? options.commands : [])];
-  return commands.some((c) => {
-    const text = typeof c === 'string' ? c : (c as { command?: unknown } | undefined)?.command;
-    return typeof text === 'string' && IMAGE_BUILD_COMMAND.test(text);
-  });
+  return findImageBuild({
+    projectRoot: project.root,
+    targets: project.targets ?? {},
+    plugins: readNxJson(tree)?.plugins ?? [],
+    hasDockerfile: tree.exists(`${project.root}/Dockerfile`),
+  })?.target;
 }
 
 function union(a: string[] | undefined, b: string[]): string[] {

@@ -47,3 +47,9 @@ export function normalizeOptions(
 function absolute(path: string, root: string): string {
   return isAbsolute(path) ? path : resolve(root, path);
 }
+
+/** Whether the options name where to push: one of `repo`, `image`, `ecrRepo`. */
+export function hasDestination(args: PushArgsInput): boolean {
+  const given = args as Record<string, unknown>;
+  return ['repo', 'image', 'ecrRepo', 'ecr_repo'].some((key) => given[key] !== undefined);
+}

@@ -65,6 +65,30 @@ export function reportError(log: ExecutorLogger, error: unknown, task: string): 
   log.error(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
 }
 
+/** A target with nowhere to push: there is no default registry, so say where to set one. */
+export function reportMissingDestination(log: ExecutorLogger, task: string): void {
+  log.error(`NX ${task}: no destination`);
+  log.error(
+    'Set where to push: "repo" in the @dockpush/nx plugin options in nx.json ' +
+      '({ "plugin": "@dockpush/nx", "options": { "repo": "registry.example.com/{projectName}" } }), ' +
+      `or repo, ecrRepo or image in the target's options in project.json, or run nx run ${task} --repo=<registry>/<name>.`,
+  );
+}
+
+/**
+ * After a missing image: a cacheable build target restored from Nx's cache replays its
+ * output but runs no \`docker build\`, so on a fresh machine there is no image to push.
+ */
+export function reportCachedBuild(log: ExecutorLogger, cachedTargets: string[]): void {
+  if (cachedTargets.length === 0) return;
+  const names = cachedTargets.join(', ');
+  log.error(
+    `${names} ${cachedTargets.length === 1 ? 'is' : 'are'} cacheable: a cache hit restores the build's output ` +
+      'but leaves no image in the Docker engine. Set "cache": false on the image build target, ' +
+      'or run again with --skip-nx-cache.',
+  );
+}
+
 function displayPath(path: string, workspaceRoot: string): string {
   const rel = relative(workspaceRoot, path);
   return rel && !rel.startsWith('..') ? rel : path;

@@ -1,0 +1,168 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { loadE2eEnv } from '../support/env';
+import { removeImage } from '../support/images';
+import { createScratchProject } from '../support/packages';
+import { listTags, manifestDigest } from '../support/registry-api';
+
+/**
+ * `nx release` publishing an image: the real `nx release` (Nx 24) in a scratch git
+ * repository whose one app has `@dockpush/nx:release-publish` as its nx-release-publish
+ * target. Two releases and a dry run; the registry's own tag list proves each.
+ */
+const env = loadE2eEnv();
+const host = env.plain.host;
+const docker = new Dockerode();
+const unique = `${process.pid}-${Date.now().toString(36)}`;
+const repoPath = `release-web-${unique}`;
+const repo = `${host}/${repoPath}`;
+const localImage = `dockpush-e2e-release-web:${unique}`;
+
+/**
+ * Version actions that read and write the project's package.json, as @nx/js's do: the
+ * version source of this workspace, without a network install of @nx/js.
+ */
+const versionActions = `
+const { VersionActions } = require('nx/release');
+const { join } = require('node:path');
+
+module.exports = class PackageJsonVersionActions extends VersionActions {
+  validManifestFilenames = ['package.json'];
+  async readCurrentVersionFromSourceManifest(tree) {
+    const manifestPath = join(this.projectGraphNode.data.root, 'package.json');
+    return { currentVersion: JSON.parse(tree.read(manifestPath, 'utf-8')).version, manifestPath };
+  }
+  async readCurrentVersionFromRegistry() { return null; }
+  async readCurrentVersionOfDependency() { return { currentVersion: null, dependencyCollection: null }; }
+  async updateProjectVersion(tree, newVersion) {
+    const manifestPath = join(this.projectGraphNode.data.root, 'package.json');
+    const manifest = JSON.parse(tree.read(manifestPath, 'utf-8'));
+    tree.write(manifestPath, JSON.stringify({ ...manifest, version: newVersion }, null, 2) + '\\n');
+    return ['New version ' + newVersion + ' written to ' + manifestPath];
+  }
+  async updateProjectDependencies() { return []; }
+};
+`;
+
+let workspace: string;
+const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-nx-release-home-'));
+
+function run(command: string, args: string[]) {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(childEnv)) if (key.startsWith('NX_')) delete childEnv[key];
+  const result = spawnSync(command, args, {
+    cwd: workspace,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: {
+      ...childEnv,
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      NO_COLOR: '1',
+      CI: 'true',
+      HOME: home,
+      DOCKER_CONFIG: home,
+      GIT_AUTHOR_NAME: 'e2e',
+      GIT_AUTHOR_EMAIL: 'e2e@example.com',
+      GIT_COMMITTER_NAME: 'e2e',
+      GIT_COMMITTER_EMAIL: 'e2e@example.com',
+    },
+  });
+  const output = `${result.stdout}\n${result.stderr}`;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${output}`);
+  return output;
+}
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: workspace, stdio: 'ignore' });
+
+beforeAll(() => {
+  workspace = createScratchProject('nx-release', {
+    packages: ['@dockpush/nx'],
+    dependencies: { nx: '24.0.0', '@nx/devkit': '24.0.0' },
+    files: {
+      '.gitignore': 'node_modules\ndist\ntmp\n.nx\n',
+      'nx.json': JSON.stringify(
+        {
+          neverConnectToCloud: true,
+          analytics: false,
+          release: {
+            projects: ['web'],
+            version: { versionActions: './tools/package-json-version-actions.js', currentVersionResolver: 'disk' },
+            changelog: { workspaceChangelog: false, projectChangelogs: false },
+            git: { commit: true, tag: true },
+          },
+        },
+        null,
+        2,
+      ),
+      'tools/package-json-version-actions.js': versionActions,
+      'apps/web/package.json': JSON.stringify({ name: 'web', version: '0.0.0', private: true }, null, 2),
+      'apps/web/project.json': JSON.stringify(
+        {
+          name: 'web',
+          targets: {
+            'docker-build': {
+              command: `docker build --quiet --tag ${localImage} .`,
+              options: { cwd: '{projectRoot}', env: { DOCKER_BUILDKIT: '0' } },
+              cache: false,
+            },
+            'nx-release-publish': {
+              executor: '@dockpush/nx:release-publish',
+              dependsOn: ['docker-build'],
+              options: { repo, source: localImage, tags: ['latest'] },
+            },
+          },
+        },
+        null,
+        2,
+      ),
+      'apps/web/Dockerfile': 'FROM scratch\nCOPY hello.txt /hello.txt\n',
+      'apps/web/hello.txt': `release one ${unique}\n`,
+    },
+  });
+  git('init', '--quiet', '--initial-branch=main');
+  git('add', '.');
+  git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '--quiet', '-m', 'initial');
+}, 300_000);
+
+afterAll(async () => {
+  for (const ref of [localImage, `${repo}:1.0.0`, `${repo}:1.1.0`, `${repo}:1.2.0`, `${repo}:latest`]) {
+    await removeImage(docker, ref);
+  }
+});
+
+it('the first nx release pushes its version and latest', async () => {
+  const output = run('npx', ['nx', 'release', '1.0.0', '--yes']);
+  expect(output).toContain('Release version 1.0.0 of web (from nx release).');
+  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0.0', 'latest']);
+  const digest = await manifestDigest(host, repoPath, '1.0.0');
+  expect(output).toContain(`${repo}:1.0.0   ${digest}`);
+  expect(await manifestDigest(host, repoPath, 'latest')).toBe(digest);
+});
+
+it('a second nx release pushes the new version and moves latest to it', async () => {
+  const first = await manifestDigest(host, repoPath, '1.0.0');
+  writeFileSync(join(workspace, 'apps/web/hello.txt'), `release two ${unique}\n`);
+  git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '--quiet', '-am', 'change');
+
+  const output = run('npx', ['nx', 'release', '1.1.0', '--yes']);
+  expect(output).toContain('Release version 1.1.0 of web (from nx release).');
+  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0.0', '1.1.0', 'latest']);
+  const second = await manifestDigest(host, repoPath, '1.1.0');
+  expect(second).not.toBe(first);
+  expect(await manifestDigest(host, repoPath, 'latest')).toBe(second);
+  expect(await manifestDigest(host, repoPath, '1.0.0')).toBe(first);
+});
+
+it('nx release --dry-run leaves the registry untouched', async () => {
+  const before = await manifestDigest(host, repoPath, 'latest');
+  const output = run('npx', ['nx', 'release', '1.2.0', '--dry-run', '--yes']);
+  expect(output).toContain('nothing was pushed');
+  expect(output).toContain(`${repo}:1.2.0`);
+  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0.0', '1.1.0', 'latest']);
+  expect(await manifestDigest(host, repoPath, 'latest')).toBe(before);
+});
