@@ -133,7 +133,7 @@ async function executePush(
     throw new PushCancelledError(
       plan.tags.map((tag) => ({
         tag,
-        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        uri: resolved.repository.withTag(tag),
         status: 'skipped',
         reason: 'cancelled',
       })),
@@ -153,7 +153,12 @@ async function executePush(
     const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
     const tags = args.tags.length > 0 ? plan.tags : imageTags;
     return {
-      image: { id: imageId, repo: plan.repo, tags, uri: Object.fromEntries(tags.map((t) => [t, `${plan.repo}:${t}`])) },
+      image: {
+        id: imageId,
+        repo: plan.repo,
+        tags,
+        uri: Object.fromEntries(tags.map((t) => [t, resolved.repository.withTag(t)])),
+      },
       pushed,
     };
   } finally {
@@ -174,9 +179,7 @@ async function pushTags(
   const { plan } = resolved;
   const pusher = new TagPusher({
     docker,
-    repo: plan.repo,
-    registry: plan.registry,
-    repoName: resolved.repoName,
+    repository: resolved.repository,
     ecr: resolved.ecr,
     createRepository: args.createRepository,
     retries: args.retries,
@@ -208,7 +211,7 @@ async function pushTags(
     (tag) =>
       outcomes.get(tag) ?? {
         tag,
-        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        uri: resolved.repository.withTag(tag),
         status: 'skipped',
         reason: options.signal?.aborted
           ? 'cancelled'
@@ -240,15 +243,15 @@ async function prepareLocalTags(
     const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
     for (const tag of plan.tags) {
       if (!args.source && local.has(tag)) continue;
-      debug('tagging %s as %s:%s', source, plan.repo, tag);
-      await localTags.tag(info.Id, plan.repo, tag);
-      emit({ type: 'tagged', source, uri: `${plan.repo}:${tag}` });
+      debug('tagging %s as %s', source, resolved.repository.withTag(tag));
+      await localTags.tag(info.Id, resolved.repository, tag);
+      emit({ type: 'tagged', source, uri: resolved.repository.withTag(tag) });
     }
     return info.Id;
   }
   const infos = await Promise.all(
     plan.tags.map((tag) =>
-      inspectImage(docker, `${plan.repo}:${tag}`, env, limits)
+      inspectImage(docker, resolved.repository.withTag(tag), env, limits)
         .then((info) => ({ tag, info }))
         .catch((error: unknown) => {
           if (error instanceof ImageNotFoundError) return { tag, info: undefined };
@@ -256,7 +259,7 @@ async function prepareLocalTags(
         }),
     ),
   );
-  const missing = infos.filter((i) => !i.info).map((i) => `${plan.repo}:${i.tag}`);
+  const missing = infos.filter((i) => !i.info).map((i) => resolved.repository.withTag(i.tag));
   if (missing.length > 0) {
     throw new ImageNotFoundError(
       missing,

@@ -7,6 +7,13 @@ import { RegistryAuthError } from '../errors';
 import type { PushEvent } from '../events';
 import type { EngineMessage } from './push-stream';
 import { TagPusher, type TagPusherOptions } from './tag-pusher';
+import { RepositoryReference } from '../args/repository-reference';
+
+function reference(repository: string): RepositoryReference {
+  const parsed = RepositoryReference.parse(repository);
+  if (!parsed) throw new Error(`not a repository: ${repository}`);
+  return parsed;
+}
 
 const DIGEST = 'sha256:' + 'c'.repeat(64);
 const ok: EngineMessage[] = [{ status: 'Pushed', id: 'l1' }, { aux: { Tag: 't', Digest: DIGEST, Size: 42 } }];
@@ -56,9 +63,7 @@ function pusher(docker: Dockerode, overrides: Partial<TagPusherOptions> = {}) {
   const sleeps: number[] = [];
   const p = new TagPusher({
     docker,
-    repo: 'localhost:5000/app',
-    registry: 'localhost:5000',
-    repoName: 'app',
+    repository: reference('localhost:5000/app'),
     ecr: undefined,
     createRepository: false,
     retries: 3,
@@ -195,8 +200,7 @@ describe('TagPusher', () => {
     const auth = authProviders(['expired-token', 'fresh-token']);
     const { docker, calls } = fakeDocker([fail('unauthorized: authentication required'), ok]);
     const { p } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
       authProviders: [auth],
     });
@@ -210,8 +214,7 @@ describe('TagPusher', () => {
     const denied = fail('unauthorized: authentication required');
     const { docker, calls } = fakeDocker([denied, denied, denied]);
     const { p } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
       authProviders: [authProviders(['a-token', 'b-token'])],
     });
@@ -230,8 +233,7 @@ describe('TagPusher', () => {
     );
     const { docker } = fakeDocker([missing, ok]);
     const { p, events } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
       createRepository: true,
       ecrRepositories: creator,
@@ -248,8 +250,7 @@ describe('TagPusher', () => {
       fail("name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'"),
     ]);
     const { p } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
       authProviders: [authProviders(['t-token'])],
     });
@@ -257,6 +258,35 @@ describe('TagPusher', () => {
     expect(outcome.status === 'failed' && outcome.error).toMatch(
       /The ECR repository "app" does not exist: create it, or set createRepository: true/,
     );
+  });
+
+  it('creates an ECR repository with a nested path under its whole name', async () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const created: string[] = [];
+    const creator: EcrRepositoryCreator = { createRepository: async (_r, name) => void created.push(name) };
+    const missing = fail("name unknown: The repository with name 'team/service/api' does not exist");
+    const { docker, calls } = fakeDocker([missing, ok]);
+    const { p, events } = pusher(docker, {
+      repository: reference(`${host}/team/service/api`),
+      ecr: parseEcrRegistry(host),
+      createRepository: true,
+      ecrRepositories: creator,
+      authProviders: [authProviders(['t-token'])],
+    });
+    expect(await p.push('1')).toMatchObject({ status: 'pushed', uri: `${host}/team/service/api:1` });
+    expect(created).toEqual(['team/service/api']);
+    expect(calls[0]?.name).toBe(`${host}/team/service/api`);
+    expect(events).toContainEqual({ type: 'repository-created', repository: `${host}/team/service/api` });
+  });
+
+  it.each([
+    ['myorg/my-service', /The repository "myorg\/my-service" does not exist in docker\.io; create it first/],
+    ['localhost:5000/team/app', /The repository "team\/app" does not exist in localhost:5000; create it first/],
+  ])('names the repository %s by its whole name inside its registry when it is missing', async (repo, advice) => {
+    const { docker } = fakeDocker([fail('name unknown: repository name not known to registry')]);
+    const { p } = pusher(docker, { repository: reference(repo) });
+    const outcome = await p.push('1');
+    expect(outcome.status === 'failed' && outcome.error).toMatch(advice);
   });
 
   it('stops retrying at once when the signal aborts during a backoff', async () => {

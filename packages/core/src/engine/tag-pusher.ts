@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import createDebug from 'debug';
+import type { RepositoryReference } from '../args/repository-reference';
 import type { AuthProvider, CredentialSource, EngineAuthConfig } from '../auth/registry-auth';
 import { resolveCredentials } from '../auth/credential-chain';
 import type { EcrRepositoryCreator } from '../ecr/aws-clients';
@@ -19,9 +20,8 @@ const debug = createDebug('dockpush:engine');
 
 export interface TagPusherOptions {
   docker: Dockerode;
-  repo: string;
-  registry: string;
-  repoName: string;
+  /** The repository pushed to: its registry and its name there. */
+  repository: RepositoryReference;
   ecr: EcrRegistry | undefined;
   createRepository: boolean;
   retries: number;
@@ -56,8 +56,8 @@ export class TagPusher {
   constructor(private o: TagPusherOptions) {}
 
   async push(tag: string): Promise<TagOutcome> {
-    const { repo, retries, emit, signal } = this.o;
-    const uri = `${repo}:${tag}`;
+    const { repository, retries, emit, signal } = this.o;
+    const uri = repository.withTag(tag);
     let attempt = 0;
     let authRetried = false;
     let createdRetried = false;
@@ -118,7 +118,9 @@ export class TagPusher {
         }
         const advice = adviceFor(kind, this.o, attempt);
         if (kind === 'auth') {
-          const authError = new RegistryAuthError(this.o.registry, `${message}. ${advice}`, { cause: error });
+          const authError = new RegistryAuthError(this.o.repository.registry, `${message}. ${advice}`, {
+            cause: error,
+          });
           emit({ type: 'tag-failed', tag, uri, error: authError.message });
           throw authError;
         }
@@ -140,15 +142,15 @@ export class TagPusher {
     const authconfig = await this.credentials();
     const timeoutMs = timeoutMsOf(this.o);
     // No cancellation signal here: a push the engine has begun is watched to its end.
-    const stream = (await engineCall(this.o.env, { timeoutMs }, `the push of ${this.o.repo}:${tag}`, () =>
-      this.o.docker.getImage(this.o.repo).push({ tag, authconfig }),
+    const stream = (await engineCall(this.o.env, { timeoutMs }, `the push of ${this.o.repository.withTag(tag)}`, () =>
+      this.o.docker.getImage(String(this.o.repository)).push({ tag, authconfig }),
     )) as unknown as Readable;
     const parser = new PushStreamParser(tag, this.o.emit);
     await readJsonStream(stream, (message) => parser.handle(message), {
       idleMs: timeoutMs,
       onIdle: () =>
         new EnginePushError(
-          `no progress for ${formatDuration(timeoutMs)} pushing to ${this.o.registry} (the registry, or the engine, stopped answering)`,
+          `no progress for ${formatDuration(timeoutMs)} pushing to ${this.o.repository.registry} (the registry, or the engine, stopped answering)`,
           'transient',
         ),
     });
@@ -159,7 +161,7 @@ export class TagPusher {
   private credentials(): Promise<EngineAuthConfig> {
     this.auth ??= this.o.resolvedAuth
       ? Promise.resolve(this.o.resolvedAuth)
-      : resolveCredentials(this.o.registry, this.o.authProviders, {
+      : resolveCredentials(this.o.repository.registry, this.o.authProviders, {
           ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
           ...(this.o.signal ? { signal: this.o.signal } : {}),
         }).then((c) => c.authconfig ?? {});
@@ -169,23 +171,24 @@ export class TagPusher {
   private renewAuth(): void {
     if (this.authRenewed) return;
     this.authRenewed = true;
-    for (const provider of this.o.authProviders) provider.invalidate?.(this.o.registry);
+    for (const provider of this.o.authProviders) provider.invalidate?.(this.o.repository.registry);
     this.o = { ...this.o, resolvedAuth: undefined };
     this.auth = undefined;
   }
 
   private createRepository(ecr: Extract<EcrRegistry, { kind: 'private' }>): Promise<void> {
     this.repositoryCreated ??= (this.o.ecrRepositories ?? new SdkEcrRepositoryCreator())
-      .createRepository(ecr, this.o.repoName, {
+      .createRepository(ecr, this.o.repository.path, {
         timeoutMs: timeoutMsOf(this.o),
         ...(this.o.signal ? { signal: this.o.signal } : {}),
       })
-      .then(() => this.o.emit({ type: 'repository-created', repository: this.o.repo }));
+      .then(() => this.o.emit({ type: 'repository-created', repository: String(this.o.repository) }));
     return this.repositoryCreated;
   }
 }
 
 function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions, attempts: number): string {
+  const { registry, path } = o.repository;
   switch (kind) {
     case 'auth':
       if (o.credentialSource === 'explicit') {
@@ -193,18 +196,18 @@ function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptio
       }
       return o.ecr
         ? 'Check that the AWS credentials may push to this repository (ecr:GetAuthorizationToken and the layer and image actions).'
-        : `Give credentials with auth, or run "docker login ${o.registry}" (dockpush reads the Docker config).`;
+        : `Give credentials with auth, or run "docker login ${registry}" (dockpush reads the Docker config).`;
     case 'repository-missing':
       return o.ecr?.kind === 'private'
-        ? `The ECR repository "${o.repoName}" does not exist: create it, or set createRepository: true.`
-        : `The repository "${o.repoName}" does not exist in ${o.registry}; create it first.`;
+        ? `The ECR repository "${path}" does not exist: create it, or set createRepository: true.`
+        : `The repository "${path}" does not exist in ${registry}; create it first.`;
     case 'image-missing':
       return 'Build or tag the image locally first, or give source (--source).';
     case 'transient':
       return (
         (o.retries === 0
-          ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
-          : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`) +
+          ? `Check that the registry ${registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
+          : `The registry ${registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`) +
         // True about who tried what: the engine retries a failed layer upload itself,
         // inside each of dockpush's attempts.
         ` dockpush made ${attempts} attempt${attempts === 1 ? '' : 's'}; the engine also retries each layer upload within an attempt.`

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
-import { explainInvalidRepository, parseReference } from '../args/reference';
+import { explainInvalidRepository } from '../args/reference';
+import { RepositoryReference } from '../args/repository-reference';
 import type { PushArgs } from '../args/push-args';
 import { defaultAuthProviders, resolveCredentials } from '../auth/credential-chain';
 import type { AuthProvider, CredentialSource, RegistryCredentials } from '../auth/registry-auth';
@@ -30,8 +31,8 @@ export interface ResolvedPush {
   image?: DockerImage;
   /** The ECR registry, when the repository is in one. */
   ecr?: EcrRegistry;
-  /** The repository's name inside its registry. */
-  repoName: string;
+  /** The repository, parsed once: its registry and its name there. */
+  repository: RepositoryReference;
   authProviders: AuthProvider[];
   /** What the credential chain found while planning (no ECR token: those are fetched at push time). */
   credentials: RegistryCredentials;
@@ -45,13 +46,12 @@ export async function resolvePush(
   limits: WaitLimits = {},
 ): Promise<ResolvedPush> {
   const { repo, image } = await resolveRepository(args, options, docker, limits);
-  const why = explainInvalidRepository(repo);
-  if (why) {
-    throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message: why }]);
+  const repository = RepositoryReference.parse(repo);
+  if (!repository) {
+    const message = explainInvalidRepository(repo) ?? `${JSON.stringify(repo)} is not a valid repository`;
+    throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message }]);
   }
-  // Valid by now (checked above): the registry and the path below it, never cut from the string.
-  const reference = parseReference(repo);
-  const registry = reference?.registry ?? repo;
+  const registry = repository.registry;
   const ecr = parseEcrRegistry(registry);
   if (args.createRepository && ecr?.kind !== 'private') {
     throw new ArgumentsError([
@@ -75,14 +75,14 @@ export async function resolvePush(
     plan: {
       repo,
       tags,
-      uri: Object.fromEntries(tags.map((t) => [t, `${repo}:${t}`])),
+      uri: Object.fromEntries(tags.map((t) => [t, repository.withTag(t)])),
       registry,
       source: args.source ?? null,
       credentials: credentials.source,
     },
     ...(image ? { image } : {}),
     ...(ecr ? { ecr } : {}),
-    repoName: reference?.path ?? repo,
+    repository,
     authProviders,
     credentials,
   };
