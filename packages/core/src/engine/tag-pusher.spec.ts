@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import type { AuthProvider } from '../auth/registry-auth';
+import { CredentialSession } from '../auth/credential-session';
+import type { AuthProvider, CredentialSource } from '../auth/registry-auth';
 import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { parseEcrRegistry } from '../ecr/ecr-registry';
 import { RegistryAuthError } from '../errors';
@@ -67,7 +68,7 @@ function pusher(docker: Dockerode, overrides: Partial<TagPusherOptions> = {}) {
     ecr: undefined,
     createRepository: false,
     retries: 3,
-    authProviders: [],
+    credentials: new CredentialSession([]),
     emit: (e) => events.push(e),
     signal: undefined,
     sleep: async (ms) => {
@@ -189,11 +190,20 @@ describe('TagPusher', () => {
     ],
     ['docker-config' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
     ['anonymous' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
-  ])('advises on a refusal according to where the credentials came from (%s)', async (credentialSource, advice) => {
-    const { docker } = fakeDocker([fail('unauthorized: authentication required')]);
-    const { p } = pusher(docker, { credentialSource });
-    await expect(p.push('1')).rejects.toThrow(advice);
-  });
+  ])(
+    'advises on a refusal according to where the credentials came from (%s)',
+    async (credentialSource: CredentialSource, advice) => {
+      const { docker } = fakeDocker([fail('unauthorized: authentication required')]);
+      const from: AuthProvider = {
+        resolve: async (host) =>
+          credentialSource === 'anonymous'
+            ? undefined
+            : { source: credentialSource, authconfig: { username: 'u', password: 'p4ssw0rd', serveraddress: host } },
+      };
+      const { p } = pusher(docker, { credentials: new CredentialSession([from]) });
+      await expect(p.push('1')).rejects.toThrow(advice);
+    },
+  );
 
   it('renews a rejected ECR token once and retries', async () => {
     const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -202,7 +212,7 @@ describe('TagPusher', () => {
     const { p } = pusher(docker, {
       repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
-      authProviders: [auth],
+      credentials: new CredentialSession([auth]),
     });
     expect(await p.push('1')).toMatchObject({ status: 'pushed', attempts: 2 });
     expect(auth.invalidated).toBe(1);
@@ -216,7 +226,7 @@ describe('TagPusher', () => {
     const { p } = pusher(docker, {
       repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
-      authProviders: [authProviders(['a-token', 'b-token'])],
+      credentials: new CredentialSession([authProviders(['a-token', 'b-token'])]),
     });
     await expect(p.push('1')).rejects.toThrow(
       /Cannot authenticate to 123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com: unauthorized.*AWS credentials may push/,
@@ -237,7 +247,7 @@ describe('TagPusher', () => {
       ecr: parseEcrRegistry(host),
       createRepository: true,
       ecrRepositories: creator,
-      authProviders: [authProviders(['t-token'])],
+      credentials: new CredentialSession([authProviders(['t-token'])]),
     });
     expect(await p.push('1')).toMatchObject({ status: 'pushed' });
     expect(created).toEqual(['app']);
@@ -252,7 +262,7 @@ describe('TagPusher', () => {
     const { p } = pusher(docker, {
       repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
-      authProviders: [authProviders(['t-token'])],
+      credentials: new CredentialSession([authProviders(['t-token'])]),
     });
     const outcome = await p.push('1');
     expect(outcome.status === 'failed' && outcome.error).toMatch(
@@ -271,7 +281,7 @@ describe('TagPusher', () => {
       ecr: parseEcrRegistry(host),
       createRepository: true,
       ecrRepositories: creator,
-      authProviders: [authProviders(['t-token'])],
+      credentials: new CredentialSession([authProviders(['t-token'])]),
     });
     expect(await p.push('1')).toMatchObject({ status: 'pushed', uri: `${host}/team/service/api:1` });
     expect(created).toEqual(['team/service/api']);

@@ -2,8 +2,8 @@ import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import createDebug from 'debug';
 import type { RepositoryReference } from '../args/repository-reference';
-import type { AuthProvider, CredentialSource, EngineAuthConfig } from '../auth/registry-auth';
-import { resolveCredentials } from '../auth/credential-chain';
+import type { CredentialSession } from '../auth/credential-session';
+import type { CredentialSource } from '../auth/registry-auth';
 import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EcrRegistry } from '../ecr/ecr-registry';
@@ -29,14 +29,8 @@ export interface TagPusherOptions {
   timeoutMs?: number;
   /** Where `DOCKER_HOST` is read, for messages. */
   env?: NodeJS.ProcessEnv | undefined;
-  authProviders: AuthProvider[];
-  /**
-   * Credentials already found while planning, so that a credential helper or the Docker
-   * config is not asked twice for one push; `undefined` where they are still to be fetched.
-   */
-  resolvedAuth?: EngineAuthConfig;
-  /** Where the credentials came from, for the advice when the registry refuses them. */
-  credentialSource?: CredentialSource;
+  /** Gives the credentials for the registry, and renews them once after a refusal. */
+  credentials: CredentialSession;
   emit: (event: PushEvent) => void;
   signal: AbortSignal | undefined;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -49,8 +43,8 @@ export interface TagPusherOptions {
  * and creating a missing ECR repository when asked to.
  */
 export class TagPusher {
-  private auth: Promise<EngineAuthConfig> | undefined;
-  private authRenewed = false;
+  /** Where the credentials last sent came from, for the advice when they are refused. */
+  private credentialSource: CredentialSource | undefined;
   private repositoryCreated: Promise<void> | undefined;
 
   constructor(private o: TagPusherOptions) {}
@@ -82,9 +76,8 @@ export class TagPusher {
           emit({ type: 'tag-failed', tag, uri, error: text });
           return { tag, uri, status: 'failed', error: text, attempts: attempt };
         }
-        if (kind === 'auth' && !authRetried && this.o.ecr) {
+        if (kind === 'auth' && !authRetried && (await this.o.credentials.refused(this.o.repository.registry))) {
           authRetried = true;
-          this.renewAuth();
           emit({
             type: 'tag-retrying',
             tag,
@@ -116,7 +109,7 @@ export class TagPusher {
             return { tag, uri, status: 'skipped', reason: `cancelled while waiting to retry after: ${message}` };
           continue;
         }
-        const advice = adviceFor(kind, this.o, attempt);
+        const advice = adviceFor(kind, this.o, this.credentialSource, attempt);
         if (kind === 'auth') {
           const authError = new RegistryAuthError(this.o.repository.registry, `${message}. ${advice}`, {
             cause: error,
@@ -157,23 +150,13 @@ export class TagPusher {
     return parser.finish();
   }
 
-  /** One credential lookup for all tags; renewed at most once after a rejection. */
-  private credentials(): Promise<EngineAuthConfig> {
-    this.auth ??= this.o.resolvedAuth
-      ? Promise.resolve(this.o.resolvedAuth)
-      : resolveCredentials(this.o.repository.registry, this.o.authProviders, {
-          ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
-          ...(this.o.signal ? { signal: this.o.signal } : {}),
-        }).then((c) => c.authconfig ?? {});
-    return this.auth;
-  }
-
-  private renewAuth(): void {
-    if (this.authRenewed) return;
-    this.authRenewed = true;
-    for (const provider of this.o.authProviders) provider.invalidate?.(this.o.repository.registry);
-    this.o = { ...this.o, resolvedAuth: undefined };
-    this.auth = undefined;
+  private async credentials() {
+    const { source, authconfig } = await this.o.credentials.credentialsFor(this.o.repository.registry, {
+      ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+    });
+    this.credentialSource = source;
+    return authconfig;
   }
 
   private createRepository(ecr: Extract<EcrRegistry, { kind: 'private' }>): Promise<void> {
@@ -187,11 +170,16 @@ export class TagPusher {
   }
 }
 
-function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions, attempts: number): string {
+function adviceFor(
+  kind: ReturnType<typeof classifyPushError>,
+  o: TagPusherOptions,
+  credentialSource: CredentialSource | undefined,
+  attempts: number,
+): string {
   const { registry, path } = o.repository;
   switch (kind) {
     case 'auth':
-      if (o.credentialSource === 'explicit') {
+      if (credentialSource === 'explicit') {
         return 'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';
       }
       return o.ecr

@@ -2,8 +2,9 @@ import type Dockerode from 'dockerode';
 import { explainInvalidRepository } from '../args/reference';
 import { RepositoryReference } from '../args/repository-reference';
 import type { PushArgs } from '../args/push-args';
-import { defaultAuthProviders, resolveCredentials } from '../auth/credential-chain';
-import type { AuthProvider, CredentialSource, RegistryCredentials } from '../auth/registry-auth';
+import { defaultAuthProviders } from '../auth/credential-chain';
+import { CredentialSession } from '../auth/credential-session';
+import type { CredentialSource } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
 import type { WaitLimits } from '../deadline';
@@ -33,9 +34,8 @@ export interface ResolvedPush {
   ecr?: EcrRegistry;
   /** The repository, parsed once: its registry and its name there. */
   repository: RepositoryReference;
-  authProviders: AuthProvider[];
-  /** What the credential chain found while planning (no ECR token: those are fetched at push time). */
-  credentials: RegistryCredentials;
+  /** The push's credentials: asked for the plan's source, and by the engine for the credentials. */
+  credentials: CredentialSession;
 }
 
 /** Resolves URIs, tags and the credential source without pushing (architecture.md § Arguments, § ECR). */
@@ -70,7 +70,8 @@ export async function resolvePush(
       ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
       ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
     });
-  const credentials = await resolveCredentials(registry, authProviders, { dryRun: true, ...limits });
+  const credentials = new CredentialSession(authProviders, limits);
+  const source = await credentials.sourceFor(registry);
   return {
     plan: {
       repo,
@@ -78,12 +79,11 @@ export async function resolvePush(
       uri: Object.fromEntries(tags.map((t) => [t, repository.withTag(t)])),
       registry,
       source: args.source ?? null,
-      credentials: credentials.source,
+      credentials: source,
     },
     ...(image ? { image } : {}),
     ...(ecr ? { ecr } : {}),
     repository,
-    authProviders,
     credentials,
   };
 }
