@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import createDebug from 'debug';
 import { parsePushArgs, type PushArgs } from './args/push-args';
-import { mapWithConcurrency } from './engine/backoff';
+import { mapWithConcurrency } from './concurrency';
 import type { WaitLimits } from './deadline';
 import { assertEngineAvailable, createDockerClient, engineCall } from './engine/docker-client';
 import { TagPusher } from './engine/tag-pusher';
@@ -11,30 +11,17 @@ import {
   ProgressListenerError,
   PushCancelledError,
   PushFailedError,
-  type TagOutcome,
 } from './errors';
+import type { PushResult, TagOutcome } from './push-result';
 import type { PushEvent } from './events';
 import { LocalTags } from './image/local-tags';
 import { checkOutputFile, clearOutputFile, writeOutputFile } from './output/output-file';
-import type { PushOptions } from './plan/dependencies';
-import { inspectImage, type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
+import type { PushOptions } from './push-options';
+import { inspectImage } from './engine/inspect-image';
+import { type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
 import { redactValue } from './redact';
 
 const debug = createDebug('dockpush:push');
-
-/** A tag that reached the registry. */
-export interface PushedTag {
-  tag: string;
-  uri: string;
-  digest: string;
-  size: number;
-}
-
-/** Runway's `hook_data` counterpart: what a push resolves to, prints with --json and writes to outputFile. */
-export interface PushResult {
-  image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
-  pushed: PushedTag[];
-}
 
 /**
  * Resolves what a push would do (URIs, tags, credential source) without pushing.

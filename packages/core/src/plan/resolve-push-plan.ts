@@ -8,10 +8,10 @@ import type { CredentialSource } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
 import type { WaitLimits } from '../deadline';
-import { engineCall } from '../engine/docker-client';
-import { ArgumentsError, ImageNotFoundError } from '../errors';
+import { inspectImage } from '../engine/inspect-image';
+import { ArgumentsError } from '../errors';
 import { DockerImage } from '../image/docker-image';
-import type { PushOptions } from './dependencies';
+import type { PushOptions } from '../push-options';
 
 /** What a push would do: printed by `--dry-run --json`, returned by `resolvePushPlan`. */
 export interface PushPlan {
@@ -125,26 +125,5 @@ async function resolveRepository(
       }
       return { repo: dockerImage.repo, image: dockerImage };
     }
-  }
-}
-
-/** `GET /images/{ref}/json`, with `ImageNotFoundError` for a 404. */
-export async function inspectImage(
-  docker: Dockerode,
-  reference: string,
-  env: NodeJS.ProcessEnv | undefined,
-  limits: WaitLimits,
-  hint = 'Build it or pull it first (docker images lists what is there).',
-): Promise<Dockerode.ImageInspectInfo> {
-  try {
-    // dockerode's inspect takes no AbortSignal; the client's own socket timeout ends it.
-    return await engineCall(env, limits, `looking up the image "${reference}"`, () =>
-      docker.getImage(reference).inspect(),
-    );
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      throw new ImageNotFoundError(reference, hint, { cause: error });
-    }
-    throw error;
   }
 }
