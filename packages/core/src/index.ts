@@ -60,7 +60,7 @@ export {
 export type { PushEvent, LayerState, ProgressListener } from './events';
 export type { PushOptions } from './push-options';
 export type { PushPlan } from './plan/resolve-push-plan';
-export { pushImage, resolvePushPlan } from './push-image';
+export { createPushClient, pushImage, resolvePushPlan, type PushClient } from './push-client';
 export type { PushResult, PushedTag, TagOutcome } from './push-result';
 export { redact, registerSecret } from './redact';
 export { printable, visible } from './printable';

@@ -27,8 +27,7 @@ const debug = createDebug('dockpush:push');
  * Resolves what a push would do (URIs, tags, credential source) without pushing.
  * Touches the engine only to look up an `image` given as a string.
  */
-export async function resolvePushPlan(input: unknown, options: PushOptions | null = {}): Promise<PushPlan> {
-  options ??= {};
+export async function planPush(input: unknown, options: PushOptions): Promise<PushPlan> {
   const args = parsePushArgs(input);
   const limits = waitLimits(args, options);
   const engine = lazyEngine(options, limits);
@@ -41,8 +40,7 @@ export async function resolvePushPlan(input: unknown, options: PushOptions | nul
  * layers are then in the registry), and resolves to the result. A dry run
  * (`dryRun`) resolves to the plan and pushes nothing.
  */
-export async function pushImage(input: unknown, options: PushOptions | null = {}): Promise<PushResult | PushPlan> {
-  options ??= {};
+export async function runPush(input: unknown, options: PushOptions): Promise<PushResult | PushPlan> {
   const args = parsePushArgs(input);
   // Cancelled before it began: touch nothing, not even the engine.
   if (options.signal?.aborted && !args.dryRun) throw new PushCancelledError([]);
