@@ -61,7 +61,7 @@ export type { PushEvent, LayerState, ProgressListener } from './events';
 export type { PushOptions } from './push-options';
 export type { PushPlan } from './plan/resolve-push-plan';
 export { createPushClient, pushImage, resolvePushPlan, type PushClient } from './push-client';
-export type { PushResult, PushedTag, TagOutcome } from './push-result';
+export { isPushPlan, type PushResult, type PushedTag, type TagOutcome } from './push-result';
 export { redact, registerSecret } from './redact';
 export { printable, visible } from './printable';
 export { parseJsonText, JsonTextError, type ParseJsonOptions } from './json-text';

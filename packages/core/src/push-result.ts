@@ -1,3 +1,5 @@
+import type { PushPlan } from './plan/resolve-push-plan';
+
 /** The outcome of one tag's push. */
 export type TagOutcome =
   | { tag: string; uri: string; status: 'pushed'; digest: string; size: number; attempts: number }
@@ -16,4 +18,9 @@ export interface PushedTag {
 export interface PushResult {
   image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
   pushed: PushedTag[];
+}
+
+/** Tells a dry run's plan from a push's result: every adapter reports them differently. */
+export function isPushPlan(value: PushResult | PushPlan): value is PushPlan {
+  return !('pushed' in value);
 }

@@ -6,6 +6,7 @@ import {
   type PushOptions,
   type PushPlan,
   type PushResult,
+  isPushPlan,
 } from '@dockpush/core';
 import { normalizeOptions } from './lib/normalize-options';
 import { reportError, reportPlan, reportResult, type ExecutorLogger } from './lib/report';
@@ -61,7 +62,7 @@ export async function pushExecutor(
       ...(renderer ? { onProgress: (event) => renderer.onProgress(event) } : {}),
     });
     renderer?.close();
-    if ('pushed' in outcome) {
+    if (!isPushPlan(outcome)) {
       reportResult(deps.logger, outcome, outputFile, context.root);
     } else {
       reportPlan(deps.logger, outcome, options.dryRun ? 'dryRun' : 'NX_DRY_RUN=true');
