@@ -3,15 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import {
-  EcrAuthProvider,
-  PushFailedError,
-  pushImage,
-  type PushEvent,
-  type PushResult,
-  resolvePushPlan,
-  StsAccountIdProvider,
-} from '@dockpush/core';
+import { createPushClient, EcrAuthProvider, PushFailedError, type PushEvent, type PushResult } from '@dockpush/core';
 import { ECR_E2E_SWITCH, EcrE2eEnvironment, ecrE2eEnabled } from '../support/ecr-environment';
 import { createTestImage, removeImage } from '../support/images';
 import { listTags, manifestDigest } from '../support/registry-api';
@@ -60,8 +52,11 @@ if (!ecrE2eEnabled()) {
       return { ...process.env, HOME: dir, DOCKER_CONFIG: dir };
     }
 
+    // One client per case, as one process would have: the account it found is not carried over.
+    let client = createPushClient();
+
     async function push(args: Record<string, unknown>, events: PushEvent[] = []): Promise<PushResult> {
-      const result = (await pushImage(
+      const result = (await client.push(
         { source: sourceRef, ...args },
         { docker, env: dockerEnv(), onProgress: (e) => events.push(e) },
       )) as PushResult;
@@ -129,7 +124,7 @@ if (!ecrE2eEnabled()) {
     beforeEach(() => {
       // Every case starts as a fresh process would: no cached account or token, no region set.
       ecr.standIn.reset();
-      StsAccountIdProvider.reset();
+      client = createPushClient();
       EcrAuthProvider.reset();
       delete process.env.AWS_REGION;
       delete process.env.AWS_DEFAULT_REGION;
@@ -152,7 +147,7 @@ if (!ecrE2eEnabled()) {
     it('discovers the account through STS, once for three tags and once for the process', async () => {
       const name = repoName('sts');
       ecr.standIn.addRepository(host.sts, name);
-      const plan = await resolvePushPlan({ ecrRepo: { repoName: name, awsRegion: 'us-west-2' } });
+      const plan = await client.plan({ ecrRepo: { repoName: name, awsRegion: 'us-west-2' } });
       expect(plan).toMatchObject({ repo: `${host.sts}/${name}`, registry: host.sts, credentials: 'ecr' });
 
       const result = await push({

@@ -5,8 +5,8 @@ import {
   PushCancelledError,
   PushFailedError,
   RegistryAuthError,
-  type TagOutcome,
 } from './errors';
+import type { TagOutcome } from './push-result';
 
 /** Text a hostile registry or engine could send: clear the screen, then forge a line. */
 const HOSTILE = 'denied\u001b[2J\u001b[H\r\n  ✔ localhost:5000/app:forged pushed (sha256:0)\u0007';

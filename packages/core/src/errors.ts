@@ -1,4 +1,5 @@
 import { printable, printableLines, visible } from './printable';
+import type { TagOutcome } from './push-result';
 import { redact } from './redact';
 
 /** The base of every error dockpush throws on purpose. */
@@ -93,12 +94,6 @@ export class RegistryAuthError extends DockpushError {
     super(`Cannot authenticate to ${printable(registry)}: ${printable(detail)}`, options);
   }
 }
-
-/** The outcome of one tag's push. */
-export type TagOutcome =
-  | { tag: string; uri: string; status: 'pushed'; digest: string; size: number; attempts: number }
-  | { tag: string; uri: string; status: 'failed'; error: string; attempts: number }
-  | { tag: string; uri: string; status: 'skipped'; reason: string };
 
 /** One or more tags failed to push; `outcomes` holds every tag's outcome. */
 export class PushFailedError extends DockpushError {

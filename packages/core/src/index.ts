@@ -56,12 +56,12 @@ export {
   OutputFileError,
   ProgressListenerError,
   type ArgumentIssue,
-  type TagOutcome,
 } from './errors';
 export type { PushEvent, LayerState, ProgressListener } from './events';
-export type { PushOptions } from './plan/dependencies';
+export type { PushOptions } from './push-options';
 export type { PushPlan } from './plan/resolve-push-plan';
-export { pushImage, resolvePushPlan, type PushResult, type PushedTag } from './push-image';
+export { createPushClient, pushImage, resolvePushPlan, type PushClient } from './push-client';
+export { isPushPlan, type PushResult, type PushedTag, type TagOutcome } from './push-result';
 export { redact, registerSecret } from './redact';
 export { printable, visible } from './printable';
 export { parseJsonText, JsonTextError, type ParseJsonOptions } from './json-text';

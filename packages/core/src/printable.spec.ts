@@ -37,7 +37,7 @@ describe('text from the engine and the registry, through a push', () => {
   const HOSTILE = 'denied\u001b[2J\u001b[H\r\n  ✔ localhost:5000/app:1 pushed (sha256:forged)\u001b]0;title\u0007';
 
   it('reaches the error and the progress events flattened and without control sequences', async () => {
-    const { pushImage } = await import('./push-image');
+    const { pushImage } = await import('./push-client');
     const { PushFailedError } = await import('./errors');
     const docker = {
       ping: async () => 'OK',

@@ -13,7 +13,7 @@ import {
   PushFailedError,
 } from './errors';
 import type { PushEvent } from './events';
-import { pushImage } from './push-image';
+import { pushImage } from './push-client';
 
 const IMAGE_ID = 'sha256:' + 'a'.repeat(64);
 const DIGEST = 'sha256:' + 'd'.repeat(64);

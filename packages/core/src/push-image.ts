@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import createDebug from 'debug';
 import { parsePushArgs, type PushArgs } from './args/push-args';
-import { mapWithConcurrency } from './engine/backoff';
+import { mapWithConcurrency } from './concurrency';
 import type { WaitLimits } from './deadline';
 import { assertEngineAvailable, createDockerClient, engineCall } from './engine/docker-client';
 import { TagPusher } from './engine/tag-pusher';
@@ -11,37 +11,23 @@ import {
   ProgressListenerError,
   PushCancelledError,
   PushFailedError,
-  type TagOutcome,
 } from './errors';
+import type { PushResult, TagOutcome } from './push-result';
 import type { PushEvent } from './events';
 import { LocalTags } from './image/local-tags';
 import { checkOutputFile, clearOutputFile, writeOutputFile } from './output/output-file';
-import type { PushOptions } from './plan/dependencies';
-import { inspectImage, type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
+import type { PushOptions } from './push-options';
+import { inspectImage } from './engine/inspect-image';
+import { type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
 import { redactValue } from './redact';
 
 const debug = createDebug('dockpush:push');
-
-/** A tag that reached the registry. */
-export interface PushedTag {
-  tag: string;
-  uri: string;
-  digest: string;
-  size: number;
-}
-
-/** Runway's `hook_data` counterpart: what a push resolves to, prints with --json and writes to outputFile. */
-export interface PushResult {
-  image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
-  pushed: PushedTag[];
-}
 
 /**
  * Resolves what a push would do (URIs, tags, credential source) without pushing.
  * Touches the engine only to look up an `image` given as a string.
  */
-export async function resolvePushPlan(input: unknown, options: PushOptions | null = {}): Promise<PushPlan> {
-  options ??= {};
+export async function planPush(input: unknown, options: PushOptions): Promise<PushPlan> {
   const args = parsePushArgs(input);
   const limits = waitLimits(args, options);
   const engine = lazyEngine(options, limits);
@@ -54,8 +40,7 @@ export async function resolvePushPlan(input: unknown, options: PushOptions | nul
  * layers are then in the registry), and resolves to the result. A dry run
  * (`dryRun`) resolves to the plan and pushes nothing.
  */
-export async function pushImage(input: unknown, options: PushOptions | null = {}): Promise<PushResult | PushPlan> {
-  options ??= {};
+export async function runPush(input: unknown, options: PushOptions): Promise<PushResult | PushPlan> {
   const args = parsePushArgs(input);
   // Cancelled before it began: touch nothing, not even the engine.
   if (options.signal?.aborted && !args.dryRun) throw new PushCancelledError([]);
@@ -139,7 +124,7 @@ async function executePush(
     throw new PushCancelledError(
       plan.tags.map((tag) => ({
         tag,
-        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        uri: resolved.repository.withTag(tag),
         status: 'skipped',
         reason: 'cancelled',
       })),
@@ -159,7 +144,12 @@ async function executePush(
     const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
     const tags = args.tags.length > 0 ? plan.tags : imageTags;
     return {
-      image: { id: imageId, repo: plan.repo, tags, uri: Object.fromEntries(tags.map((t) => [t, `${plan.repo}:${t}`])) },
+      image: {
+        id: imageId,
+        repo: plan.repo,
+        tags,
+        uri: Object.fromEntries(tags.map((t) => [t, resolved.repository.withTag(t)])),
+      },
       pushed,
     };
   } finally {
@@ -180,17 +170,13 @@ async function pushTags(
   const { plan } = resolved;
   const pusher = new TagPusher({
     docker,
-    repo: plan.repo,
-    registry: plan.registry,
-    repoName: resolved.repoName,
+    repository: resolved.repository,
     ecr: resolved.ecr,
     createRepository: args.createRepository,
     retries: args.retries,
     timeoutMs: args.timeout * 1000,
     env: options.env,
-    authProviders: resolved.authProviders,
-    ...(resolved.credentials.authconfig ? { resolvedAuth: resolved.credentials.authconfig } : {}),
-    credentialSource: resolved.credentials.source,
+    credentials: resolved.credentials,
     emit,
     signal,
     ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -214,7 +200,7 @@ async function pushTags(
     (tag) =>
       outcomes.get(tag) ?? {
         tag,
-        uri: plan.uri[tag] ?? `${plan.repo}:${tag}`,
+        uri: resolved.repository.withTag(tag),
         status: 'skipped',
         reason: options.signal?.aborted
           ? 'cancelled'
@@ -246,15 +232,15 @@ async function prepareLocalTags(
     const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
     for (const tag of plan.tags) {
       if (!args.source && local.has(tag)) continue;
-      debug('tagging %s as %s:%s', source, plan.repo, tag);
-      await localTags.tag(info.Id, plan.repo, tag);
-      emit({ type: 'tagged', source, uri: `${plan.repo}:${tag}` });
+      debug('tagging %s as %s', source, resolved.repository.withTag(tag));
+      await localTags.tag(info.Id, resolved.repository, tag);
+      emit({ type: 'tagged', source, uri: resolved.repository.withTag(tag) });
     }
     return info.Id;
   }
   const infos = await Promise.all(
     plan.tags.map((tag) =>
-      inspectImage(docker, `${plan.repo}:${tag}`, env, limits)
+      inspectImage(docker, resolved.repository.withTag(tag), env, limits)
         .then((info) => ({ tag, info }))
         .catch((error: unknown) => {
           if (error instanceof ImageNotFoundError) return { tag, info: undefined };
@@ -262,7 +248,7 @@ async function prepareLocalTags(
         }),
     ),
   );
-  const missing = infos.filter((i) => !i.info).map((i) => `${plan.repo}:${i.tag}`);
+  const missing = infos.filter((i) => !i.info).map((i) => resolved.repository.withTag(i.tag));
   if (missing.length > 0) {
     throw new ImageNotFoundError(
       missing,

@@ -5,6 +5,7 @@ import {
   type PushOptions,
   type PushPlan,
   type PushResult,
+  isPushPlan,
 } from '@dockpush/core';
 import type { GruntLike, GruntTaskContext } from './grunt-types';
 
@@ -67,7 +68,7 @@ export function registerDockerPushTask(grunt: GruntLike, deps: DockerPushTaskDep
       };
       run().then(
         (result) => {
-          if ('pushed' in result) {
+          if (!isPushPlan(result)) {
             grunt.log.ok(`Pushed ${result.pushed.map((p) => `${p.uri}@${p.digest}`).join(', ')}`);
           } else {
             grunt.log.ok(

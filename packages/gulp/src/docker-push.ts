@@ -5,6 +5,7 @@ import {
   type PushOptions,
   type PushPlan,
   type PushResult,
+  isPushPlan,
 } from '@dockpush/core';
 import { createGulpLog, type GulpLog } from './gulp-log';
 
@@ -56,7 +57,7 @@ export function dockerPush(args: DockerPushArgs, options: DockerPushTaskOptions 
           options.pushOptions?.onProgress?.(event);
         },
       });
-      if ('pushed' in result) {
+      if (!isPushPlan(result)) {
         log(`pushed ${result.pushed.length} tag${result.pushed.length === 1 ? '' : 's'} of ${result.image.repo}`);
       } else {
         log(

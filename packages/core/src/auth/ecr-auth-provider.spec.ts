@@ -39,12 +39,12 @@ describe('EcrAuthProvider', () => {
     expect(tokens.calls[0]).toMatchObject(registry);
   });
 
-  it('a dry run locates but does not fetch', async () => {
+  it('names its source without fetching a token', () => {
     const tokens = new CountingTokens(3600_000, Date.now);
-    expect(await new EcrAuthProvider(tokens).resolve(PRIVATE, { dryRun: true })).toEqual({
-      source: 'ecr',
-      authconfig: undefined,
-    });
+    const provider = new EcrAuthProvider(tokens);
+    expect(provider.tokenSource(PRIVATE)).toBe('ecr');
+    expect(provider.tokenSource('public.ecr.aws')).toBe('ecr-public');
+    expect(provider.tokenSource('localhost:5000')).toBeUndefined();
     expect(tokens.calls).toHaveLength(0);
   });
 

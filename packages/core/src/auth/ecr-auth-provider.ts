@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { type EcrToken, type EcrTokenProvider, SdkEcrTokenProvider } from '../ecr/aws-clients';
 import { parseEcrRegistry } from '../ecr/ecr-registry';
-import type { AuthProvider, RegistryCredentials, ResolveOptions } from './registry-auth';
+import type { AuthProvider, CredentialSource, RegistryCredentials, ResolveOptions } from './registry-auth';
 
 const debug = createDebug('dockpush:auth');
 
@@ -24,7 +24,6 @@ export class EcrAuthProvider implements AuthProvider {
     const registry = parseEcrRegistry(host);
     if (!registry) return undefined;
     const source = registry.kind === 'public' ? 'ecr-public' : 'ecr';
-    if (options.dryRun) return { source, authconfig: undefined };
     const token = await this.token(registry.host, () =>
       this.tokens.getToken(registry, {
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
@@ -35,6 +34,12 @@ export class EcrAuthProvider implements AuthProvider {
       source,
       authconfig: { username: token.username, password: token.password, serveraddress: registry.host },
     };
+  }
+
+  tokenSource(host: string): CredentialSource | undefined {
+    const registry = parseEcrRegistry(host);
+    if (!registry) return undefined;
+    return registry.kind === 'public' ? 'ecr-public' : 'ecr';
   }
 
   invalidate(host: string): void {

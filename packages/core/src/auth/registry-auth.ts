@@ -12,14 +12,10 @@ export type EngineAuthConfig =
 
 export interface RegistryCredentials {
   source: CredentialSource;
-  /** `undefined` only in a dry run, where credentials are located but not fetched. */
-  authconfig: EngineAuthConfig | undefined;
+  authconfig: EngineAuthConfig;
 }
 
-export interface ResolveOptions extends WaitLimits {
-  /** Locate the credentials without fetching tokens (no AWS calls). */
-  dryRun?: boolean;
-}
+export type ResolveOptions = WaitLimits;
 
 /**
  * One source of registry credentials. `resolve` returns `undefined` when this source
@@ -27,6 +23,12 @@ export interface ResolveOptions extends WaitLimits {
  */
 export interface AuthProvider {
   resolve(host: string, options?: ResolveOptions): Promise<RegistryCredentials | undefined>;
+  /**
+   * For a provider of short-lived tokens: the source it would answer `host` with, named
+   * without fetching a token, so that a plan costs no token; `undefined` to be asked by
+   * `resolve` instead.
+   */
+  tokenSource?(host: string): CredentialSource | undefined;
   /** Forgets cached credentials for the host, after the registry rejected them. */
   invalidate?(host: string): void;
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentsError, RegistryAuthError } from '../errors';
-import { resolvePushPlan } from '../push-image';
+import { resolvePushPlan } from '../push-client';
 import { SdkEcrTokenProvider, SdkRegionProvider, StsAccountIdProvider } from './aws-clients';
 
 /**
@@ -27,8 +27,6 @@ function isolateAws(files: { config?: string; credentials?: string } = {}, env: 
     ...env,
   });
 }
-
-beforeEach(() => StsAccountIdProvider.reset());
 
 afterEach(() => {
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
@@ -130,6 +128,19 @@ describe('no AWS credentials anywhere', () => {
     Object.assign(process.env, STATIC_CREDENTIALS, { AWS_ENDPOINT_URL_STS: sts.url });
     await expect(provider.getAccountId('eu-west-1')).resolves.toBe('123456789012');
   });
+
+  it('the account is kept per region and per provider, not for the whole process', async () => {
+    const sts = await stsStandIn('answers');
+    isolateAws({}, { ...STATIC_CREDENTIALS, AWS_ENDPOINT_URL_STS: sts.url });
+    const provider = new StsAccountIdProvider();
+    await provider.getAccountId('eu-west-1');
+    await provider.getAccountId('eu-west-1');
+    expect(sts.requests()).toBe(1);
+    await provider.getAccountId('us-east-1');
+    expect(sts.requests()).toBe(2);
+    await new StsAccountIdProvider().getAccountId('eu-west-1');
+    expect(sts.requests()).toBe(3);
+  });
 });
 
 const STATIC_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-example-key' };
@@ -145,8 +156,10 @@ afterEach(async () => {
 });
 
 /** A loopback stand-in for an AWS endpoint: one that answers GetCallerIdentity, or one that accepts and never answers. */
-async function stsStandIn(behaviour: 'answers' | 'hangs'): Promise<{ url: string }> {
+async function stsStandIn(behaviour: 'answers' | 'hangs'): Promise<{ url: string; requests: () => number }> {
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
     if (behaviour === 'hangs') return;
     req.resume();
     req.on('end', () => {
@@ -160,7 +173,7 @@ async function stsStandIn(behaviour: 'answers' | 'hangs'): Promise<{ url: string
   });
   standIns.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
 }
 
 describe('AWS endpoints that never answer', () => {

@@ -150,14 +150,19 @@ export interface EcrRepositoryCreator {
 
 /** STS `GetCallerIdentity`, called at most once a process whatever the number of pushes. */
 export class StsAccountIdProvider implements AccountIdProvider {
-  private static pending: Promise<string> | undefined;
+  /** One lookup per region (credentials may differ by region's partition), kept by this provider only. */
+  private readonly pending = new Map<string, Promise<string>>();
 
   getAccountId(region?: string, limits?: WaitLimits): Promise<string> {
-    StsAccountIdProvider.pending ??= this.fetch(region, limits).catch((error: unknown) => {
-      StsAccountIdProvider.pending = undefined;
-      throw error;
-    });
-    return StsAccountIdProvider.pending;
+    const key = region ?? '';
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.fetch(region, limits);
+      this.pending.set(key, pending);
+      // A failure is not kept: the next push asks again.
+      pending.catch(() => this.pending.delete(key));
+    }
+    return pending;
   }
 
   private async fetch(repositoryRegion: string | undefined, limits: WaitLimits | undefined): Promise<string> {
@@ -201,11 +206,6 @@ export class StsAccountIdProvider implements AccountIdProvider {
         { cause: error },
       );
     }
-  }
-
-  /** For tests: forget the cached account. */
-  static reset(): void {
-    StsAccountIdProvider.pending = undefined;
   }
 }
 

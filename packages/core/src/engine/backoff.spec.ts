@@ -1,4 +1,4 @@
-import { backoffDelay, mapWithConcurrency, sleep } from './backoff';
+import { backoffDelay, sleep } from './backoff';
 
 describe('backoffDelay', () => {
   it.each([
@@ -11,23 +11,6 @@ describe('backoffDelay', () => {
     expect(backoffDelay(attempt, 500, 10_000, () => r)).toBe(ms);
   });
 });
-
-describe('mapWithConcurrency', () => {
-  it('never runs more than the limit at once and keeps the order', async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapWithConcurrency([5, 1, 4, 2, 3, 1, 2], 3, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, n * 3));
-      running--;
-      return n * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30, 10, 20]);
-    expect(peak).toBe(3);
-  });
-});
-
 describe('sleep', () => {
   it('rejects as soon as the signal aborts', async () => {
     const controller = new AbortController();

@@ -1,12 +1,20 @@
 import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import type { AuthProvider } from '../auth/registry-auth';
+import { CredentialSession } from '../auth/credential-session';
+import type { AuthProvider, CredentialSource } from '../auth/registry-auth';
 import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { parseEcrRegistry } from '../ecr/ecr-registry';
 import { RegistryAuthError } from '../errors';
 import type { PushEvent } from '../events';
 import type { EngineMessage } from './push-stream';
 import { TagPusher, type TagPusherOptions } from './tag-pusher';
+import { RepositoryReference } from '../args/repository-reference';
+
+function reference(repository: string): RepositoryReference {
+  const parsed = RepositoryReference.parse(repository);
+  if (!parsed) throw new Error(`not a repository: ${repository}`);
+  return parsed;
+}
 
 const DIGEST = 'sha256:' + 'c'.repeat(64);
 const ok: EngineMessage[] = [{ status: 'Pushed', id: 'l1' }, { aux: { Tag: 't', Digest: DIGEST, Size: 42 } }];
@@ -56,13 +64,11 @@ function pusher(docker: Dockerode, overrides: Partial<TagPusherOptions> = {}) {
   const sleeps: number[] = [];
   const p = new TagPusher({
     docker,
-    repo: 'localhost:5000/app',
-    registry: 'localhost:5000',
-    repoName: 'app',
+    repository: reference('localhost:5000/app'),
     ecr: undefined,
     createRepository: false,
     retries: 3,
-    authProviders: [],
+    credentials: new CredentialSession([]),
     emit: (e) => events.push(e),
     signal: undefined,
     sleep: async (ms) => {
@@ -184,21 +190,29 @@ describe('TagPusher', () => {
     ],
     ['docker-config' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
     ['anonymous' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
-  ])('advises on a refusal according to where the credentials came from (%s)', async (credentialSource, advice) => {
-    const { docker } = fakeDocker([fail('unauthorized: authentication required')]);
-    const { p } = pusher(docker, { credentialSource });
-    await expect(p.push('1')).rejects.toThrow(advice);
-  });
+  ])(
+    'advises on a refusal according to where the credentials came from (%s)',
+    async (credentialSource: CredentialSource, advice) => {
+      const { docker } = fakeDocker([fail('unauthorized: authentication required')]);
+      const from: AuthProvider = {
+        resolve: async (host) =>
+          credentialSource === 'anonymous'
+            ? undefined
+            : { source: credentialSource, authconfig: { username: 'u', password: 'p4ssw0rd', serveraddress: host } },
+      };
+      const { p } = pusher(docker, { credentials: new CredentialSession([from]) });
+      await expect(p.push('1')).rejects.toThrow(advice);
+    },
+  );
 
   it('renews a rejected ECR token once and retries', async () => {
     const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
     const auth = authProviders(['expired-token', 'fresh-token']);
     const { docker, calls } = fakeDocker([fail('unauthorized: authentication required'), ok]);
     const { p } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
-      authProviders: [auth],
+      credentials: new CredentialSession([auth]),
     });
     expect(await p.push('1')).toMatchObject({ status: 'pushed', attempts: 2 });
     expect(auth.invalidated).toBe(1);
@@ -210,10 +224,9 @@ describe('TagPusher', () => {
     const denied = fail('unauthorized: authentication required');
     const { docker, calls } = fakeDocker([denied, denied, denied]);
     const { p } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
-      authProviders: [authProviders(['a-token', 'b-token'])],
+      credentials: new CredentialSession([authProviders(['a-token', 'b-token'])]),
     });
     await expect(p.push('1')).rejects.toThrow(
       /Cannot authenticate to 123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com: unauthorized.*AWS credentials may push/,
@@ -230,12 +243,11 @@ describe('TagPusher', () => {
     );
     const { docker } = fakeDocker([missing, ok]);
     const { p, events } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
       createRepository: true,
       ecrRepositories: creator,
-      authProviders: [authProviders(['t-token'])],
+      credentials: new CredentialSession([authProviders(['t-token'])]),
     });
     expect(await p.push('1')).toMatchObject({ status: 'pushed' });
     expect(created).toEqual(['app']);
@@ -248,15 +260,43 @@ describe('TagPusher', () => {
       fail("name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'"),
     ]);
     const { p } = pusher(docker, {
-      repo: `${host}/app`,
-      registry: host,
+      repository: reference(`${host}/app`),
       ecr: parseEcrRegistry(host),
-      authProviders: [authProviders(['t-token'])],
+      credentials: new CredentialSession([authProviders(['t-token'])]),
     });
     const outcome = await p.push('1');
     expect(outcome.status === 'failed' && outcome.error).toMatch(
       /The ECR repository "app" does not exist: create it, or set createRepository: true/,
     );
+  });
+
+  it('creates an ECR repository with a nested path under its whole name', async () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const created: string[] = [];
+    const creator: EcrRepositoryCreator = { createRepository: async (_r, name) => void created.push(name) };
+    const missing = fail("name unknown: The repository with name 'team/service/api' does not exist");
+    const { docker, calls } = fakeDocker([missing, ok]);
+    const { p, events } = pusher(docker, {
+      repository: reference(`${host}/team/service/api`),
+      ecr: parseEcrRegistry(host),
+      createRepository: true,
+      ecrRepositories: creator,
+      credentials: new CredentialSession([authProviders(['t-token'])]),
+    });
+    expect(await p.push('1')).toMatchObject({ status: 'pushed', uri: `${host}/team/service/api:1` });
+    expect(created).toEqual(['team/service/api']);
+    expect(calls[0]?.name).toBe(`${host}/team/service/api`);
+    expect(events).toContainEqual({ type: 'repository-created', repository: `${host}/team/service/api` });
+  });
+
+  it.each([
+    ['myorg/my-service', /The repository "myorg\/my-service" does not exist in docker\.io; create it first/],
+    ['localhost:5000/team/app', /The repository "team\/app" does not exist in localhost:5000; create it first/],
+  ])('names the repository %s by its whole name inside its registry when it is missing', async (repo, advice) => {
+    const { docker } = fakeDocker([fail('name unknown: repository name not known to registry')]);
+    const { p } = pusher(docker, { repository: reference(repo) });
+    const outcome = await p.push('1');
+    expect(outcome.status === 'failed' && outcome.error).toMatch(advice);
   });
 
   it('stops retrying at once when the signal aborts during a backoff', async () => {

@@ -1,12 +1,14 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import createDebug from 'debug';
-import type { AuthProvider, CredentialSource, EngineAuthConfig } from '../auth/registry-auth';
-import { resolveCredentials } from '../auth/credential-chain';
+import type { RepositoryReference } from '../args/repository-reference';
+import type { CredentialSession } from '../auth/credential-session';
+import type { CredentialSource } from '../auth/registry-auth';
 import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EcrRegistry } from '../ecr/ecr-registry';
-import { RegistryAuthError, type TagOutcome } from '../errors';
+import { RegistryAuthError } from '../errors';
+import type { TagOutcome } from '../push-result';
 import type { PushEvent } from '../events';
 import { redact } from '../redact';
 import { formatDuration, timeoutMsOf } from '../deadline';
@@ -19,9 +21,8 @@ const debug = createDebug('dockpush:engine');
 
 export interface TagPusherOptions {
   docker: Dockerode;
-  repo: string;
-  registry: string;
-  repoName: string;
+  /** The repository pushed to: its registry and its name there. */
+  repository: RepositoryReference;
   ecr: EcrRegistry | undefined;
   createRepository: boolean;
   retries: number;
@@ -29,14 +30,8 @@ export interface TagPusherOptions {
   timeoutMs?: number;
   /** Where `DOCKER_HOST` is read, for messages. */
   env?: NodeJS.ProcessEnv | undefined;
-  authProviders: AuthProvider[];
-  /**
-   * Credentials already found while planning, so that a credential helper or the Docker
-   * config is not asked twice for one push; `undefined` where they are still to be fetched.
-   */
-  resolvedAuth?: EngineAuthConfig;
-  /** Where the credentials came from, for the advice when the registry refuses them. */
-  credentialSource?: CredentialSource;
+  /** Gives the credentials for the registry, and renews them once after a refusal. */
+  credentials: CredentialSession;
   emit: (event: PushEvent) => void;
   signal: AbortSignal | undefined;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -49,15 +44,15 @@ export interface TagPusherOptions {
  * and creating a missing ECR repository when asked to.
  */
 export class TagPusher {
-  private auth: Promise<EngineAuthConfig> | undefined;
-  private authRenewed = false;
+  /** Where the credentials last sent came from, for the advice when they are refused. */
+  private credentialSource: CredentialSource | undefined;
   private repositoryCreated: Promise<void> | undefined;
 
   constructor(private o: TagPusherOptions) {}
 
   async push(tag: string): Promise<TagOutcome> {
-    const { repo, retries, emit, signal } = this.o;
-    const uri = `${repo}:${tag}`;
+    const { repository, retries, emit, signal } = this.o;
+    const uri = repository.withTag(tag);
     let attempt = 0;
     let authRetried = false;
     let createdRetried = false;
@@ -82,9 +77,8 @@ export class TagPusher {
           emit({ type: 'tag-failed', tag, uri, error: text });
           return { tag, uri, status: 'failed', error: text, attempts: attempt };
         }
-        if (kind === 'auth' && !authRetried && this.o.ecr) {
+        if (kind === 'auth' && !authRetried && (await this.o.credentials.refused(this.o.repository.registry))) {
           authRetried = true;
-          this.renewAuth();
           emit({
             type: 'tag-retrying',
             tag,
@@ -116,9 +110,11 @@ export class TagPusher {
             return { tag, uri, status: 'skipped', reason: `cancelled while waiting to retry after: ${message}` };
           continue;
         }
-        const advice = adviceFor(kind, this.o, attempt);
+        const advice = adviceFor(kind, this.o, this.credentialSource, attempt);
         if (kind === 'auth') {
-          const authError = new RegistryAuthError(this.o.registry, `${message}. ${advice}`, { cause: error });
+          const authError = new RegistryAuthError(this.o.repository.registry, `${message}. ${advice}`, {
+            cause: error,
+          });
           emit({ type: 'tag-failed', tag, uri, error: authError.message });
           throw authError;
         }
@@ -140,71 +136,67 @@ export class TagPusher {
     const authconfig = await this.credentials();
     const timeoutMs = timeoutMsOf(this.o);
     // No cancellation signal here: a push the engine has begun is watched to its end.
-    const stream = (await engineCall(this.o.env, { timeoutMs }, `the push of ${this.o.repo}:${tag}`, () =>
-      this.o.docker.getImage(this.o.repo).push({ tag, authconfig }),
+    const stream = (await engineCall(this.o.env, { timeoutMs }, `the push of ${this.o.repository.withTag(tag)}`, () =>
+      this.o.docker.getImage(String(this.o.repository)).push({ tag, authconfig }),
     )) as unknown as Readable;
     const parser = new PushStreamParser(tag, this.o.emit);
     await readJsonStream(stream, (message) => parser.handle(message), {
       idleMs: timeoutMs,
       onIdle: () =>
         new EnginePushError(
-          `no progress for ${formatDuration(timeoutMs)} pushing to ${this.o.registry} (the registry, or the engine, stopped answering)`,
+          `no progress for ${formatDuration(timeoutMs)} pushing to ${this.o.repository.registry} (the registry, or the engine, stopped answering)`,
           'transient',
         ),
     });
     return parser.finish();
   }
 
-  /** One credential lookup for all tags; renewed at most once after a rejection. */
-  private credentials(): Promise<EngineAuthConfig> {
-    this.auth ??= this.o.resolvedAuth
-      ? Promise.resolve(this.o.resolvedAuth)
-      : resolveCredentials(this.o.registry, this.o.authProviders, {
-          ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
-          ...(this.o.signal ? { signal: this.o.signal } : {}),
-        }).then((c) => c.authconfig ?? {});
-    return this.auth;
-  }
-
-  private renewAuth(): void {
-    if (this.authRenewed) return;
-    this.authRenewed = true;
-    for (const provider of this.o.authProviders) provider.invalidate?.(this.o.registry);
-    this.o = { ...this.o, resolvedAuth: undefined };
-    this.auth = undefined;
+  private async credentials() {
+    const { source, authconfig } = await this.o.credentials.credentialsFor(this.o.repository.registry, {
+      ...(this.o.timeoutMs !== undefined ? { timeoutMs: this.o.timeoutMs } : {}),
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+    });
+    this.credentialSource = source;
+    return authconfig;
   }
 
   private createRepository(ecr: Extract<EcrRegistry, { kind: 'private' }>): Promise<void> {
     this.repositoryCreated ??= (this.o.ecrRepositories ?? new SdkEcrRepositoryCreator())
-      .createRepository(ecr, this.o.repoName, {
+      .createRepository(ecr, this.o.repository.path, {
         timeoutMs: timeoutMsOf(this.o),
         ...(this.o.signal ? { signal: this.o.signal } : {}),
       })
-      .then(() => this.o.emit({ type: 'repository-created', repository: this.o.repo }));
+      .then(() => this.o.emit({ type: 'repository-created', repository: String(this.o.repository) }));
     return this.repositoryCreated;
   }
 }
 
-function adviceFor(kind: ReturnType<typeof classifyPushError>, o: TagPusherOptions, attempts: number): string {
+function adviceFor(
+  kind: ReturnType<typeof classifyPushError>,
+  o: TagPusherOptions,
+  credentialSource: CredentialSource | undefined,
+  attempts: number,
+): string {
+  const { registry, path } = o.repository;
   switch (kind) {
     case 'auth':
-      if (o.credentialSource === 'explicit') {
+      if (credentialSource === 'explicit') {
         return 'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';
       }
       return o.ecr
         ? 'Check that the AWS credentials may push to this repository (ecr:GetAuthorizationToken and the layer and image actions).'
-        : `Give credentials with auth, or run "docker login ${o.registry}" (dockpush reads the Docker config).`;
+        : `Give credentials with auth, or run "docker login ${registry}" (dockpush reads the Docker config).`;
     case 'repository-missing':
       return o.ecr?.kind === 'private'
-        ? `The ECR repository "${o.repoName}" does not exist: create it, or set createRepository: true.`
-        : `The repository "${o.repoName}" does not exist in ${o.registry}; create it first.`;
+        ? `The ECR repository "${path}" does not exist: create it, or set createRepository: true.`
+        : `The repository "${path}" does not exist in ${registry}; create it first.`;
     case 'image-missing':
       return 'Build or tag the image locally first, or give source (--source).';
     case 'transient':
       return (
         (o.retries === 0
-          ? `Check that the registry ${o.registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
-          : `The registry ${o.registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`) +
+          ? `Check that the registry ${registry} is up and reachable from the Docker engine (retries: 0, so it was tried once).`
+          : `The registry ${registry} kept failing after ${o.retries} retr${o.retries === 1 ? 'y' : 'ies'}; check that it is up and reachable from the Docker engine.`) +
         // True about who tried what: the engine retries a failed layer upload itself,
         // inside each of dockpush's attempts.
         ` dockpush made ${attempts} attempt${attempts === 1 ? '' : 's'}; the engine also retries each layer upload within an attempt.`

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import createDebug from 'debug';
+import type { RepositoryReference } from '../args/repository-reference';
 
 const debug = createDebug('dockpush:local-tags');
 
@@ -26,9 +27,9 @@ export class LocalTags {
     private readonly run: EngineCallRunner = (_what, call) => call(new AbortController().signal),
   ) {}
 
-  /** Tags `imageId` as `repo:tag`, recording the tag when it did not exist before. */
-  async tag(imageId: string, repo: string, tag: string): Promise<void> {
-    const reference = `${repo}:${tag}`;
+  /** Tags `imageId` as `<repository>:<tag>`, recording the tag when it did not exist before. */
+  async tag(imageId: string, repository: RepositoryReference, tag: string): Promise<void> {
+    const reference = repository.withTag(tag);
     const existed = await this.run(`looking up ${reference}`, () => this.docker.getImage(reference).inspect()).then(
       () => true,
       (error: { statusCode?: number }) => {
@@ -38,7 +39,7 @@ export class LocalTags {
     );
     this.imageId = imageId;
     await this.run(`tagging ${reference}`, (abortSignal) =>
-      this.docker.getImage(imageId).tag({ repo, tag, abortSignal }),
+      this.docker.getImage(imageId).tag({ repo: String(repository), tag, abortSignal }),
     );
     if (!existed) this.created.push(reference);
   }

@@ -161,6 +161,6 @@ describe('resolvePush: the repository name inside its registry', () => {
       noDocker,
     );
     expect(resolved.plan.registry).toBe(registry);
-    expect(resolved.repoName).toBe(repoName);
+    expect(resolved.repository.path).toBe(repoName);
   });
 });

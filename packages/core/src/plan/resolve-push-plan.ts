@@ -1,15 +1,17 @@
 import type Dockerode from 'dockerode';
-import { explainInvalidRepository, parseReference } from '../args/reference';
+import { explainInvalidRepository } from '../args/reference';
+import { RepositoryReference } from '../args/repository-reference';
 import type { PushArgs } from '../args/push-args';
-import { defaultAuthProviders, resolveCredentials } from '../auth/credential-chain';
-import type { AuthProvider, CredentialSource, RegistryCredentials } from '../auth/registry-auth';
+import { defaultAuthProviders } from '../auth/credential-chain';
+import { CredentialSession } from '../auth/credential-session';
+import type { CredentialSource } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
 import type { WaitLimits } from '../deadline';
-import { engineCall } from '../engine/docker-client';
-import { ArgumentsError, ImageNotFoundError } from '../errors';
+import { inspectImage } from '../engine/inspect-image';
+import { ArgumentsError } from '../errors';
 import { DockerImage } from '../image/docker-image';
-import type { PushOptions } from './dependencies';
+import type { PushOptions } from '../push-options';
 
 /** What a push would do: printed by `--dry-run --json`, returned by `resolvePushPlan`. */
 export interface PushPlan {
@@ -30,11 +32,10 @@ export interface ResolvedPush {
   image?: DockerImage;
   /** The ECR registry, when the repository is in one. */
   ecr?: EcrRegistry;
-  /** The repository's name inside its registry. */
-  repoName: string;
-  authProviders: AuthProvider[];
-  /** What the credential chain found while planning (no ECR token: those are fetched at push time). */
-  credentials: RegistryCredentials;
+  /** The repository, parsed once: its registry and its name there. */
+  repository: RepositoryReference;
+  /** The push's credentials: asked for the plan's source, and by the engine for the credentials. */
+  credentials: CredentialSession;
 }
 
 /** Resolves URIs, tags and the credential source without pushing (architecture.md § Arguments, § ECR). */
@@ -45,13 +46,12 @@ export async function resolvePush(
   limits: WaitLimits = {},
 ): Promise<ResolvedPush> {
   const { repo, image } = await resolveRepository(args, options, docker, limits);
-  const why = explainInvalidRepository(repo);
-  if (why) {
-    throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message: why }]);
+  const repository = RepositoryReference.parse(repo);
+  if (!repository) {
+    const message = explainInvalidRepository(repo) ?? `${JSON.stringify(repo)} is not a valid repository`;
+    throw new ArgumentsError([{ path: args.target.kind === 'ecr' ? 'ecrRepo.repoName' : 'image', message }]);
   }
-  // Valid by now (checked above): the registry and the path below it, never cut from the string.
-  const reference = parseReference(repo);
-  const registry = reference?.registry ?? repo;
+  const registry = repository.registry;
   const ecr = parseEcrRegistry(registry);
   if (args.createRepository && ecr?.kind !== 'private') {
     throw new ArgumentsError([
@@ -70,20 +70,20 @@ export async function resolvePush(
       ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
       ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
     });
-  const credentials = await resolveCredentials(registry, authProviders, { dryRun: true, ...limits });
+  const credentials = new CredentialSession(authProviders, limits);
+  const source = await credentials.sourceFor(registry);
   return {
     plan: {
       repo,
       tags,
-      uri: Object.fromEntries(tags.map((t) => [t, `${repo}:${t}`])),
+      uri: Object.fromEntries(tags.map((t) => [t, repository.withTag(t)])),
       registry,
       source: args.source ?? null,
-      credentials: credentials.source,
+      credentials: source,
     },
     ...(image ? { image } : {}),
     ...(ecr ? { ecr } : {}),
-    repoName: reference?.path ?? repo,
-    authProviders,
+    repository,
     credentials,
   };
 }
@@ -125,26 +125,5 @@ async function resolveRepository(
       }
       return { repo: dockerImage.repo, image: dockerImage };
     }
-  }
-}
-
-/** `GET /images/{ref}/json`, with `ImageNotFoundError` for a 404. */
-export async function inspectImage(
-  docker: Dockerode,
-  reference: string,
-  env: NodeJS.ProcessEnv | undefined,
-  limits: WaitLimits,
-  hint = 'Build it or pull it first (docker images lists what is there).',
-): Promise<Dockerode.ImageInspectInfo> {
-  try {
-    // dockerode's inspect takes no AbortSignal; the client's own socket timeout ends it.
-    return await engineCall(env, limits, `looking up the image "${reference}"`, () =>
-      docker.getImage(reference).inspect(),
-    );
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      throw new ImageNotFoundError(reference, hint, { cause: error });
-    }
-    throw error;
   }
 }

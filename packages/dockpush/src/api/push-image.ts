@@ -51,7 +51,4 @@ export function resolvePushPlan(args: PushImageArgs, options?: PushImageOptions 
   return coreResolvePushPlan(args, options ?? {});
 }
 
-/** Tells a dry run's plan from a push's result. */
-export function isPushPlan(value: PushResult | PushPlan): value is PushPlan {
-  return !('pushed' in value);
-}
+export { isPushPlan } from '@dockpush/core';

@@ -7,6 +7,7 @@ import {
   type PushOptions,
   type PushPlan,
   type PushResult,
+  isPushPlan,
 } from '@dockpush/core';
 import { normalizeOptions } from './lib/normalize-options';
 import { cachedBuildTargets } from './lib/cached-build-targets';
@@ -75,7 +76,7 @@ export async function pushExecutor(
       ...(renderer ? { onProgress: (event) => renderer.onProgress(event) } : {}),
     });
     renderer?.close();
-    if ('pushed' in outcome) {
+    if (!isPushPlan(outcome)) {
       reportResult(deps.logger, outcome, outputFile, context.root);
     } else {
       reportPlan(deps.logger, outcome, options.dryRun ? 'dryRun' : 'NX_DRY_RUN=true');

@@ -1,8 +1,8 @@
 import type Dockerode from 'dockerode';
-import type { CredentialHelperRunner } from '../auth/credential-helper';
-import type { AuthProvider } from '../auth/registry-auth';
-import type { AccountIdProvider, EcrRepositoryCreator, EcrTokenProvider, RegionProvider } from '../ecr/aws-clients';
-import type { ProgressListener } from '../events';
+import type { CredentialHelperRunner } from './auth/credential-helper';
+import type { AuthProvider } from './auth/registry-auth';
+import type { AccountIdProvider, EcrRepositoryCreator, EcrTokenProvider, RegionProvider } from './ecr/aws-clients';
+import type { ProgressListener } from './events';
 
 /**
  * Collaborators of a push, each with a default. Tests pass fakes here instead of

@@ -1,0 +1,26 @@
+import type { PushPlan } from './plan/resolve-push-plan';
+
+/** The outcome of one tag's push. */
+export type TagOutcome =
+  | { tag: string; uri: string; status: 'pushed'; digest: string; size: number; attempts: number }
+  | { tag: string; uri: string; status: 'failed'; error: string; attempts: number }
+  | { tag: string; uri: string; status: 'skipped'; reason: string };
+
+/** A tag that reached the registry. */
+export interface PushedTag {
+  tag: string;
+  uri: string;
+  digest: string;
+  size: number;
+}
+
+/** Runway's `hook_data` counterpart: what a push resolves to, prints with --json and writes to outputFile. */
+export interface PushResult {
+  image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
+  pushed: PushedTag[];
+}
+
+/** Tells a dry run's plan from a push's result: every adapter reports them differently. */
+export function isPushPlan(value: PushResult | PushPlan): value is PushPlan {
+  return !('pushed' in value);
+}
