@@ -2,8 +2,9 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import createDebug from 'debug';
-import { mapWithConcurrency } from '../engine/backoff';
-import { ArgumentsError, PushFailedError, type TagOutcome } from '../errors';
+import { mapWithConcurrency } from '../concurrency';
+import { ArgumentsError, PushFailedError } from '../errors';
+import type { TagOutcome } from '../push-result';
 import type { LayerState, PushEvent } from '../events';
 import { ImageSourceError, LayerDigestMismatchError } from '../image-source/image-source-error';
 import type {
