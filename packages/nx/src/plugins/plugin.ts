@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
   createNodesFromFiles,
@@ -12,6 +11,7 @@ import { interpolateTokensDeep } from '../utils/interpolate-tokens';
 import { dockerRepositoryName } from '../utils/repository-name';
 import { findImageBuild } from '../utils/image-build';
 import { DEFAULT_OUTPUT_FILE, DEFAULT_TARGET_NAME, EXECUTOR } from '../utils/target-defaults';
+import { readJsonObject } from '../utils/read-json-object';
 
 /** Options of the `@dockpush/nx` entry in nx.json's `plugins`. */
 export interface DockpushPluginOptions {
@@ -133,7 +133,7 @@ function normalizePluginOptions(options: DockpushPluginOptions | undefined): Nor
 /** The project's name as Nx will have it: project.json, else package.json, else the folder. */
 function projectNameAt(projectRoot: string, workspaceRoot: string): string {
   for (const file of ['project.json', 'package.json']) {
-    const name = readJson(join(workspaceRoot, projectRoot, file))?.name;
+    const name = readJsonObject(join(workspaceRoot, projectRoot, file))?.name;
     if (typeof name === 'string' && name) return name;
   }
   return basename(projectRoot === '.' ? workspaceRoot : projectRoot);
@@ -150,19 +150,8 @@ function explicitTarget(
 
 /** The targets written in the project's project.json (or package.json `nx` field). */
 function writtenTargets(projectRoot: string, workspaceRoot: string): Record<string, TargetConfiguration> {
-  const projectJson = readJson(join(workspaceRoot, projectRoot, 'project.json'));
-  const packageJson = readJson(join(workspaceRoot, projectRoot, 'package.json'));
+  const projectJson = readJsonObject(join(workspaceRoot, projectRoot, 'project.json'));
+  const packageJson = readJsonObject(join(workspaceRoot, projectRoot, 'package.json'));
   const targets = projectJson?.targets ?? (packageJson?.nx as { targets?: unknown } | undefined)?.targets;
   return targets !== null && typeof targets === 'object' ? (targets as Record<string, TargetConfiguration>) : {};
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    // A broken file is reported by the plugin that owns it, not here.
-    return undefined;
-  }
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitRepoTag } from '@dockpush/core';
 import type { ReleaseVersionDataEntry } from '../schema';
+import { readJsonObject } from '../../../utils/read-json-object';
 
 /** Where `@nx/docker`'s release versioning writes the image reference it tagged. */
 export function dockerVersionFile(workspaceRoot: string, projectRoot: string): string {
@@ -50,7 +51,7 @@ export function resolveReleaseVersion(
       ...imageOf(image.tag),
     };
   }
-  const version = readJson(join(workspaceRoot, projectRoot, 'package.json'))?.version;
+  const version = readJsonObject(join(workspaceRoot, projectRoot, 'package.json'))?.version;
   if (typeof version === 'string' && version) {
     return { kind: 'version', tag: asDockerTag(version), from: `${join(projectRoot, 'package.json')}` };
   }
@@ -69,14 +70,4 @@ function readDockerVersionFile(workspaceRoot: string, projectRoot: string): stri
   const file = dockerVersionFile(workspaceRoot, projectRoot);
   if (!existsSync(file)) return undefined;
   return readFileSync(file, 'utf8').trim() || undefined;
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
