@@ -15,7 +15,7 @@ const RULES: Array<[RegExp, PushErrorKind]> = [
   ],
 ];
 
-/** Classifies an engine or registry error message (DESIGN.md "The push engine"). */
+/** Classifies an engine or registry error message (architecture.md § The flow through core, engine). */
 export function classifyPushError(message: string): PushErrorKind {
   return RULES.find(([re]) => re.test(message))?.[1] ?? 'permanent';
 }
