@@ -14,6 +14,10 @@ export interface PushOptions {
   /** A dockerode client; default: `DOCKER_HOST`, else the local socket. */
   docker?: Dockerode;
   env?: NodeJS.ProcessEnv;
+  /** Where tag rules read git and `{version}` reads package.json; default the current directory. */
+  cwd?: string;
+  /** Placeholder values an adapter knows: `{version}` (else package.json in `cwd`), `{projectName}` (Nx). */
+  tagValues?: { version?: string; projectName?: string };
   accountIds?: AccountIdProvider;
   regions?: RegionProvider;
   ecrTokens?: EcrTokenProvider;

@@ -1,3 +1,4 @@
+import { DEFAULT_FLAVOR } from '../tags/flavor';
 import { ArgumentsError } from '../errors';
 import { parsePushArgs } from './push-args';
 
@@ -141,6 +142,8 @@ describe('parsePushArgs: spellings and types', () => {
     expect(parsePushArgs({ repo: 'localhost:5000/app' })).toEqual({
       target: { kind: 'repo', repo: 'localhost:5000/app' },
       tags: [],
+      tagRules: [],
+      flavor: DEFAULT_FLAVOR,
       dryRun: false,
       retries: 3,
       concurrency: 4,
@@ -148,6 +151,43 @@ describe('parsePushArgs: spellings and types', () => {
       createRepository: false,
       keepLocalTags: false,
     });
+  });
+
+  it('parses tagRules (also tag_rules) and flavor into rules in priority order', () => {
+    const args = parsePushArgs({
+      repo: 'localhost:5000/app',
+      tag_rules: ['type=sha', 'type=semver,pattern={{version}}'],
+      flavor: ['latest=false', 'prefix=v'],
+    });
+    expect(args.tagRules.map((r) => r.text)).toEqual(['type=semver,pattern={{version}}', 'type=sha']);
+    expect(args.flavor).toMatchObject({ latest: 'false', prefix: 'v' });
+  });
+
+  it('accepts placeholders in tags, and refuses unknown ones naming the tag', () => {
+    expect(parsePushArgs({ repo: 'localhost:5000/app', tags: ['{version}', 'sha-{shortSha}'] }).tags).toEqual([
+      '{version}',
+      'sha-{shortSha}',
+    ]);
+    expect(() => parsePushArgs({ repo: 'localhost:5000/app', tags: ['x', '{verison}'] })).toThrow(
+      expect.objectContaining({
+        issues: [{ path: 'tags.1', message: expect.stringContaining('{verison} is not a known placeholder') }],
+      }),
+    );
+  });
+
+  it('refuses a malformed tag rule or flavor naming its index, with the other issues', () => {
+    let error: unknown;
+    try {
+      parsePushArgs({ repo: 'localhost:5000/app', tagRules: ['type=sha', 'type=nope'], flavor: ['latest=maybe'] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ArgumentsError);
+    expect((error as ArgumentsError).issues.map((i) => i.path)).toEqual(['tagRules[1]', 'flavor[0]']);
+    expect(() => parsePushArgs({ repo: 'localhost:5000/app', flavor: ['latest=maybe'] })).toThrow(
+      /flavor\[0\].*latest=maybe/s,
+    );
+    expect(() => parsePushArgs({ repo: 'localhost:5000/app', tagRules: [] })).toThrow(/tagRules.*is empty/);
   });
 
   it('accepts the options beyond Runway', () => {

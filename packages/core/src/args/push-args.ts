@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUT_SECONDS } from '../deadline';
 import { ArgumentsError, type ArgumentIssue } from '../errors';
+import { parseFlavor, type Flavor } from '../tags/flavor';
+import { hasTagPlaceholders, TAG_PLACEHOLDERS } from '../tags/tag-placeholders';
+import { parseTagRules, type TagRule } from '../tags/tag-rule';
 import { explainInvalidImageReference, explainInvalidRepository, isValidTag } from './reference';
 
 /**
@@ -65,7 +68,19 @@ export const pushArgsShape = z.strictObject({
   tags: z
     .array(z.string())
     .optional()
-    .describe('Tags to push. Default: the image\'s own tags with image, else ["latest"].'),
+    .describe(
+      'Tags to push; may hold {version}, {sha}, {shortSha}, {branch}, {date}, {projectName}. Default: the image\'s own tags with image, else ["latest"] (none with tagRules).',
+    ),
+  tagRules: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Tag rules in docker/metadata-action syntax, e.g. "type=semver,pattern={{version}}", "type=sha", "type=ref,event=branch"; rendered from CI variables or local git.',
+    ),
+  flavor: z
+    .array(z.string())
+    .optional()
+    .describe('Defaults for every tag rule, e.g. "latest=false", "prefix=v", "suffix=-alpine,onlatest=true".'),
   source: z
     .string()
     .min(1)
@@ -105,8 +120,11 @@ export type PushTarget =
 /** Validated arguments with defaults applied. */
 export interface PushArgs {
   target: PushTarget;
-  /** Tags given explicitly (validated, deduplicated); empty when defaults apply. */
+  /** Tags given explicitly (validated, deduplicated; may hold placeholders); empty when defaults apply. */
   tags: string[];
+  /** Parsed tag rules, in priority order; empty when none are given. */
+  tagRules: TagRule[];
+  flavor: Flavor;
   source?: string;
   auth?: ExplicitAuth;
   dryRun: boolean;
@@ -135,6 +153,7 @@ const TOP_LEVEL_EXTRA_ALIASES: Record<string, string> = {
   create_repository: 'createRepository',
   output_file: 'outputFile',
   keep_local_tags: 'keepLocalTags',
+  tag_rules: 'tagRules',
 };
 const AUTH_ALIASES: Record<string, string> = { identity_token: 'identityToken' };
 
@@ -170,7 +189,13 @@ export function parsePushArgs(input: unknown): PushArgs {
   }
   const data: Partial<z.output<typeof pushArgsShape>> = parsed.success ? parsed.data : {};
   issues.push(...checkRules(parsed.success ? data : normalized));
-  if (issues.length > 0) throw new ArgumentsError(dedupeIssues(issues));
+  let tagRules: TagRule[] = [];
+  let flavor: Flavor | undefined;
+  if (parsed.success) {
+    tagRules = collectIssues(issues, () => parseTagRules(data.tagRules ?? [])) ?? [];
+    flavor = collectIssues(issues, () => parseFlavor(data.flavor ?? []));
+  }
+  if (issues.length > 0 || !flavor) throw new ArgumentsError(dedupeIssues(issues));
 
   const target: PushTarget = data.ecrRepo
     ? { kind: 'ecr', ecrRepo: data.ecrRepo }
@@ -180,6 +205,8 @@ export function parsePushArgs(input: unknown): PushArgs {
   return {
     target,
     tags: [...new Set(data.tags ?? [])],
+    tagRules,
+    flavor,
     ...(data.source !== undefined ? { source: data.source } : {}),
     ...(data.auth !== undefined ? { auth: data.auth } : {}),
     dryRun: data.dryRun ?? false,
@@ -235,6 +262,9 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
       }
     });
   }
+  if (Array.isArray(args.tagRules) && args.tagRules.length === 0) {
+    issues.push({ path: 'tagRules', message: 'is empty; leave it out, or give at least one rule such as "type=sha"' });
+  }
   if (Array.isArray(args.tags) && args.tags.length === 0) {
     issues.push({
       path: 'tags',
@@ -244,7 +274,17 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
   }
   if (Array.isArray(args.tags)) {
     args.tags.forEach((tag, i) => {
-      if (typeof tag === 'string' && !isValidTag(tag)) {
+      if (typeof tag === 'string' && hasTagPlaceholders(tag)) {
+        const unknown = [...tag.matchAll(/\{([^{}]*)\}/g)]
+          .map((m) => m[1] ?? '')
+          .filter((name) => !(TAG_PLACEHOLDERS as readonly string[]).includes(name));
+        if (unknown.length > 0) {
+          issues.push({
+            path: `tags.${i}`,
+            message: `"${tag}": {${unknown[0] ?? ''}} is not a known placeholder; use ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+          });
+        }
+      } else if (typeof tag === 'string' && !isValidTag(tag)) {
         issues.push({
           path: `tags.${i}`,
           message: `"${tag}" is not a valid tag: use up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"`,
@@ -266,6 +306,19 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
     });
   }
   return issues;
+}
+
+/** Runs a parser that throws `ArgumentsError`, moving its issues into `issues`. */
+function collectIssues<T>(issues: ArgumentIssue[], parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ArgumentsError) {
+      issues.push(...error.issues);
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 /** Maps snake_case spellings onto camelCase; both at once is an error. */

@@ -12,6 +12,7 @@ import { inspectImage } from '../engine/inspect-image';
 import { ArgumentsError } from '../errors';
 import { DockerImage } from '../image/docker-image';
 import type { PushOptions } from '../push-options';
+import { resolveTags } from './resolve-tags';
 
 /** What a push would do: printed by `--dry-run --json`, returned by `resolvePushPlan`. */
 export interface PushPlan {
@@ -23,6 +24,8 @@ export interface PushPlan {
   source: string | null;
   /** Where the credentials would come from. */
   credentials: CredentialSource;
+  /** Each tag and the rule or tag template that produced it; present only with tag rules or placeholders. */
+  tagSources?: Record<string, string>;
 }
 
 /** A plan plus what the push engine needs to carry it out. */
@@ -61,7 +64,12 @@ export async function resolvePush(
       },
     ]);
   }
-  const tags = args.tags.length > 0 ? args.tags : image && image.tags.length > 0 ? image.tags : ['latest'];
+  const { tags, tagSources } = await resolveTags(
+    args,
+    options,
+    () => (image && image.tags.length > 0 ? image.tags : ['latest']),
+    limits,
+  );
   const authProviders =
     options.authProviders ??
     defaultAuthProviders({
@@ -80,6 +88,7 @@ export async function resolvePush(
       registry,
       source: args.source ?? null,
       credentials: source,
+      ...(tagSources ? { tagSources } : {}),
     },
     ...(image ? { image } : {}),
     ...(ecr ? { ecr } : {}),

@@ -6,6 +6,8 @@ import { UsageError } from './usage-error';
 
 const none: PushFlags = {
   tags: [],
+  tagRules: [],
+  flavor: [],
   dryRun: false,
   json: false,
   createRepository: false,
@@ -185,5 +187,25 @@ describe('buildPushArgs', () => {
       expect(camel.describeField('repo')).toBe('push.yml: repo');
       expect(camel.describeField('')).toBe('push.yml');
     });
+  });
+});
+
+describe('buildPushArgs: tag rules', () => {
+  it("passes --tag-rule and --flavor to the model, replacing the file's tag_rules", () => {
+    const invocation = buildPushArgs(
+      flags({ tagRules: ['type=sha'], flavor: ['latest=false'] }),
+      config({ repo: 'localhost:5000/app', tag_rules: ['type=ref,event=branch'] }),
+    );
+    expect(invocation.input).toMatchObject({ tagRules: ['type=sha'], flavor: ['latest=false'] });
+    expect(invocation.input).not.toHaveProperty('tag_rules');
+    expect(parsePushArgs(invocation.input).tagRules.map((r) => r.text)).toEqual(['type=sha']);
+  });
+
+  it('takes tagRules from the config file, and names the flag or the file field of a bad rule', () => {
+    const fromFile = buildPushArgs(flags({}), config({ repo: 'localhost:5000/app', tagRules: ['type=sha'] }));
+    expect(parsePushArgs(fromFile.input).tagRules).toHaveLength(1);
+    expect(fromFile.describeField('tagRules[0]')).toBe('push.yml: tagRules[0]');
+    const fromFlag = buildPushArgs(flags({ repo: 'localhost:5000/app', tagRules: ['type=sha', 'type=nope'] }));
+    expect(fromFlag.describeField('tagRules[1]')).toBe('--tag-rule');
   });
 });

@@ -85,6 +85,8 @@ export function buildPushArgs(flags: PushFlags, config?: PushConfig, password?: 
   }
 
   if (flags.tags.length > 0) set('tags', '--tag', [...flags.tags]);
+  if (flags.tagRules.length > 0) set('tagRules', '--tag-rule', [...flags.tagRules], 'tag_rules');
+  if (flags.flavor.length > 0) set('flavor', '--flavor', [...flags.flavor]);
   if (flags.source !== undefined) set('source', '--source', flags.source);
   if (flags.outputFile !== undefined) set('outputFile', '--output-file', flags.outputFile, 'output_file');
   if (flags.retries !== undefined) set('retries', '--retries', flags.retries);
@@ -106,7 +108,8 @@ export function buildPushArgs(flags: PushFlags, config?: PushConfig, password?: 
   }
 
   const describeField = (path: string): string => {
-    for (let p = path; p; p = p.slice(0, Math.max(0, p.lastIndexOf('.')))) {
+    // `tags.1` and `tagRules[1]` are both within the field their flag set.
+    for (let p = path; p; p = p.slice(0, Math.max(0, p.lastIndexOf('.'), p.lastIndexOf('[')))) {
       const flag = fromFlags.get(p);
       if (flag) return flag;
     }

@@ -3,6 +3,8 @@ import { UsageError } from './usage-error';
 
 const base: PushFlags = {
   tags: [],
+  tagRules: [],
+  flavor: [],
   dryRun: false,
   json: false,
   createRepository: false,
@@ -29,6 +31,10 @@ describe('parseCommandLine', () => {
       { repo: 'localhost:5000/app', tags: ['1', '2', '3'] },
     ],
     [['--image', 'app:1', 'push'], { image: 'app:1' }],
+    [
+      ['push', '--repo', 'r', '--tag-rule', 'type=sha', '--tag-rule=type=ref,event=branch', '--flavor', 'latest=false'],
+      { repo: 'r', tagRules: ['type=sha', 'type=ref,event=branch'], flavor: ['latest=false'] },
+    ],
     [
       [
         'push',

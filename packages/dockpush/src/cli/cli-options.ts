@@ -10,6 +10,10 @@ export interface PushFlags {
   ecrRegion?: string;
   ecrRegistryAlias?: string;
   tags: string[];
+  /** `--tag-rule`, repeatable. */
+  tagRules: string[];
+  /** `--flavor`, repeatable. */
+  flavor: string[];
   source?: string;
   config?: string;
   dryRun: boolean;
@@ -36,6 +40,8 @@ const OPTIONS = {
   'ecr-region': { type: 'string' },
   'ecr-registry-alias': { type: 'string' },
   tag: { type: 'string', short: 't', multiple: true },
+  'tag-rule': { type: 'string', multiple: true },
+  flavor: { type: 'string', multiple: true },
   source: { type: 'string' },
   config: { type: 'string', short: 'c' },
   'dry-run': { type: 'boolean' },
@@ -156,6 +162,8 @@ export function parseCommandLine(argv: string[]): CliCommand {
     ...defined('ecrRegion', single('ecr-region')),
     ...defined('ecrRegistryAlias', single('ecr-registry-alias')),
     tags: strings.get('tag') ?? [],
+    tagRules: strings.get('tag-rule') ?? [],
+    flavor: strings.get('flavor') ?? [],
     ...defined('source', single('source')),
     ...defined('config', single('config')),
     dryRun: booleans.has('dry-run'),

@@ -14,7 +14,8 @@ export function helpText(version: string): string {
 
 SYNOPSIS
     dockpush push (--repo URI | --image REF | --ecr-repo-name NAME [ECR...])
-        [--tag TAG]... [--source REF] [--config FILE] [--dry-run] [--json]
+        [--tag TAG]... [--tag-rule RULE]... [--flavor FLAVOR]...
+        [--source REF] [--config FILE] [--dry-run] [--json]
         [--output-file FILE] [--retries N] [--concurrency N]
         [--timeout SECONDS] [--create-repository] [--keep-local-tags]
         [--username USER --password-stdin] [--quiet]
@@ -42,7 +43,18 @@ WHERE TO PUSH (exactly one)
 OPTIONS
     -t, --tag TAG
         A tag to push; repeat for more. Default: the image's own tags with
-        --image, else latest.
+        --image, else latest (none with --tag-rule). A tag may hold
+        {version} (package.json here), {sha}, {shortSha}, {branch}, {date}.
+    --tag-rule RULE
+        A tag rule in docker/metadata-action's syntax, rendered from the CI
+        variables (GitHub Actions, GitLab CI) or the local git repository;
+        repeat for more: type=semver,pattern={{version}}, type=sha,
+        type=ref,event=branch, type=raw,value=edge,enable=false, ... A rule
+        that does not apply renders nothing; --dry-run shows which rule
+        made each tag.
+    --flavor FLAVOR
+        Defaults for every rule, repeatable: latest=auto|true|false,
+        prefix=P, suffix=S (onlatest=true to put them on latest too).
     --source REF
         Tag this local image as <repo>:<tag> for each tag before pushing.
     -c, --config FILE

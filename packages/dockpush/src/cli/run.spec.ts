@@ -95,6 +95,49 @@ describe('dockpush CLI', () => {
     expect(stderr).toContain('dry run: nothing pushed');
   });
 
+  it('renders --tag-rule from CI variables and says on stderr which rule made each tag', async () => {
+    const ci = {
+      ...env,
+      PATH: process.env.PATH ?? '',
+      GIT_CEILING_DIRECTORIES: tmpdir(),
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: 'refs/tags/v1.2.3',
+      GITHUB_SHA: 'abcdef0123456789abcdef0123456789abcdef01',
+    };
+    const { status, stdout, stderr } = await run(
+      [
+        'push',
+        '--repo',
+        'localhost:5000/app',
+        '--tag-rule',
+        'type=sha',
+        '--tag-rule',
+        'type=semver,pattern={{version}}',
+        '--flavor',
+        'latest=false',
+        '--dry-run',
+      ],
+      { env: ci, pushOptions: { docker: emptyEngine, cwd: dir } },
+    );
+    expect(status).toBe(0);
+    expect(stdout).toBe('localhost:5000/app:1.2.3\nlocalhost:5000/app:sha-abcdef0\n');
+    expect(stderr).toContain('  1.2.3  from type=semver,pattern={{version}}\n  sha-abcdef0  from type=sha\n');
+  });
+
+  it('names --tag-rule when a rule is malformed', async () => {
+    const { status, stderr } = await run([
+      'push',
+      '--repo',
+      'localhost:5000/app',
+      '--tag-rule',
+      'type=nope',
+      '--dry-run',
+    ]);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/--tag-rule: "type=nope"/);
+  });
+
   it('lets flags override a config file and writes the output file', async () => {
     const config = join(dir, 'push.yml');
     const out = join(dir, 'plan.json');

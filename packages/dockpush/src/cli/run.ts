@@ -91,6 +91,10 @@ async function runPush(flags: PushFlags, io: CliIo): Promise<number> {
       `dry run: nothing pushed; would push ${result.tags.length} tag${result.tags.length === 1 ? '' : 's'} of ${result.repo}` +
         `${result.source ? ` tagged from ${result.source}` : ''} with credentials: ${result.credentials}\n`,
     );
+    // Which tag rule or tag template made each tag (stdout keeps one URI a line for scripts).
+    for (const [tag, rule] of Object.entries(result.tagSources ?? {})) {
+      io.stderr.write(`  ${tag}  from ${rule}\n`);
+    }
   }
   return EXIT.ok;
 }

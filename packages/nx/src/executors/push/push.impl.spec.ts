@@ -94,6 +94,25 @@ describe('@dockpush/nx:push', () => {
     expect(text('error')).toBe('');
   });
 
+  it('passes the project directory and name for tag rules, and lists which rule made each tag in a dry run', async () => {
+    const plan = {
+      repo: 'localhost:5000/api',
+      tags: ['1.2.3'],
+      uri: { '1.2.3': 'localhost:5000/api:1.2.3' },
+      registry: 'localhost:5000',
+      source: null,
+      credentials: 'anonymous' as const,
+      tagSources: { '1.2.3': 'type=semver,pattern={{version}}' },
+    };
+    const calls: { options: PushOptions }[] = [];
+    const { text } = await run(
+      { repo: 'localhost:5000/api', tagRules: ['type=semver,pattern={{version}}'], dryRun: true },
+      { pushImage: async (input, opts) => (calls.push({ options: opts }), plan) },
+    );
+    expect(calls[0]?.options).toMatchObject({ cwd: join(root, 'apps/api'), tagValues: { projectName: 'api' } });
+    expect(text('info')).toContain('localhost:5000/api:1.2.3  (from type=semver,pattern={{version}})');
+  });
+
   it('draws progress one line per change when the output is not a terminal', async () => {
     const { drawn } = await run(
       { repo: 'localhost:5000/api' },

@@ -52,7 +52,7 @@ export async function pushExecutor(
   dependencies: Partial<PushExecutorDependencies> = {},
 ): Promise<{ success: boolean }> {
   const deps = { ...defaultDependencies(), ...dependencies };
-  const { args, dryRun, outputFile, task } = normalizeOptions(options, context, deps.env);
+  const { args, dryRun, outputFile, task, projectDir, projectName } = normalizeOptions(options, context, deps.env);
   if (!hasDestination(args)) {
     reportMissingDestination(deps.logger, task);
     return { success: false };
@@ -73,6 +73,8 @@ export async function pushExecutor(
     const outcome = await deps.pushImage(args, {
       signal: controller.signal,
       env: deps.env,
+      cwd: projectDir,
+      ...(projectName ? { tagValues: { projectName } } : {}),
       ...(renderer ? { onProgress: (event) => renderer.onProgress(event) } : {}),
     });
     renderer?.close();

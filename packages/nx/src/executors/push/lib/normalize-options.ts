@@ -13,6 +13,9 @@ export interface NormalizedPushOptions {
   outputFile: string;
   /** `project:target`, for messages. */
   task: string;
+  /** The project's directory: where tag rules read git and `{version}` reads package.json. */
+  projectDir: string;
+  projectName: string;
 }
 
 /** Credentials are never templates: leave them exactly as given. */
@@ -41,7 +44,14 @@ export function normalizeOptions(
   if (dryRun) delete args.outputFile;
   else args.outputFile = outputFile;
 
-  return { args, dryRun, outputFile, task: `${projectName}:${context.targetName ?? 'docker-push'}` };
+  return {
+    args,
+    dryRun,
+    outputFile,
+    task: `${projectName}:${context.targetName ?? 'docker-push'}`,
+    projectDir: absolute(projectRoot, context.root),
+    projectName,
+  };
 }
 
 function absolute(path: string, root: string): string {

@@ -26,7 +26,10 @@ export function reportResult(log: ExecutorLogger, result: PushResult, outputFile
 export function reportPlan(log: ExecutorLogger, plan: PushPlan, why: string): void {
   log.info(`Dry run (${why}): nothing was pushed and no file was written.`);
   log.info(plan.source ? `Would tag local image ${plan.source} and push it as:` : 'Would push:');
-  for (const tag of plan.tags) log.info(`  ${plan.uri[tag] ?? `${plan.repo}:${tag}`}`);
+  for (const tag of plan.tags) {
+    const rule = plan.tagSources?.[tag];
+    log.info(`  ${plan.uri[tag] ?? `${plan.repo}:${tag}`}${rule !== undefined ? `  (from ${rule})` : ''}`);
+  }
   log.info(`Registry ${plan.registry}, credentials: ${plan.credentials}`);
 }
 
