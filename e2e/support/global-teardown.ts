@@ -3,10 +3,29 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { e2eRegistryNames, e2eRunId, testEnvScripts } from './env';
 import { packsDir, scratchRoot } from './packages';
+import { OPEN_HANDLES_SWITCH, describeOpenHandles, watchForOpenHandles } from './open-handles';
 import { writeReliabilityReport } from './reliability-report';
 
-/** Jest globalTeardown of the e2e project: removes the run's registries, unless DOCKPUSH_E2E_KEEP=1. */
+/**
+ * Jest globalTeardown of the e2e project: removes the run's registries, unless DOCKPUSH_E2E_KEEP=1,
+ * and watches that nothing left open keeps jest's main process from exiting.
+ */
 export default async function globalTeardown(): Promise<void> {
+  try {
+    removeRunResources();
+  } finally {
+    watchForOpenHandles();
+    if (process.env[OPEN_HANDLES_SWITCH] === '1') {
+      process.stderr.write(
+        `\ndockpush e2e: open at the end of the global teardown:\n${describeOpenHandles()
+          .map((l) => `  - ${l}\n`)
+          .join('')}`,
+      );
+    }
+  }
+}
+
+function removeRunResources(): void {
   writeReliabilityReport();
   if (process.env.DOCKPUSH_E2E_KEEP === '1') return;
   removeScratchOfThisRun();
