@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import Dockerode from 'dockerode';
 import { repoRoot } from '../support/env';
+import { createTestImage, removeImage } from '../support/images';
 import { describeOpenHandles } from '../support/open-handles';
+import { loadImage, saveImage } from '../support/registry-engine';
 
 /**
  * The e2e run ends by itself: jest's main process exits when the tests are done (no
@@ -99,9 +103,47 @@ describe('describeOpenHandles', () => {
     const child = {
       constructor: { name: 'ChildProcess' },
       pid: 7,
+      exitCode: null,
+      signalCode: null,
       spawnfile: 'docker',
       spawnargs: ['docker', 'login', '-p', 's3cret'],
     };
     expect(describeOpenHandles([child], [])).toEqual(['ChildProcess pid 7 (docker), not exited or not waited for']);
+    // Exited: its handle is closing and holds nothing.
+    expect(describeOpenHandles([{ ...child, exitCode: 0 }], [])).toEqual([]);
+  });
+});
+
+describe('loading an image archive into the engine', () => {
+  const docker = new Dockerode();
+  const ref = `dockpush-e2e-jest-exit:${process.pid}-${Date.now().toString(36)}`;
+  let archive: string;
+  const loadRequests = () => describeOpenHandles().filter((line) => line.includes('HTTP POST /images/load'));
+
+  beforeAll(async () => {
+    await createTestImage(docker, ref, { layers: 1, bytesPerLayer: 1024 });
+    archive = saveImage(ref);
+  });
+  afterAll(() => removeImage(docker, ref));
+
+  it("through the engine API, leaves the connection open until its answer is read: the handle that kept jest's main process alive", async () => {
+    await removeImage(docker, ref);
+    const answer = (await docker.loadImage(archive)) as unknown as Readable;
+    try {
+      expect(loadRequests()).toHaveLength(1);
+    } finally {
+      answer.resume();
+      await new Promise((resolve) => answer.once('end', resolve));
+      // The socket goes back to the agent's pool once the answer has ended.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(loadRequests()).toEqual([]);
+  });
+
+  it('with the loadImage of the e2e support, leaves nothing open', async () => {
+    await removeImage(docker, ref);
+    loadImage(archive);
+    expect((await docker.getImage(ref).inspect()).RepoTags).toContain(ref);
+    expect(loadRequests()).toEqual([]);
   });
 });

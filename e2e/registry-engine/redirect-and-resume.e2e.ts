@@ -6,7 +6,7 @@ import { FaultProxy } from '../support/fault-proxy';
 import { createTestImage, removeImage } from '../support/images';
 import { RecordingProxy } from '../support/recording-proxy';
 import { listTags, manifestDigest } from '../support/registry-api';
-import { freshCacheDir, pullAndInspect, saveImage } from '../support/registry-engine';
+import { freshCacheDir, loadImage, pullAndInspect, saveImage } from '../support/registry-engine';
 
 /** Redirects to another host, and uploads cut midway, between the registry engine and registry:2. */
 const env = loadE2eEnv();
@@ -119,7 +119,7 @@ describe('registry engine, an upload cut midway', () => {
     try {
       expect(await pullAndInspect(docker, `${env.plain.host}/${repo}:latest`)).toEqual(source);
     } finally {
-      await docker.loadImage(archive);
+      loadImage(archive);
     }
   });
 

@@ -14,6 +14,12 @@ export const OPEN_HANDLES_SWITCH = 'DOCKPUSH_E2E_HANDLES';
 /** How long after teardown jest's main process may still be alive before the watchdog reports. */
 export const OPEN_HANDLES_GRACE_MS = 10_000;
 
+interface HttpRequestInternals {
+  method?: string;
+  path?: string;
+  socketPath?: string;
+}
+
 interface ProcessInternals {
   _getActiveHandles(): unknown[];
 }
@@ -64,6 +70,8 @@ export function watchForOpenHandles(
 
 function holdsProcess(handle: unknown): boolean {
   if (handle === process.stdin || handle === process.stdout || handle === process.stderr) return false;
+  // An exited child's handle is closing: it is gone on the next turn of the event loop.
+  if (isChildProcess(handle) && (handle.exitCode !== null || handle.signalCode !== null)) return false;
   const hasRef = (handle as { hasRef?: () => boolean } | null)?.hasRef;
   return typeof hasRef !== 'function' || hasRef.call(handle);
 }
@@ -76,11 +84,17 @@ function describeHandle(handle: unknown): string {
     return `${type} listening on ${where}`;
   }
   if (handle instanceof net.Socket) {
+    const request = (handle as unknown as { _httpMessage?: HttpRequestInternals })._httpMessage;
+    // The path without its query, which may carry a signature or a token.
+    const http = request
+      ? `, HTTP ${request.method} ${(request.path ?? '').split('?')[0]} (a response not read to its end nor destroyed?)`
+      : '';
     if (handle.remotePort !== undefined) {
-      return `${type} ${handle.localAddress}:${handle.localPort} -> ${handle.remoteAddress}:${handle.remotePort}`;
+      return `${type} ${handle.localAddress ?? '?'}:${handle.localPort ?? '?'} -> ${handle.remoteAddress}:${handle.remotePort}${http}`;
     }
+    if (request?.socketPath) return `${type} to ${request.socketPath}${http}`;
     const fd = (handle as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    return `${type} (a pipe or stream${fd !== undefined && fd >= 0 ? `, fd ${fd}` : ''}; a child's stdio not closed?)`;
+    return `${type} (a pipe or unix socket${fd !== undefined && fd >= 0 ? `, fd ${fd}` : ''}; a child's stdio not closed?)`;
   }
   if (isChildProcess(handle)) {
     return `ChildProcess pid ${handle.pid} (${handle.spawnfile}), not exited or not waited for`;

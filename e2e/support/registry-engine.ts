@@ -17,6 +17,15 @@ export function saveImage(ref: string): string {
   return file;
 }
 
+/**
+ * `docker load` of an archive that `saveImage` wrote. Through the CLI, as `saveImage`: the
+ * engine API's answer to a load is a stream, and one left unread holds its connection to the
+ * engine open, and with it the test process.
+ */
+export function loadImage(file: string): void {
+  execFileSync('docker', ['load', '-q', '-i', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 /** Pulls `ref` through the engine and returns its image ID and diffIDs; the pulled tag is removed after. */
 export async function pullAndInspect(docker: Dockerode, ref: string): Promise<{ id: string; diffIds: string[] }> {
   execFileSync('docker', ['pull', '-q', ref], { stdio: ['ignore', 'ignore', 'inherit'] });
