@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
 import type Dockerode from 'dockerode';
 import { e2eTmpDir, testEnvScripts } from './env';
 import { EcrRegistryFront } from './ecr-registry-front';
 import { EcrStandIn } from './ecr-standin';
+import { freeLoopbackPort } from './loopback-port';
 
 /** The ECR e2e tests edit /etc/hosts and /etc/docker/certs.d and serve on :443: they run only when asked. */
 export const ECR_E2E_SWITCH = 'DOCKPUSH_E2E_ECR';
@@ -157,15 +157,4 @@ function runScript(script: string, args: string[]): void {
     `dockpush ECR e2e: ${script} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}): ` +
       `${result.stderr.trim()}`,
   );
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

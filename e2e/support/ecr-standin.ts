@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 /**
  * A loopback stand-in for AWS STS, ECR and ECR Public, speaking their wire protocols so
@@ -48,19 +48,15 @@ export class EcrStandIn {
   private readonly repositories = new Set<string>();
 
   private constructor(
-    private readonly server: http.Server,
+    private readonly server: LoopbackServer,
     readonly url: string,
     private readonly options: EcrStandInOptions,
   ) {}
 
   static async start(options: EcrStandInOptions): Promise<EcrStandIn> {
     const server = http.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const standIn = new EcrStandIn(server, `http://127.0.0.1:${port}`, options);
+    const listening = await listenOnLoopback(server);
+    const standIn = new EcrStandIn(listening, `http://${listening.host}`, options);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       standIn.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -105,8 +101,7 @@ export class EcrStandIn {
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.server.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

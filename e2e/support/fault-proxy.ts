@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 /**
  * A loopback HTTP proxy of the tests' own, put between the Docker engine and a
@@ -42,15 +42,11 @@ export class FaultProxy {
   readonly requests: RecordedRequest[] = [];
   private rules: Array<FaultRule & { hits: number }> = [];
   private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private listening?: LoopbackServer;
   private readonly startedAt = Date.now();
 
   private constructor(private readonly upstream: { host: string; port: number }) {
     this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -58,13 +54,13 @@ export class FaultProxy {
   static async start(upstream: string): Promise<FaultProxy> {
     const [host, port] = upstream.split(':');
     const proxy = new FaultProxy({ host: host ?? '127.0.0.1', port: Number(port) });
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    proxy.listening = await listenOnLoopback(proxy.server);
     return proxy;
   }
 
   /** `127.0.0.1:PORT` of the proxy: push to `<host>/<name>`. */
   get host(): string {
-    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.listening?.host ?? '';
   }
 
   /** Replaces the fault rules (and forgets earlier hits). */
@@ -81,8 +77,7 @@ export class FaultProxy {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.listening?.close();
   }
 
   private match(req: http.IncomingMessage): FaultAction | undefined {

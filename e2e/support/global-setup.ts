@@ -1,9 +1,9 @@
 import { spawnSync, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
+import { freeLoopbackPorts } from './loopback-port';
 import { packWorkspacePackages, scratchRoot } from './packages';
 import { reliabilityLog } from './reliability-record';
 import {
@@ -77,26 +77,6 @@ function runScript(script: string, args: string[], what: string, stdio: StdioOpt
   );
 }
 
-/** Ports the kernel hands out for port 0, all held at once so they differ. */
-async function freeLoopbackPorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      return new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('not a TCP server');
-    return address.port;
-  });
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
-}
-
 /**
  * Containers left by runs that ended without their teardown (killed, or the machine's
  * processes ended): their names end with the pid of a run that is no longer alive.
@@ -128,6 +108,8 @@ function removeOldScratchProjects(): void {
   const hourAgo = Date.now() - 3600_000;
   for (const entry of readdirSync(scratch)) {
     const dir = path.join(scratch, entry);
-    if (statSync(dir).mtimeMs < hourAgo) rmSync(dir, { recursive: true, force: true });
+    // Another run on the machine may be removing it at the same time.
+    const stat = statSync(dir, { throwIfNoEntry: false });
+    if (stat && stat.mtimeMs < hourAgo) rmSync(dir, { recursive: true, force: true });
   }
 }

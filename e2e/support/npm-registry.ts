@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { e2eRunId, repoRoot } from './env';
+import { freeLoopbackPort } from './loopback-port';
 import { workspacePackages } from './packages';
 
 /**
@@ -56,24 +56,11 @@ function ensureVerdaccio(): void {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 /** Starts a fresh registry (empty storage), adds a publisher, and waits until it answers (deadline 30 s). */
 export async function startNpmRegistry(): Promise<NpmRegistry> {
   ensureVerdaccio();
   const root = mkdtempSync(path.join(os.tmpdir(), `dockpush-e2e-npm-registry-${e2eRunId}-`));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}/`;
   const local = { access: '$all', publish: '$authenticated', unpublish: '$authenticated' };
   const dockpushPackages = Object.keys(workspacePackages);
@@ -109,10 +96,9 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    // A child still running keeps jest's process alive: SIGTERM, then SIGKILL, and wait for its exit.
+    if (!(await endChild(child, 'SIGTERM', 5_000)) && !(await endChild(child, 'SIGKILL', 5_000))) {
+      throw new Error(`dockpush e2e: verdaccio (pid ${child.pid}) did not exit after SIGKILL; kill it by hand`);
     }
     rmSync(root, { recursive: true, force: true });
   };
@@ -187,5 +173,19 @@ export function publishWorkspacePackages(registry: NpmRegistry, userconfig: stri
   });
   if (result.status !== 0) {
     throw new Error(`nx release publish --registry=${registry.url} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+/** Sends `signal` unless the child has exited; whether it has exited within `ms`. */
+async function endChild(child: ChildProcess, signal: NodeJS.Signals, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
+  child.kill(signal);
+  const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([exited, gaveUp]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 /** One request that went through the proxy, with the headers it came with and the answer. */
 export interface ProxiedRequest {
@@ -26,32 +26,26 @@ export class RecordingProxy {
   readonly requests: ProxiedRequest[] = [];
   decide: (req: http.IncomingMessage, index: number) => ProxyAction | undefined = () => undefined;
   private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private listening?: LoopbackServer;
 
   private constructor(private readonly upstream: { host: string; port: number }) {
     this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
   }
 
   /** Starts on a free port of `address` (any loopback address: 127.0.0.2 is another host) forwarding to `upstream`. */
   static async start(upstream: string, address = '127.0.0.1'): Promise<RecordingProxy> {
     const [host, port] = upstream.split(':');
     const proxy = new RecordingProxy({ host: host ?? '127.0.0.1', port: Number(port) });
-    await new Promise<void>((resolve) => proxy.server.listen(0, address, resolve));
+    proxy.listening = await listenOnLoopback(proxy.server, { address });
     return proxy;
   }
 
   get host(): string {
-    const address = this.server.address() as AddressInfo;
-    return `${address.address}:${address.port}`;
+    return this.listening?.host ?? '';
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.listening?.close();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { testEnvScripts } from './env';
+import { freeLoopbackPort } from './loopback-port';
 
 /** A registry:2 container of one test file's own, on a free loopback port. */
 export interface TestRegistry {
@@ -12,23 +12,12 @@ export interface TestRegistry {
   remove(): void;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Starts a fresh, empty registry (removing any container of that name first); with
  * `htpasswd`, a file of bcrypt entries, it asks for Basic credentials.
  */
 export async function startTestRegistry(name: string, options: { htpasswd?: string } = {}): Promise<TestRegistry> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const run = (script: string, args: string[]) =>
     execFileSync('bash', [path.join(testEnvScripts, script), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   run('run-registry.sh', [

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createSign, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { e2eContainerName } from './env';
-import { freePort } from './registries';
+import { freeLoopbackPort } from './loopback-port';
+import { listenOnLoopback } from './loopback-server';
 
 /** What the token server saw of one token request. */
 export interface TokenRequest {
@@ -133,10 +133,10 @@ export async function startTokenRegistry(role: string): Promise<TokenRegistry> {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+  const tokenServer = await listenOnLoopback(server);
+  const realm = `http://${tokenServer.host}/token`;
 
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const name = e2eContainerName(`token-${role}`);
   execFileSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore' });
   execFileSync(
@@ -169,7 +169,7 @@ export async function startTokenRegistry(role: string): Promise<TokenRegistry> {
   const host = `127.0.0.1:${port}`;
   const close = async () => {
     execFileSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore' });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await tokenServer.close();
   };
   for (let i = 0; ; i++) {
     const status = await fetch(`http://${host}/v2/`).then(
