@@ -1,3 +1,4 @@
+import { EcrTokenCache } from './auth/ecr-token-cache';
 import { StsAccountIdProvider } from './ecr/aws-clients';
 import type { PushPlan } from './plan/resolve-push-plan';
 import { planPush, runPush } from './push-image';
@@ -6,7 +7,7 @@ import type { PushResult } from './push-result';
 
 /**
  * Pushes and plans sharing what is worth keeping between pushes (the AWS account found
- * per region). Whoever runs several pushes (the CLI, an adapter, a script) makes one and
+ * per region, ECR tokens until shortly before they expire). Whoever runs several pushes (the CLI, an adapter, a script) makes one and
  * reuses it; options given to a call add to, or replace, those given here.
  */
 export interface PushClient {
@@ -17,7 +18,11 @@ export interface PushClient {
 }
 
 export function createPushClient(defaults: PushOptions = {}): PushClient {
-  const shared: PushOptions = { accountIds: new StsAccountIdProvider(), ...defaults };
+  const shared: PushOptions = {
+    accountIds: new StsAccountIdProvider(),
+    ecrTokenCache: new EcrTokenCache(),
+    ...defaults,
+  };
   return {
     push: (input, options) => runPush(input, { ...shared, ...options }),
     plan: (input, options) => planPush(input, { ...shared, ...options }),

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { CredentialHelperRunner } from './auth/credential-helper';
+import type { EcrTokenCache } from './auth/ecr-token-cache';
 import type { AuthProvider } from './auth/registry-auth';
 import type { AccountIdProvider, EcrRepositoryCreator, EcrTokenProvider, RegionProvider } from './ecr/aws-clients';
 import type { ProgressListener } from './events';
@@ -21,6 +22,8 @@ export interface PushOptions {
   accountIds?: AccountIdProvider;
   regions?: RegionProvider;
   ecrTokens?: EcrTokenProvider;
+  /** ECR tokens kept between pushes; a push client passes its own, else each push starts empty. */
+  ecrTokenCache?: EcrTokenCache;
   ecrRepositories?: EcrRepositoryCreator;
   runCredentialHelper?: CredentialHelperRunner;
   /** Replaces the whole credential chain. */

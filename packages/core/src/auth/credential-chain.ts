@@ -4,6 +4,7 @@ import { type CredentialHelperRunner, runCredentialHelper } from './credential-h
 import { dockerConfigPath, parseDockerConfig, readDockerConfigFile } from './docker-config';
 import { DockerConfigAuthProvider } from './docker-config-auth-provider';
 import { EcrAuthProvider } from './ecr-auth-provider';
+import type { EcrTokenCache } from './ecr-token-cache';
 import { ExplicitAuthProvider } from './explicit-auth-provider';
 import type { AuthProvider, RegistryCredentials, ResolveOptions } from './registry-auth';
 
@@ -11,6 +12,8 @@ export interface CredentialChainOptions {
   auth?: ExplicitAuth;
   env?: NodeJS.ProcessEnv;
   ecrTokens?: EcrTokenProvider;
+  /** Where ECR tokens are kept between pushes (the push client's); default one for this chain only. */
+  ecrTokenCache?: EcrTokenCache;
   runHelper?: CredentialHelperRunner;
 }
 
@@ -23,7 +26,7 @@ export function defaultAuthProviders(options: CredentialChainOptions = {}): Auth
   const runHelper = options.runHelper ?? runCredentialHelper;
   const providers: AuthProvider[] = [];
   if (options.auth) providers.push(new ExplicitAuthProvider(options.auth));
-  providers.push(new EcrAuthProvider(options.ecrTokens));
+  providers.push(new EcrAuthProvider(options.ecrTokens, options.ecrTokenCache));
   const inline = env.DOCKER_AUTH_CONFIG;
   if (inline) {
     providers.push(

@@ -76,6 +76,7 @@ export async function resolvePush(
       ...(args.auth ? { auth: args.auth } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
+      ...(options.ecrTokenCache ? { ecrTokenCache: options.ecrTokenCache } : {}),
       ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
     });
   const credentials = new CredentialSession(authProviders, limits);
