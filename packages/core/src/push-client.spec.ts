@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { EcrToken, EcrTokenProvider } from './ecr/aws-clients';
 import { createPushClient } from './push-client';
+import { defaultRedactor, redact } from './redact';
 
 const ECR_REPO = { repoName: 'team/service/api', accountId: '123456789012', awsRegion: 'eu-west-1' };
 const env = { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' };
@@ -70,5 +71,13 @@ describe('createPushClient: what a client keeps between pushes', () => {
     await client.push({ ecrRepo: ECR_REPO, tags: ['1'] });
     expect(calls).toBe(2);
     expect(engine.passwords).toEqual(['ecr-token-ok']);
+  });
+
+  it("keeps the push's secrets in the client's redactor, not in a process-wide one", async () => {
+    const password = 'client-owned-password-7';
+    const client = createPushClient({ docker: fakeEngine().docker, env });
+    await client.push({ repo: 'localhost:5000/app', tags: ['1'], auth: { username: 'ci', password } });
+    expect(redact(`sent ${password}`)).toBe('sent ***');
+    expect(defaultRedactor.redact(`sent ${password}`)).toBe(`sent ${password}`);
   });
 });

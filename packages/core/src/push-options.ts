@@ -4,6 +4,7 @@ import type { EcrTokenCache } from './auth/ecr-token-cache';
 import type { AuthProvider } from './auth/registry-auth';
 import type { AccountIdProvider, EcrRepositoryCreator, EcrTokenProvider, RegionProvider } from './ecr/aws-clients';
 import type { ProgressListener } from './events';
+import type { Redactor } from './redact';
 
 /**
  * Collaborators of a push, each with a default. Tests pass fakes here instead of
@@ -26,6 +27,8 @@ export interface PushOptions {
   ecrTokenCache?: EcrTokenCache;
   ecrRepositories?: EcrRepositoryCreator;
   runCredentialHelper?: CredentialHelperRunner;
+  /** Where the push's secrets are added for redaction; a push client passes its own, else the process's. */
+  redactor?: Redactor;
   /** Replaces the whole credential chain. */
   authProviders?: AuthProvider[];
   /** Waits between retries; default a real timer. */

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { ArgumentsError, RegistryAuthError } from '../errors';
-import { registerSecret } from '../redact';
+import { defaultRedactor, type Redactor } from '../redact';
 import { ECR_PUBLIC_REGION, type EcrRegistry } from './ecr-registry';
 
 const debug = createDebug('dockpush:ecr');
@@ -226,6 +226,9 @@ export class SdkRegionProvider implements RegionProvider {
 
 /** ECR and ECR Public `GetAuthorizationToken`. */
 export class SdkEcrTokenProvider implements EcrTokenProvider {
+  /** `redactor`: where the token is added for redaction the moment it arrives. */
+  constructor(private readonly redactor: Redactor = defaultRedactor) {}
+
   async getToken(registry: EcrRegistry, limits?: WaitLimits): Promise<EcrToken> {
     try {
       const data =
@@ -238,8 +241,8 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
         password: decoded.slice(colon + 1),
         expiresAt: data.expiresAt ?? new Date(Date.now() + 12 * 3600_000),
       };
-      registerSecret(data.token);
-      registerSecret(token.password, token.username);
+      this.redactor.add(data.token);
+      this.redactor.add(token.password, token.username);
       return token;
     } catch (error) {
       const cancelled = cancellationOf(limits);

@@ -77,9 +77,10 @@ export async function resolvePush(
       ...(options.env ? { env: options.env } : {}),
       ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
       ...(options.ecrTokenCache ? { ecrTokenCache: options.ecrTokenCache } : {}),
+      ...(options.redactor ? { redactor: options.redactor } : {}),
       ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
     });
-  const credentials = new CredentialSession(authProviders, limits);
+  const credentials = new CredentialSession(authProviders, limits, options.redactor);
   const source = await credentials.sourceFor(registry);
   return {
     plan: {
