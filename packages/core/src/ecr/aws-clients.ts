@@ -209,14 +209,21 @@ export class StsAccountIdProvider implements AccountIdProvider {
   }
 }
 
-/** The SDK's region chain: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile. */
+/**
+ * The SDK's region chain: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile
+ * (`AWS_PROFILE`, else `default`), each read from `env` (the push's, else the process's).
+ */
 export class SdkRegionProvider implements RegionProvider {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
   async getRegion(): Promise<string | undefined> {
-    const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+    const fromEnv = this.env.AWS_REGION || this.env.AWS_DEFAULT_REGION;
     if (fromEnv) return fromEnv;
     const { STSClient } = await import('@aws-sdk/client-sts');
+    const profile = this.env.AWS_PROFILE;
     try {
-      const region = await newClient(() => new STSClient(clientConfig())).config.region();
+      const client = newClient(() => new STSClient({ ...clientConfig(), ...(profile ? { profile } : {}) }));
+      const region = await client.config.region();
       return region || undefined;
     } catch {
       return undefined;

@@ -112,7 +112,8 @@ async function resolveRepository(
     case 'ecr': {
       const { repoName, registryAlias } = target.ecrRepo;
       if (registryAlias) return { repo: publicEcrRepository(registryAlias, repoName) };
-      const region = target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider()).getRegion());
+      const region =
+        target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider(options.env)).getRegion());
       if (!region) throw missingRegionError();
       const accountId =
         target.ecrRepo.accountId ??
