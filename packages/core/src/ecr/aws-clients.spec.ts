@@ -231,7 +231,7 @@ describe('AWS endpoints that never answer', () => {
 
 describe('the SDK on Node < 22', () => {
   it('prints no NodeVersionSupportWarning, and dockpush leaves the environment alone', () => {
-    const core = join(__dirname, '..', '..', 'dist', 'index.js');
+    const core = join(__dirname, '..', '..', 'dist', 'ecr', 'aws-clients.js');
     const script = `const { SdkRegionProvider } = require(${JSON.stringify(core)});
       new SdkRegionProvider().getRegion().then(() =>
         console.log(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'unset'));`;
