@@ -10,6 +10,7 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }];
 /** `@dockpush/core` → packages/core/src/index.ts, and so on for each workspace package. */
 const workspaceSources = {
   '^@dockpush/core$': '<rootDir>/packages/core/src/index.ts',
+  '^@dockpush/core/errors$': '<rootDir>/packages/core/src/errors.ts',
   '^dockpush$': '<rootDir>/packages/dockpush/src/index.ts',
   '^@dockpush/nx$': '<rootDir>/packages/nx/src/index.ts',
   '^@dockpush/gulp$': '<rootDir>/packages/gulp/src/index.ts',

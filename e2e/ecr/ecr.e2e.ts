@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { createPushClient, EcrAuthProvider, PushFailedError, type PushEvent, type PushResult } from '@dockpush/core';
+import { createPushClient, PushFailedError, type PushEvent, type PushResult } from '@dockpush/core';
 import { ECR_E2E_SWITCH, EcrE2eEnvironment, ecrE2eEnabled } from '../support/ecr-environment';
 import { createTestImage, removeImage } from '../support/images';
 import { listTags, manifestDigest } from '../support/registry-api';
@@ -122,10 +122,9 @@ if (!ecrE2eEnabled()) {
     });
 
     beforeEach(() => {
-      // Every case starts as a fresh process would: no cached account or token, no region set.
+      // Every case starts as a fresh process would: a new client (no account or token kept), no region set.
       ecr.standIn.reset();
       client = createPushClient();
-      EcrAuthProvider.reset();
       delete process.env.AWS_REGION;
       delete process.env.AWS_DEFAULT_REGION;
     });

@@ -46,8 +46,9 @@ it("redacts the engine's auth header in other libraries' debug output", async ()
   });
   try {
     const core = require('./index') as typeof import('./index');
+    const { createDockerClient } = require('./engine/docker-client') as typeof import('./engine/docker-client');
     core.registerSecret(password, username);
-    const docker = core.createDockerClient();
+    const docker = createDockerClient();
     const stream = (await docker.getImage('localhost:5000/app').push({
       tag: '1',
       authconfig: { username, password, serveraddress: 'localhost:5000' },

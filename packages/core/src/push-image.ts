@@ -262,7 +262,7 @@ function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Doc
   let ready: Promise<Dockerode> | undefined;
   return () => {
     ready ??= (async () => {
-      const docker = options.docker ?? createDockerClient(limits);
+      const docker = options.docker ?? createDockerClient(limits, options.env);
       await assertEngineAvailable(docker, options.env, limits);
       return docker;
     })();

@@ -1,8 +1,10 @@
 import type Dockerode from 'dockerode';
 import type { CredentialHelperRunner } from './auth/credential-helper';
+import type { EcrTokenCache } from './auth/ecr-token-cache';
 import type { AuthProvider } from './auth/registry-auth';
 import type { AccountIdProvider, EcrRepositoryCreator, EcrTokenProvider, RegionProvider } from './ecr/aws-clients';
 import type { ProgressListener } from './events';
+import type { Redactor } from './redact';
 
 /**
  * Collaborators of a push, each with a default. Tests pass fakes here instead of
@@ -21,8 +23,12 @@ export interface PushOptions {
   accountIds?: AccountIdProvider;
   regions?: RegionProvider;
   ecrTokens?: EcrTokenProvider;
+  /** ECR tokens kept between pushes; a push client passes its own, else each push starts empty. */
+  ecrTokenCache?: EcrTokenCache;
   ecrRepositories?: EcrRepositoryCreator;
   runCredentialHelper?: CredentialHelperRunner;
+  /** Where the push's secrets are added for redaction; a push client passes its own, else the process's. */
+  redactor?: Redactor;
   /** Replaces the whole credential chain. */
   authProviders?: AuthProvider[];
   /** Waits between retries; default a real timer. */

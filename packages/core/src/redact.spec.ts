@@ -1,4 +1,4 @@
-import { redact, redactValue, registerSecret } from './redact';
+import { defaultRedactor, redact, Redactor, redactValue, registerSecret } from './redact';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -53,5 +53,32 @@ describe('redact', () => {
   it('redacts a secret hidden by a control sequence inside it', () => {
     const [head, tail] = [secret.slice(0, 5), secret.slice(5)];
     expect(redactValue(`x ${head}\u001b[0m${tail} y`)).toBe('x *** y');
+  });
+});
+
+describe('Redactor', () => {
+  it('redacts only its own secrets, in every encoding, and redact() consults every live redactor', () => {
+    const one = new Redactor();
+    const two = new Redactor();
+    one.add('first-client-secret', 'bob');
+    two.add('second-client-secret');
+    expect(one.redact('first-client-secret second-client-secret')).toBe('*** second-client-secret');
+    expect(two.redact('first-client-secret second-client-secret')).toBe('first-client-secret ***');
+    expect(one.redact(b64('bob:first-client-secret'))).toBe('***');
+    expect(redact(`a first-client-secret b ${b64('x second-client-secret')}`)).not.toMatch(/client-secret/);
+    expect(defaultRedactor.redact('first-client-secret')).toBe('first-client-secret');
+  });
+
+  it('replaces the longest form first, so a form inside another leaves nothing behind', () => {
+    const redactor = new Redactor();
+    redactor.add('inner-secret');
+    redactor.add('outer-inner-secret-tail');
+    expect(redactor.redact('x outer-inner-secret-tail y inner-secret z')).toBe('x *** y *** z');
+  });
+
+  it('treats characters that mean something in a pattern as plain text', () => {
+    const redactor = new Redactor();
+    redactor.add('a.b*c+d?(e)[f]{g}|h^$\\');
+    expect(redactor.redact('a.b*c+d?(e)[f]{g}|h^$\\ axbbbc')).toBe('*** axbbbc');
   });
 });

@@ -1,7 +1,13 @@
 /**
  * Every secret dockpush handles (passwords, identity tokens, ECR tokens and the
- * encoded forms the engine sees) is registered here before it is used, so that any
+ * encoded forms the engine sees) is added to a `Redactor` before it is used, so that any
  * text leaving core (error messages, progress events, debug logs) can be scrubbed.
+ *
+ * A push client owns one redactor, and its credential session adds what it reads there;
+ * the secrets go when the client goes. `redact()` consults every redactor still alive, so
+ * text made where no client is at hand (an error's message, a library's debug line) is
+ * scrubbed of every secret any live client holds. Callers with no client add to the
+ * process's default redactor (`registerSecret`).
  */
 import { printable } from './printable';
 
@@ -10,25 +16,55 @@ const REDACTED = '***';
 /** Encoded fragments shorter than this are not redacted: they would hit ordinary text. */
 const MIN_FORM_LENGTH = 4;
 
-/** Every registered form, longest first, so a form contained in another is not half-replaced. */
-let forms: string[] = [];
+/** The secrets of one owner, with the matcher for all their forms built when one is added. */
+export class Redactor {
+  private readonly forms = new Set<string>();
+  /** Every form, longest first (so a form inside another is not half-replaced); none yet: `undefined`. */
+  private matcher: RegExp | undefined;
 
-/**
- * Registers a secret and every encoding of it that could leak: as written, JSON-escaped,
- * URL-encoded (`encodeURIComponent` and form encoding), and base64 (standard and URL-safe)
- * at each of the three byte alignments, so it is found inside longer base64 text such as
- * the engine's `X-Registry-Auth` header (base64 of a JSON object holding the secret).
- * Base64 is taken of the secret both as written and JSON-escaped. With a username,
- * `base64(user:secret)` too, as Docker configs hold it.
- */
-export function registerSecret(secret: string | undefined, username?: string): void {
-  if (!secret || secret.length < 4) return;
-  const added = new Set(forms);
-  for (const form of encodingsOf(secret)) added.add(form);
-  if (username !== undefined) {
-    for (const form of writtenForms(`${username}:${secret}`).flatMap(base64Forms)) added.add(form);
+  constructor() {
+    live.add(new WeakRef(this));
   }
-  forms = [...added].filter((f) => f.length >= MIN_FORM_LENGTH).sort((a, b) => b.length - a.length);
+
+  /**
+   * Adds a secret and every encoding of it that could leak: as written, JSON-escaped,
+   * URL-encoded (`encodeURIComponent` and form encoding), and base64 (standard and URL-safe)
+   * at each of the three byte alignments, so it is found inside longer base64 text such as
+   * the engine's `X-Registry-Auth` header (base64 of a JSON object holding the secret).
+   * Base64 is taken of the secret both as written and JSON-escaped. With a username,
+   * `base64(user:secret)` too, as Docker configs hold it.
+   */
+  add(secret: string | undefined, username?: string): void {
+    if (!secret || secret.length < 4) return;
+    const size = this.forms.size;
+    for (const form of encodingsOf(secret)) this.addForm(form);
+    if (username !== undefined) {
+      for (const form of writtenForms(`${username}:${secret}`).flatMap(base64Forms)) this.addForm(form);
+    }
+    if (this.forms.size === size) return;
+    const sorted = [...this.forms].sort((a, b) => b.length - a.length);
+    this.matcher = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
+  }
+
+  /** `text` with every form of this redactor's secrets replaced by `***`. */
+  redact(text: string): string {
+    return this.matcher ? text.replace(this.matcher, REDACTED) : text;
+  }
+
+  private addForm(form: string): void {
+    if (form.length >= MIN_FORM_LENGTH) this.forms.add(form);
+  }
+}
+
+/** Every redactor not yet collected; the default one is held for the life of the process. */
+const live = new Set<WeakRef<Redactor>>();
+
+/** The redactor of callers that have no client. */
+export const defaultRedactor = new Redactor();
+
+/** Adds a secret to the process's default redactor (see `Redactor.add`). */
+export function registerSecret(secret: string | undefined, username?: string): void {
+  defaultRedactor.add(secret, username);
 }
 
 /** The secret as written and as it appears inside a JSON string (the engine's auth header is JSON). */
@@ -64,11 +100,17 @@ function base64Forms(text: string): string[] {
   return out;
 }
 
-/** Replaces every registered secret, in every registered encoding, in `text` with `***`. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Replaces every secret of every live redactor, in every encoding, in `text` with `***`. */
 export function redact(text: string): string {
   let out = text;
-  for (const form of forms) {
-    if (out.includes(form)) out = out.split(form).join(REDACTED);
+  for (const ref of live) {
+    const redactor = ref.deref();
+    if (redactor) out = redactor.redact(out);
+    else live.delete(ref);
   }
   return out;
 }

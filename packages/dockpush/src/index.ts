@@ -11,19 +11,10 @@ export {
   type RunwayPushArgs,
   type RunwayEcrRepo,
 } from './api/push-image';
+export * from '@dockpush/core/errors';
 export {
-  DockpushError,
-  ArgumentsError,
-  DockerUnavailableError,
-  ImageNotFoundError,
-  RegistryAuthError,
-  PushFailedError,
-  PushCancelledError,
-  OutputFileError,
-  ProgressListenerError,
   createProgressRenderer,
   detectProgressMode,
-  type ArgumentIssue,
   type TagOutcome,
   type PushArgsInput,
   type PushResult,

@@ -5,15 +5,5 @@
  */
 export { registerDockerPushTask, TASK_NAME, type DockerPushTaskDependencies } from './docker-push-task';
 export type { GruntLike, GruntTaskContext } from './grunt-types';
-export {
-  DockpushError,
-  ArgumentsError,
-  DockerUnavailableError,
-  ImageNotFoundError,
-  RegistryAuthError,
-  PushFailedError,
-  PushCancelledError,
-  type PushArgsInput,
-  type PushResult,
-  type PushPlan,
-} from '@dockpush/core';
+export * from '@dockpush/core/errors';
+export type { PushArgsInput, PushResult, PushPlan } from '@dockpush/core';

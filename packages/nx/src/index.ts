@@ -6,7 +6,6 @@ export { createNodes, createNodesV2, type DockpushPluginOptions } from './plugin
 export { configurationGenerator } from './generators/configuration/configuration';
 export { initGenerator } from './generators/init/init';
 export type { PushExecutorSchema } from './executors/push/schema';
-export type { PushExecutorDependencies } from './executors/push/push.impl';
 export type { ReleasePublishExecutorSchema, ReleaseVersionDataEntry } from './executors/release-publish/schema';
 export type { ConfigurationGeneratorSchema } from './generators/configuration/schema';
 export type { InitGeneratorSchema } from './generators/init/schema';

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import createDebug from 'debug';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits } from '../deadline';
 import { RegistryAuthError } from '../errors';
-import { registerSecret } from '../redact';
 
 const debug = createDebug('dockpush:auth');
 
@@ -127,7 +126,6 @@ export const runCredentialHelper: CredentialHelperRunner = (helper, serverUrl, e
         );
       }
       if (!parsed || typeof parsed.Secret !== 'string' || !parsed.Secret) return undefined;
-      registerSecret(parsed.Secret, parsed.Username);
       return { username: parsed.Username ?? '', secret: parsed.Secret };
     };
 

@@ -1,4 +1,4 @@
-import { redact } from '../redact';
+import { defaultRedactor, redact, Redactor } from '../redact';
 import { CredentialSession } from './credential-session';
 import type { AuthProvider, RegistryCredentials } from './registry-auth';
 
@@ -80,5 +80,19 @@ describe('CredentialSession', () => {
     const session = new CredentialSession([tokens()]);
     await session.credentialsFor(ECR);
     expect(redact('sent token-number-1')).toBe('sent ***');
+  });
+
+  it("adds what it hands out to the redactor it is given, not the process's", async () => {
+    const redactor = new Redactor();
+    const password = 'only-this-session-knows-it';
+    const provider: AuthProvider = {
+      resolve: async (host) => ({
+        source: 'credential-helper',
+        authconfig: { username: 'u', password, serveraddress: host },
+      }),
+    };
+    await new CredentialSession([provider], {}, redactor).credentialsFor('registry.example.com');
+    expect(redactor.redact(`sent ${password}`)).toBe('sent ***');
+    expect(defaultRedactor.redact(`sent ${password}`)).toBe(`sent ${password}`);
   });
 });

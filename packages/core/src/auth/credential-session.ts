@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type { WaitLimits } from '../deadline';
-import { registerSecret } from '../redact';
+import { defaultRedactor, type Redactor } from '../redact';
 import type { AuthProvider, CredentialSource, EngineAuthConfig, RegistryCredentials } from './registry-auth';
 
 const debug = createDebug('dockpush:auth');
@@ -26,6 +26,8 @@ export class CredentialSession {
   constructor(
     private readonly providers: readonly AuthProvider[],
     private readonly limits: WaitLimits = {},
+    /** The push client's: what the session hands out is added here. */
+    private readonly redactor: Redactor = defaultRedactor,
   ) {}
 
   /**
@@ -90,8 +92,8 @@ export class CredentialSession {
 
   private keep(credentials: RegistryCredentials, provider: AuthProvider): Found {
     const authconfig = credentials.authconfig ?? {};
-    if ('password' in authconfig) registerSecret(authconfig.password, authconfig.username);
-    if ('identitytoken' in authconfig) registerSecret(authconfig.identitytoken);
+    if ('password' in authconfig) this.redactor.add(authconfig.password, authconfig.username);
+    if ('identitytoken' in authconfig) this.redactor.add(authconfig.identitytoken);
     return { credentials: { source: credentials.source, authconfig }, provider };
   }
 }

@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { registerSecret } from '../redact';
+import { defaultRedactor, type Redactor } from '../redact';
 import { type CredentialHelperRunner, runCredentialHelper } from './credential-helper';
 import { configKeysFor, type DockerConfig, hostOfConfigKey } from './docker-config';
 import type {
@@ -23,6 +23,8 @@ export class DockerConfigAuthProvider implements AuthProvider {
     private readonly source: Extract<CredentialSource, 'docker-config' | 'docker-auth-config'>,
     private readonly runHelper: CredentialHelperRunner = runCredentialHelper,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Where what it reads is added for redaction, the moment it is read. */
+    private readonly redactor: Redactor = defaultRedactor,
   ) {}
 
   async resolve(host: string, options: ResolveOptions = {}): Promise<RegistryCredentials | undefined> {
@@ -41,7 +43,7 @@ export class DockerConfigAuthProvider implements AuthProvider {
     }
     const entry = keys.map((k) => config.auths?.[k]).find(Boolean) ?? findByHost(config.auths, host);
     if (entry) {
-      const authconfig = fromAuthsEntry(entry, host);
+      const authconfig = fromAuthsEntry(entry, host, this.redactor);
       if (authconfig) {
         debug('credentials for %s from %s auths', host, this.source);
         return { source: this.source, authconfig };
@@ -61,6 +63,7 @@ export class DockerConfigAuthProvider implements AuthProvider {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (!creds) return undefined;
+    this.redactor.add(creds.secret, creds.username);
     debug('credentials for %s from docker-credential-%s', host, helper);
     return {
       source: 'credential-helper',
@@ -78,14 +81,18 @@ function findByHost<T>(record: Record<string, T> | undefined, host: string): T |
   return key === undefined ? undefined : record[key];
 }
 
-function fromAuthsEntry(entry: NonNullable<DockerConfig['auths']>[string], host: string): EngineAuthConfig | undefined {
+function fromAuthsEntry(
+  entry: NonNullable<DockerConfig['auths']>[string],
+  host: string,
+  redactor: Redactor,
+): EngineAuthConfig | undefined {
   if (entry.identitytoken) {
-    registerSecret(entry.identitytoken);
+    redactor.add(entry.identitytoken);
     return { identitytoken: entry.identitytoken, serveraddress: host };
   }
   let { username, password } = entry;
   if (entry.auth) {
-    registerSecret(entry.auth);
+    redactor.add(entry.auth);
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon > 0) {
@@ -94,6 +101,6 @@ function fromAuthsEntry(entry: NonNullable<DockerConfig['auths']>[string], host:
     }
   }
   if (!username || !password) return undefined;
-  registerSecret(password, username);
+  redactor.add(password, username);
   return { username, password, serveraddress: host };
 }

@@ -1,6 +1,7 @@
 import type { EcrToken, EcrTokenProvider } from '../ecr/aws-clients';
 import type { EcrRegistry } from '../ecr/ecr-registry';
 import { EcrAuthProvider } from './ecr-auth-provider';
+import { EcrTokenCache } from './ecr-token-cache';
 
 class CountingTokens implements EcrTokenProvider {
   calls: EcrRegistry[] = [];
@@ -21,8 +22,6 @@ class CountingTokens implements EcrTokenProvider {
 const PRIVATE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
 describe('EcrAuthProvider', () => {
-  beforeEach(() => EcrAuthProvider.reset());
-
   it('answers only for ECR hosts', async () => {
     const provider = new EcrAuthProvider(new CountingTokens(3600_000, Date.now));
     expect(await provider.resolve('localhost:5000')).toBeUndefined();
@@ -51,7 +50,7 @@ describe('EcrAuthProvider', () => {
   it('caches per registry until shortly before expiry, and renews after invalidate', async () => {
     let now = 1_000_000;
     const tokens = new CountingTokens(12 * 3600_000, () => now);
-    const provider = new EcrAuthProvider(tokens, () => now);
+    const provider = new EcrAuthProvider(tokens, new EcrTokenCache(() => now));
     await Promise.all([provider.resolve(PRIVATE), provider.resolve(PRIVATE), provider.resolve(PRIVATE)]);
     expect(tokens.calls).toHaveLength(1);
     now += 11 * 3600_000;
@@ -63,5 +62,30 @@ describe('EcrAuthProvider', () => {
     expect((await provider.resolve(PRIVATE))?.authconfig).toMatchObject({ password: 'token-3' });
     await provider.resolve('public.ecr.aws');
     expect(tokens.calls).toHaveLength(4);
+  });
+
+  it('keeps tokens in the cache it is given: providers sharing a cache share tokens, others do not', async () => {
+    const tokens = new CountingTokens(3600_000, Date.now);
+    const cache = new EcrTokenCache();
+    await new EcrAuthProvider(tokens, cache).resolve(PRIVATE);
+    await new EcrAuthProvider(tokens, cache).resolve(PRIVATE);
+    expect(tokens.calls).toHaveLength(1);
+    await new EcrAuthProvider(tokens).resolve(PRIVATE);
+    expect(tokens.calls).toHaveLength(2);
+  });
+
+  it('does not keep a failure: the next resolve asks ECR again', async () => {
+    let calls = 0;
+    const flaky: EcrTokenProvider = {
+      getToken: async () => {
+        calls++;
+        if (calls === 1) throw new Error('ECR is down');
+        return { username: 'AWS', password: 'token-after-failure', expiresAt: new Date(Date.now() + 3600_000) };
+      },
+    };
+    const provider = new EcrAuthProvider(flaky, new EcrTokenCache());
+    await expect(provider.resolve(PRIVATE)).rejects.toThrow('ECR is down');
+    expect((await provider.resolve(PRIVATE))?.authconfig).toMatchObject({ password: 'token-after-failure' });
+    expect(calls).toBe(2);
   });
 });

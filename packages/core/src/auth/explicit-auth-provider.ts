@@ -1,12 +1,15 @@
 import type { ExplicitAuth } from '../args/push-args';
-import { registerSecret } from '../redact';
+import { defaultRedactor, type Redactor } from '../redact';
 import type { AuthProvider, RegistryCredentials } from './registry-auth';
 
 /** Credentials given in the `auth` argument: they beat every other source. */
 export class ExplicitAuthProvider implements AuthProvider {
-  constructor(private readonly auth: ExplicitAuth) {
-    if ('password' in auth) registerSecret(auth.password, auth.username);
-    else registerSecret(auth.identityToken);
+  constructor(
+    private readonly auth: ExplicitAuth,
+    redactor: Redactor = defaultRedactor,
+  ) {
+    if ('password' in auth) redactor.add(auth.password, auth.username);
+    else redactor.add(auth.identityToken);
   }
 
   async resolve(host: string): Promise<RegistryCredentials> {

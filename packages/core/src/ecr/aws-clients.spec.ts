@@ -33,6 +33,9 @@ afterEach(() => {
   Object.assign(process.env, saved);
 });
 
+const PROFILES =
+  '[default]\nregion = sa-east-1\n[profile ci]\nregion = ca-central-1\n[profile other]\nregion = us-west-1\n';
+
 describe('SdkRegionProvider: the SDK region chain', () => {
   it.each([
     ['AWS_REGION', {}, { AWS_REGION: 'eu-west-3' }, 'eu-west-3'],
@@ -54,6 +57,17 @@ describe('SdkRegionProvider: the SDK region chain', () => {
   ])('%s', async (_from, files, env, expected) => {
     isolateAws(files, env);
     expect(await new SdkRegionProvider().getRegion()).toBe(expected);
+  });
+
+  it.each([
+    ['AWS_REGION', { AWS_REGION: 'eu-west-3' }, 'eu-west-3'],
+    ['AWS_DEFAULT_REGION', { AWS_DEFAULT_REGION: 'ap-south-1' }, 'ap-south-1'],
+    ['AWS_PROFILE', { AWS_PROFILE: 'ci' }, 'ca-central-1'],
+  ])('reads %s from the env it is given, not from the process', async (_from, given, expected) => {
+    // The process points at another profile: a provider reading process.env would answer us-west-1.
+    isolateAws({ config: PROFILES }, { AWS_PROFILE: 'other' });
+    const env = { ...process.env, AWS_PROFILE: undefined, ...given };
+    expect(await new SdkRegionProvider(env).getRegion()).toBe(expected);
   });
 
   it('a private ECR repository with no region anywhere is an ArgumentsError that says how to set one', async () => {
@@ -217,7 +231,7 @@ describe('AWS endpoints that never answer', () => {
 
 describe('the SDK on Node < 22', () => {
   it('prints no NodeVersionSupportWarning, and dockpush leaves the environment alone', () => {
-    const core = join(__dirname, '..', '..', 'dist', 'index.js');
+    const core = join(__dirname, '..', '..', 'dist', 'ecr', 'aws-clients.js');
     const script = `const { SdkRegionProvider } = require(${JSON.stringify(core)});
       new SdkRegionProvider().getRegion().then(() =>
         console.log(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'unset'));`;

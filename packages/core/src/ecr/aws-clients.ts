@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { ArgumentsError, RegistryAuthError } from '../errors';
-import { registerSecret } from '../redact';
+import { defaultRedactor, type Redactor } from '../redact';
 import { ECR_PUBLIC_REGION, type EcrRegistry } from './ecr-registry';
 
 const debug = createDebug('dockpush:ecr');
@@ -209,14 +209,21 @@ export class StsAccountIdProvider implements AccountIdProvider {
   }
 }
 
-/** The SDK's region chain: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile. */
+/**
+ * The SDK's region chain: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile
+ * (`AWS_PROFILE`, else `default`), each read from `env` (the push's, else the process's).
+ */
 export class SdkRegionProvider implements RegionProvider {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
   async getRegion(): Promise<string | undefined> {
-    const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+    const fromEnv = this.env.AWS_REGION || this.env.AWS_DEFAULT_REGION;
     if (fromEnv) return fromEnv;
     const { STSClient } = await import('@aws-sdk/client-sts');
+    const profile = this.env.AWS_PROFILE;
     try {
-      const region = await newClient(() => new STSClient(clientConfig())).config.region();
+      const client = newClient(() => new STSClient({ ...clientConfig(), ...(profile ? { profile } : {}) }));
+      const region = await client.config.region();
       return region || undefined;
     } catch {
       return undefined;
@@ -226,6 +233,9 @@ export class SdkRegionProvider implements RegionProvider {
 
 /** ECR and ECR Public `GetAuthorizationToken`. */
 export class SdkEcrTokenProvider implements EcrTokenProvider {
+  /** `redactor`: where the token is added for redaction the moment it arrives. */
+  constructor(private readonly redactor: Redactor = defaultRedactor) {}
+
   async getToken(registry: EcrRegistry, limits?: WaitLimits): Promise<EcrToken> {
     try {
       const data =
@@ -238,8 +248,8 @@ export class SdkEcrTokenProvider implements EcrTokenProvider {
         password: decoded.slice(colon + 1),
         expiresAt: data.expiresAt ?? new Date(Date.now() + 12 * 3600_000),
       };
-      registerSecret(data.token);
-      registerSecret(token.password, token.username);
+      this.redactor.add(data.token);
+      this.redactor.add(token.password, token.username);
       return token;
     } catch (error) {
       const cancelled = cancellationOf(limits);

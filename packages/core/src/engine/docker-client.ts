@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { DockerUnavailableError } from '../errors';
+import { dockerConnection } from './docker-connection';
 
 /**
  * Where the engine is: `DOCKER_HOST`, else the default socket. A password in the URL
@@ -20,15 +21,18 @@ export function maskUserinfo(url: string): string {
 
 /**
  * A dockerode client for `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else
- * the socket. Every request it makes is dropped after `timeoutMs` of silence, so a hung
- * engine leaves no open socket behind (dockpush's own deadlines fire a little earlier,
- * with a clearer message).
+ * the socket, read from `env` (the push's, else the process's). Every request it makes is
+ * dropped after `timeoutMs` of silence, so a hung engine leaves no open socket behind
+ * (dockpush's own deadlines fire a little earlier, with a clearer message).
  */
-export function createDockerClient(limits: Pick<WaitLimits, 'timeoutMs'> = {}): Dockerode {
+export function createDockerClient(
+  limits: Pick<WaitLimits, 'timeoutMs'> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Dockerode {
   // Loaded on first use: dockerode (and ssh2 under it) costs about 200 ms of start-up,
   // which a dry run or a `--help` need not pay.
   const DockerodeClient = require('dockerode') as typeof Dockerode;
-  return new DockerodeClient({ timeout: timeoutMsOf(limits) + SOCKET_MARGIN_MS });
+  return new DockerodeClient({ ...dockerConnection(env), timeout: timeoutMsOf(limits) + SOCKET_MARGIN_MS });
 }
 
 const SOCKET_MARGIN_MS = 500;

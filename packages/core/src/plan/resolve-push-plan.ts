@@ -76,9 +76,11 @@ export async function resolvePush(
       ...(args.auth ? { auth: args.auth } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.ecrTokens ? { ecrTokens: options.ecrTokens } : {}),
+      ...(options.ecrTokenCache ? { ecrTokenCache: options.ecrTokenCache } : {}),
+      ...(options.redactor ? { redactor: options.redactor } : {}),
       ...(options.runCredentialHelper ? { runHelper: options.runCredentialHelper } : {}),
     });
-  const credentials = new CredentialSession(authProviders, limits);
+  const credentials = new CredentialSession(authProviders, limits, options.redactor);
   const source = await credentials.sourceFor(registry);
   return {
     plan: {
@@ -110,7 +112,8 @@ async function resolveRepository(
     case 'ecr': {
       const { repoName, registryAlias } = target.ecrRepo;
       if (registryAlias) return { repo: publicEcrRepository(registryAlias, repoName) };
-      const region = target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider()).getRegion());
+      const region =
+        target.ecrRepo.awsRegion ?? (await (options.regions ?? new SdkRegionProvider(options.env)).getRegion());
       if (!region) throw missingRegionError();
       const accountId =
         target.ecrRepo.accountId ??

@@ -1,5 +1,5 @@
 import { RegistryAuthError } from '../errors';
-import { registerSecret } from '../redact';
+import { defaultRedactor, type Redactor } from '../redact';
 import type { HttpClient } from './http-client';
 import { CredentialPolicyError } from './registry-errors';
 import type { RegistryCredential, RegistryCredentialSource } from './registry-credentials';
@@ -16,6 +16,8 @@ export interface AuthenticatorOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   now?: () => number;
+  /** Where credentials and tokens are added for redaction; default the process's. */
+  redactor?: Redactor;
 }
 
 /**
@@ -71,8 +73,9 @@ export class RegistryAuthenticator {
   private setCredential(credential: RegistryCredential | undefined): void {
     this.credential = credential;
     this.credentialLoaded = true;
-    if (credential && 'password' in credential) registerSecret(credential.password, credential.username);
-    if (credential && 'identityToken' in credential) registerSecret(credential.identityToken);
+    const redactor = this.options.redactor ?? defaultRedactor;
+    if (credential && 'password' in credential) redactor.add(credential.password, credential.username);
+    if (credential && 'identityToken' in credential) redactor.add(credential.identityToken);
   }
 
   private async loadCredential(): Promise<RegistryCredential | undefined> {
@@ -98,7 +101,7 @@ export class RegistryAuthenticator {
       return;
     }
     const token = await this.fetchToken(challenge, credential);
-    registerSecret(token.value);
+    (this.options.redactor ?? defaultRedactor).add(token.value);
     this.header = `Bearer ${token.value}`;
     this.expiresAt = this.now() + token.expiresInS * 1000;
   }
