@@ -199,8 +199,9 @@ class WasmZstdPool implements ZstdCompressor {
     const id = this.nextId++;
     return new Promise<Buffer>((resolve, reject) => {
       entry.jobs.set(id, { resolve, reject });
-      // A copy: the caller keeps its block (it is still being hashed or sliced from).
-      entry.worker.postMessage({ id, block: new Uint8Array(block), level });
+      // A copy moved to the worker: the caller keeps its block, and no second copy is made.
+      const copy = new Uint8Array(block);
+      entry.worker.postMessage({ id, block: copy, level }, [copy.buffer]);
     });
   }
 
