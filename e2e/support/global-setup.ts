@@ -27,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.DOCKPUSH_E2E_RUN = e2eRunId;
   runScript('ensure-engine.sh', [], 'no Docker engine could be had');
   runScript('ensure-registry-image.sh', [], 'the registry:2 image could not be had');
+  runScript('ensure-skopeo.sh', [], 'skopeo could not be had');
   removeContainersOfDeadRuns();
   rmSync(reliabilityLog, { force: true });
   removeOldScratchProjects();

@@ -24,6 +24,19 @@ describe('BlobInfoCache', () => {
     expect(again.repositoriesHolding('reg:5000', digest, 'team/app')).toEqual([]);
   });
 
+  it('keeps gzip and zstd results of one layer apart, across loads', async () => {
+    const zstdDigest = `sha256:${'f'.repeat(64)}`;
+    const cache = await BlobInfoCache.load(dir);
+    cache.recordCompressed(diffId, 'gzip-3', { digest, size: 10, uncompressedSize: 20 });
+    cache.recordCompressed(diffId, 'zstd-3', { digest: zstdDigest, size: 8, uncompressedSize: 20 });
+    await cache.save();
+
+    const again = await BlobInfoCache.load(dir);
+    expect(again.compressed(diffId, 'gzip-3')).toEqual({ digest, size: 10, uncompressedSize: 20 });
+    expect(again.compressed(diffId, 'zstd-3')).toEqual({ digest: zstdDigest, size: 8, uncompressedSize: 20 });
+    expect(again.compressed(diffId, 'zstd-1')).toBeUndefined();
+  });
+
   it.each([
     ['garbage', 'not json at all {'],
     ['truncated', () => readFileSync(path.join(dir, 'blob-info-v1.json'), 'utf8').slice(0, 40)],

@@ -14,7 +14,7 @@ export interface CompressedBlobInfo {
 }
 
 interface CacheData {
-  /** `<diffID>|<compression>` → the compressed blob. */
+  /** `<diffID>|<compression>-<level>` (`gzip-1`, `zstd-3`) → the compressed blob. */
   compressed: Record<string, CompressedBlobInfo>;
   /** registry → blob digest → repositories known to hold it (most recent first). */
   locations: Record<string, Record<string, string[]>>;

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { gzipLayer, hashing } from './layer-compressor';
+import { decompress as zstdDecompress } from 'fzstd';
+import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
+import { openZstdCompressor, type ZstdCompressor } from './zstd-compressor';
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -58,6 +60,146 @@ describe('gzipLayer', () => {
 
   it('has no result before the output has been read', () => {
     expect(() => gzipLayer(pieces(text, 10), { level: 1 }).result()).toThrow('has not been read to its end');
+  });
+});
+
+describe('zstdLayer', () => {
+  const text = Buffer.from('dockpush layer text '.repeat(40_000));
+  const random = randomBytes(300_000);
+  const mixed = Buffer.concat([text, random, text]);
+  let zstd: ZstdCompressor;
+
+  beforeAll(async () => {
+    zstd = await openZstdCompressor({ threads: 2 });
+  });
+  afterAll(() => zstd.close());
+
+  it.each([
+    ['text', text],
+    ['random bytes', random],
+    ['text and random bytes', mixed],
+    ['nothing', Buffer.alloc(0)],
+  ])('%s: frames concatenate to one zstd stream of the input, with both digests', async (_what, data) => {
+    const { output, result } = zstdLayer(pieces(data, 7_777), { level: 3, compressor: zstd, blockSize: 100_000 });
+    const blob = await collect(output);
+    // An independent decoder (not the WebAssembly build that compressed it).
+    expect(Buffer.from(zstdDecompress(blob)).equals(data)).toBe(true);
+    expect(result()).toEqual({
+      diffId: sha(data),
+      uncompressedSize: data.length,
+      digest: sha(blob),
+      size: blob.length,
+    });
+  });
+
+  it('keeps the blocks in input order when later blocks finish first', async () => {
+    // A compressor whose first blocks take longest: outputs arrive in reverse order.
+    const finished: number[] = [];
+    const slowFirst: ZstdCompressor = {
+      kind: 'wasm',
+      parallel: 3,
+      compress: async (block) => {
+        const n = block[0] as number;
+        await new Promise((resolve) => setTimeout(resolve, 60 - (n % 6) * 10));
+        finished.push(n);
+        return Buffer.from([n]);
+      },
+      close: async () => undefined,
+    };
+    const data = Buffer.concat(Array.from({ length: 12 }, (_, n) => Buffer.alloc(100, n)));
+    const { output } = zstdLayer(pieces(data, 33), { level: 3, compressor: slowFirst, blockSize: 100, parallel: 6 });
+    expect([...(await collect(output))]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(finished).not.toEqual([...finished].sort((x, y) => x - y));
+  });
+
+  it('keeps many blocks in order across the worker threads', async () => {
+    const blocks = Array.from({ length: 24 }, (_, i) =>
+      i % 3 === 0 ? text.subarray(0, 100_000) : randomBytes(100_000),
+    );
+    const data = Buffer.concat(blocks);
+    const { output } = zstdLayer(pieces(data, 65_536), { level: 3, compressor: zstd, blockSize: 100_000, parallel: 6 });
+    expect(Buffer.from(zstdDecompress(await collect(output))).equals(data)).toBe(true);
+  });
+
+  it('gives the same blob for the same layer, however the input is chunked', async () => {
+    const a = zstdLayer(pieces(mixed, 1000), { level: 3, compressor: zstd, blockSize: 65_536 });
+    const b = zstdLayer(pieces(mixed, 123_457), { level: 3, compressor: zstd, blockSize: 65_536 });
+    expect((await collect(a.output)).equals(await collect(b.output))).toBe(true);
+  });
+
+  it('compresses text, more at a higher level', async () => {
+    const sizes: number[] = [];
+    for (const level of [1, 19]) {
+      const { output, result } = zstdLayer(pieces(mixed, 65_536), { level, compressor: zstd });
+      await collect(output);
+      sizes.push(result().size);
+    }
+    expect(sizes[0]).toBeLessThan(random.length + text.length / 10);
+    expect(sizes[1]).toBeLessThan(sizes[0] as number);
+  });
+
+  it('streams a large layer in bounded memory', async () => {
+    // 200 MB of compressible bytes made on the fly: neither the input nor the output is kept.
+    const piece = Buffer.concat([text.subarray(0, 600_000), randomBytes(400_000)]);
+    async function* large(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 200; i++) yield piece;
+    }
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const { output, result } = zstdLayer(large(), { level: 1, compressor: zstd });
+    for await (const part of output) {
+      expect(part.length).toBeGreaterThan(0);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    expect(result().uncompressedSize).toBe(200 * piece.length);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+  }, 120_000);
+});
+
+describe('openZstdCompressor', () => {
+  it("uses Node's zlib zstd when it has one", async () => {
+    const calls: { level: number; bytes: number }[] = [];
+    const fakeZlib = {
+      constants: { ZSTD_c_compressionLevel: 100 },
+      zstdCompress: (block: Buffer, opts: { params: Record<number, number> }, cb: (e: null, r: Buffer) => void) => {
+        calls.push({ level: opts.params[100] as number, bytes: block.length });
+        cb(null, Buffer.from('frame'));
+      },
+    };
+    const compressor = await openZstdCompressor({ zlib: fakeZlib });
+    expect(compressor.kind).toBe('zlib');
+    const { output } = zstdLayer(pieces(Buffer.alloc(5000, 1), 999), { level: 7, compressor, blockSize: 2000 });
+    expect((await collect(output)).toString()).toBe('frameframeframe');
+    expect(calls).toEqual([
+      { level: 7, bytes: 2000 },
+      { level: 7, bytes: 2000 },
+      { level: 7, bytes: 1000 },
+    ]);
+    await compressor.close();
+  });
+
+  it('falls back to the WebAssembly build in worker threads on a zlib without zstd', async () => {
+    const compressor = await openZstdCompressor({ zlib: {}, threads: 2 });
+    try {
+      expect(compressor.kind).toBe('wasm');
+      expect(compressor.parallel).toBe(2);
+    } finally {
+      await compressor.close();
+    }
+  });
+
+  it('says clearly when the WebAssembly build cannot be loaded', async () => {
+    const open = openZstdCompressor({ zlib: {}, threads: 2, wasmModulePath: '/nonexistent/zstd-wasm.js' });
+    await expect(open).rejects.toThrow(
+      /^zstd compression is not available: Node\.js v[\d.]+ has no zstd in zlib and its WebAssembly build \(\/nonexistent\/zstd-wasm\.js\) did not load: Cannot find module .*Reinstall dockpush's dependencies \(npm ci\), or use compression: 'gzip' \(the default\)$/s,
+    );
+  });
+
+  it('fails the blocks of a compressor that was closed, without hanging', async () => {
+    const compressor = await openZstdCompressor({ zlib: {}, threads: 1 });
+    await compressor.close();
+    await expect(compressor.compress(Buffer.from('x'), 3)).rejects.toThrow('the zstd compressor is closed');
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import type { ZstdCompressor } from './zstd-compressor';
 
 const gzip = promisify(zlib.gzip);
 const deflateRaw = promisify(zlib.deflateRaw);
@@ -65,12 +66,59 @@ async function compressBlock(block: Buffer, level: number): Promise<Buffer> {
  * stays at about `parallel` blocks. The output depends on the input and options only, so the same
  * layer always gives the same blob. `result()` is valid once the output has been read to its end.
  */
-export function gzipLayer(
+export function gzipLayer(input: AsyncIterable<Buffer>, options: GzipOptions): CompressedLayer {
+  return compressBlocks(input, {
+    blockSize: options.blockSize ?? 1024 * 1024,
+    parallel: options.parallel ?? 4,
+    compress: (block) => compressBlock(block, options.level),
+    empty: () => gzip(Buffer.alloc(0), { level: options.level }),
+  });
+}
+
+export interface ZstdOptions {
+  level: number;
+  /** Where the blocks are compressed (Node's zlib, or the WebAssembly build's worker threads). */
+  compressor: ZstdCompressor;
+  /** Bytes compressed as one zstd frame (default 2 MiB). */
+  blockSize?: number;
+  /** Blocks in flight (default twice the compressor's parallelism, so that no worker waits). */
+  parallel?: number;
+}
+
+/**
+ * Compresses a layer to zstd as independent frames, one per block, compressed in parallel and
+ * concatenated in order (RFC 8878 §3.1: a zstd stream may hold several frames, and decoders read
+ * them all). Hashes and memory bound as `gzipLayer`.
+ */
+export function zstdLayer(input: AsyncIterable<Buffer>, options: ZstdOptions): CompressedLayer {
+  const compress = (block: Buffer) => options.compressor.compress(block, options.level);
+  return compressBlocks(input, {
+    blockSize: options.blockSize ?? 2 * 1024 * 1024,
+    parallel: options.parallel ?? 2 * options.compressor.parallel,
+    compress,
+    empty: () => compress(Buffer.alloc(0)),
+  });
+}
+
+export interface CompressedLayer {
+  output: AsyncIterable<Buffer>;
+  result: () => CompressionResult;
+}
+
+/**
+ * The frame of both compressors: splits the input into blocks, keeps at most `parallel` of them
+ * compressing, and yields their outputs in input order.
+ */
+function compressBlocks(
   input: AsyncIterable<Buffer>,
-  options: GzipOptions,
-): { output: AsyncIterable<Buffer>; result: () => CompressionResult } {
-  const blockSize = options.blockSize ?? 1024 * 1024;
-  const parallel = options.parallel ?? 4;
+  options: {
+    blockSize: number;
+    parallel: number;
+    compress: (block: Buffer) => Promise<Buffer>;
+    /** The output for an empty layer (one empty member or frame, so that the blob is valid). */
+    empty: () => Promise<Buffer>;
+  },
+): CompressedLayer {
   const inHash = createHash('sha256');
   const outHash = createHash('sha256');
   let uncompressedSize = 0;
@@ -85,15 +133,15 @@ export function gzipLayer(
       return compressed;
     };
     try {
-      for await (const block of blocksOf(input, blockSize)) {
+      for await (const block of blocksOf(input, options.blockSize)) {
         inHash.update(block);
         uncompressedSize += block.length;
-        const job = compressBlock(block, options.level);
+        const job = options.compress(block);
         job.catch(() => undefined);
         pending.push(job);
-        if (pending.length >= parallel) yield emit(await (pending.shift() as Promise<Buffer>));
+        if (pending.length >= options.parallel) yield emit(await (pending.shift() as Promise<Buffer>));
       }
-      if (uncompressedSize === 0) pending.push(gzip(Buffer.alloc(0), { level: options.level }));
+      if (uncompressedSize === 0) pending.push(options.empty());
       while (pending.length) yield emit(await (pending.shift() as Promise<Buffer>));
       finished = true;
     } finally {
@@ -104,7 +152,7 @@ export function gzipLayer(
   return {
     output: output(),
     result: () => {
-      if (!finished) throw new Error('gzipLayer: the output has not been read to its end');
+      if (!finished) throw new Error('the compressed layer has not been read to its end');
       return {
         diffId: `sha256:${inHash.digest('hex')}`,
         uncompressedSize,

@@ -1,10 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
 import { ArgumentsError } from '../errors';
-import type { ImageSource, StoredImage } from '../image-source/image-source';
+import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { HttpClient, HttpRequest, HttpResponse } from './http-client';
 import { RegistryRequestError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
+import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
 
 const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } }));
 const manifest = Buffer.from(
@@ -100,8 +106,14 @@ describe('pushToRegistry', () => {
   it.each([
     [{ tags: ['bad tag'] }, 'tags: "bad tag" is not a valid tag'],
     [{ tags: [] }, 'tags: is empty: give at least one tag'],
-    [{ compression: 'zstd' as const }, 'compression: zstd is not available on this Node.js'],
+    [{ compression: 'lz4' as 'gzip' }, 'compression: "lz4" is not gzip or zstd'],
     [{ compressionLevel: 10 }, 'compressionLevel: 10 is not a gzip level: give 0 (store) to 9 (smallest)'],
+    [{ compression: 'gzip' as const, compressionLevel: 1.5 }, 'compressionLevel: 1.5 is not a gzip level'],
+    [
+      { compression: 'zstd' as const, compressionLevel: 0 },
+      'compressionLevel: 0 is not a zstd level: give 1 (fastest) to 19 (smallest)',
+    ],
+    [{ compression: 'zstd' as const, compressionLevel: 20 }, 'compressionLevel: 20 is not a zstd level: give 1'],
     [{ repository: { registry: 'r', path: 'App' } }, 'repository.path: "App" is not a repository path'],
     [{ chunkSize: 10 }, 'chunkSize: 10 is not a whole number of at least 1024'],
   ])('refuses %p before opening the source or sending anything', async (bad, message) => {
@@ -120,5 +132,169 @@ describe('pushToRegistry', () => {
     await expect(pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTimeoutMs: 300 })).rejects.toThrow(
       'the push did not finish within 300 ms (totalTimeoutMs)',
     );
+  });
+
+  describe('with zstd', () => {
+    const layerA = Buffer.from('a zstd layer of text '.repeat(300_000));
+    const layerB = Buffer.from('another layer '.repeat(1_000));
+    const imageConfig = Buffer.from(
+      JSON.stringify({ rootfs: { type: 'layers', diff_ids: [sha256Digest(layerA), sha256Digest(layerB)] } }),
+    );
+    const image: UncompressedImage = {
+      kind: 'uncompressed',
+      location: 'docker-archive:/fake.tar',
+      configDigest: sha256Digest(imageConfig),
+      diffIds: [sha256Digest(layerA), sha256Digest(layerB)],
+      config: imageConfig,
+      readLayers: async (wanted, visit) => {
+        for (const layer of [layerA, layerB]) {
+          if (!wanted.has(sha256Digest(layer))) continue;
+          await visit({
+            expectedDiffId: sha256Digest(layer),
+            size: layer.length,
+            stream: Readable.from([layer.subarray(0, 1000), layer.subarray(1000)]),
+          });
+        }
+        return imageConfig;
+      },
+    };
+    const source: ImageSource = { name: 'docker-archive:/fake.tar', open: async () => image };
+
+    /** A registry that keeps what it is sent, so that blobs can be read back and found by HEAD. */
+    class KeepingRegistry implements HttpClient {
+      readonly sent: HttpRequest[] = [];
+      readonly blobs = new Map<string, Buffer>();
+      private readonly uploads = new Map<string, Buffer[]>();
+      private next = 0;
+      async send(req: HttpRequest): Promise<HttpResponse> {
+        this.sent.push(req);
+        const reply = (status: number, headers: Record<string, string> = {}) => ({
+          status,
+          headers,
+          body: Buffer.alloc(0),
+        });
+        const at = req.url.pathname;
+        if (req.method === 'HEAD' && at.includes('/blobs/')) {
+          const blob = this.blobs.get(at.split('/').pop() as string);
+          return blob ? reply(200, { 'content-length': String(blob.length) }) : reply(404);
+        }
+        if (req.method === 'POST') {
+          const id = `u${this.next++}`;
+          this.uploads.set(id, []);
+          return reply(202, { location: `/v2/app/blobs/uploads/${id}` });
+        }
+        const id = at.split('/').pop() as string;
+        if (req.method === 'PATCH') {
+          this.uploads.get(id)?.push(req.body as Buffer);
+          return reply(202, { location: at });
+        }
+        if (req.method === 'PUT' && at.includes('/blobs/uploads/')) {
+          const parts = this.uploads.get(id) ?? [];
+          if (req.body) parts.push(req.body as Buffer);
+          this.blobs.set(req.url.searchParams.get('digest') as string, Buffer.concat(parts));
+          return reply(201);
+        }
+        if (req.method === 'PUT' && at.includes('/manifests/')) {
+          return reply(201, { 'docker-content-digest': sha256Digest(req.body as Buffer) });
+        }
+        return reply(200);
+      }
+      manifest(): { mediaType: string; config: { digest: string }; layers: { mediaType: string; digest: string }[] } {
+        const put = this.sent.filter((r) => r.method === 'PUT' && r.url.pathname.includes('/manifests/')).pop();
+        return JSON.parse((put?.body as Buffer).toString());
+      }
+    }
+
+    /** The real compressor, watched: how many were opened and closed. */
+    const watched = () => {
+      const counts = { opened: 0, closed: 0 };
+      const open = async (): Promise<ZstdCompressor> => {
+        const real = await openZstdCompressor({ threads: 2 });
+        counts.opened++;
+        return {
+          kind: real.kind,
+          parallel: real.parallel,
+          compress: (block, level) => real.compress(block, level),
+          close: async () => {
+            counts.closed++;
+            await real.close();
+          },
+        };
+      };
+      return { counts, open };
+    };
+
+    it('pushes zstd layers in an OCI manifest that keeps the image ID, and ends its worker threads', async () => {
+      const http = new KeepingRegistry();
+      const { counts, open } = watched();
+      const result = await pushToRegistry({ ...base(http, source), compression: 'zstd', openZstd: open });
+      expect(result.imageId).toBe(sha256Digest(imageConfig));
+      expect(result.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+      const manifest = http.manifest();
+      expect(manifest.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+      expect(manifest.config.digest).toBe(sha256Digest(imageConfig));
+      expect(manifest.layers.map((l) => l.mediaType)).toEqual([
+        'application/vnd.oci.image.layer.v1.tar+zstd',
+        'application/vnd.oci.image.layer.v1.tar+zstd',
+      ]);
+      manifest.layers.forEach((l, i) => {
+        const blob = http.blobs.get(l.digest) as Buffer;
+        expect(sha256Digest(blob)).toBe(l.digest);
+        expect(Buffer.from(zstdDecompress(blob)).equals([layerA, layerB][i] as Buffer)).toBe(true);
+      });
+      expect(counts).toEqual({ opened: 1, closed: 1 });
+    }, 30_000);
+
+    it('ends its worker threads when the push fails', async () => {
+      const { counts, open } = watched();
+      const failing: HttpClient = { send: async () => ({ status: 500, headers: {}, body: Buffer.alloc(0) }) };
+      await expect(
+        pushToRegistry({ ...base(failing, source), compression: 'zstd', openZstd: open, retries: 0 }),
+      ).rejects.toThrow();
+      expect(counts).toEqual({ opened: 1, closed: 1 });
+    }, 30_000);
+
+    it('keys the blob info cache by compression and level, so gzip and zstd results never mix', async () => {
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-'));
+      const http = new KeepingRegistry();
+      // The same level as zstd's default: only the compression tells the two apart.
+      await pushToRegistry({ ...base(http, source), cacheDir, compressionLevel: 3 });
+      const gzipManifest = http.manifest();
+      expect(gzipManifest.layers.map((l) => l.mediaType)).toEqual([
+        'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      ]);
+      expect(gunzipSync(http.blobs.get(gzipManifest.layers[0]?.digest as string) as Buffer).equals(layerA)).toBe(true);
+
+      await pushToRegistry({ ...base(http, source), cacheDir, compression: 'zstd' });
+      const zstdManifest = http.manifest();
+      const zstdDigests = zstdManifest.layers.map((l) => l.digest);
+      expect(zstdDigests).not.toContain(gzipManifest.layers[0]?.digest);
+      expect(Buffer.from(zstdDecompress(http.blobs.get(zstdDigests[0] as string) as Buffer)).equals(layerA)).toBe(true);
+
+      // A re-push at the same compression and level reuses what the cache knows: nothing is uploaded.
+      const before = http.sent.filter((r) => r.method === 'PATCH').length;
+      await pushToRegistry({ ...base(http, source), cacheDir, compression: 'zstd' });
+      expect(http.manifest().layers.map((l) => l.digest)).toEqual(zstdDigests);
+      expect(http.sent.filter((r) => r.method === 'PATCH').length).toBe(before);
+
+      // Another level is another blob.
+      await pushToRegistry({ ...base(http, source), cacheDir, compression: 'zstd', compressionLevel: 9 });
+      expect(http.manifest().layers[0]?.digest).not.toBe(zstdDigests[0]);
+    }, 60_000);
+
+    it('fails before anything is sent when zstd cannot load', async () => {
+      const http = new KeepingRegistry();
+      let opened = 0;
+      const push = pushToRegistry({
+        ...base(http, { name: 'docker-archive:/fake.tar', open: async () => (opened++, image) }),
+        compression: 'zstd',
+        openZstd: () => openZstdCompressor({ zlib: {}, wasmModulePath: '/nonexistent/zstd-wasm.js' }),
+      });
+      await expect(push).rejects.toThrow(ZstdUnavailableError);
+      await expect(push).rejects.toThrow(/did not load: .*use compression: 'gzip' \(the default\)/s);
+      expect(http.sent).toEqual([]);
+      expect(opened).toBe(0);
+    });
   });
 });

@@ -20,13 +20,14 @@ import { redact } from '../redact';
 import { BlobInfoCache, defaultCacheDir } from './blob-info-cache';
 import { RepositoryBlobs, type BlobUploadSession } from './blob-upload';
 import { NodeHttpClient, type HttpClient } from './http-client';
-import { gzipLayer, hashing } from './layer-compressor';
+import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
 import { buildImageManifest, type BuiltLayer, type LayerCompression } from './manifest-builder';
 import { RegistryClient } from './registry-client';
 import { anonymousCredentials, type RegistryCredentialSource } from './registry-credentials';
 import { RegistryRequestError } from './registry-errors';
 import { isInsecureHost, loadHostTls } from './transport-policy';
 import { repositoryScope } from './www-authenticate';
+import { openZstdCompressor, ZSTD_LEVELS, type ZstdCompressor } from './zstd-compressor';
 
 const debug = createDebug('dockpush:registry:push');
 
@@ -36,9 +37,15 @@ export interface RegistryPushOptions {
   repository: { registry: string; path: string };
   tags: string[];
   credentials?: RegistryCredentialSource;
-  /** Compression of layers the source holds uncompressed (default gzip). */
+  /**
+   * Compression of layers the source holds uncompressed (default gzip). zstd layers need an OCI
+   * manifest, so with zstd the image is pushed as OCI.
+   */
   compression?: LayerCompression;
-  /** gzip level 0–9 (default 1: the fastest, and what benches best on two cores). */
+  /**
+   * gzip: 0–9 (default 1: the fastest, and what benches best on two cores); zstd: 1–19
+   * (default 3, zstd's own).
+   */
   compressionLevel?: number;
   /** Layers uploaded at once (default 3). */
   concurrency?: number;
@@ -62,6 +69,8 @@ export interface RegistryPushOptions {
   chunkSize?: number;
   /** Test seam: the HTTP client. */
   http?: HttpClient;
+  /** Test seam: opens the zstd compressor (default: Node's zlib zstd, else the WebAssembly build). */
+  openZstd?: () => Promise<ZstdCompressor>;
 }
 
 export interface RegistryPushedTag {
@@ -100,17 +109,17 @@ function validate(options: RegistryPushOptions): void {
       issues.push({ path: 'tags', message: `"${tag}" is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})` });
   }
   const compression = options.compression ?? 'gzip';
-  if (compression === 'zstd') {
-    issues.push({
-      path: 'compression',
-      message: 'zstd is not available on this Node.js (its zlib has no zstd): use gzip, the default',
-    });
-  } else if (compression !== 'gzip') {
-    issues.push({ path: 'compression', message: `"${String(compression)}" is not gzip or zstd` });
-  }
   const level = options.compressionLevel;
-  if (level !== undefined && !(Number.isInteger(level) && level >= 0 && level <= 9)) {
-    issues.push({ path: 'compressionLevel', message: `${level} is not a gzip level: give 0 (store) to 9 (smallest)` });
+  if (compression !== 'gzip' && compression !== 'zstd') {
+    issues.push({ path: 'compression', message: `"${String(compression)}" is not gzip or zstd` });
+  } else if (level !== undefined) {
+    const [min, max, range] =
+      compression === 'gzip'
+        ? [0, 9, 'give 0 (store) to 9 (smallest)']
+        : [ZSTD_LEVELS.min, ZSTD_LEVELS.max, `give ${ZSTD_LEVELS.min} (fastest) to ${ZSTD_LEVELS.max} (smallest)`];
+    if (!(Number.isInteger(level) && level >= min && level <= max)) {
+      issues.push({ path: 'compressionLevel', message: `${level} is not a ${compression} level: ${range}` });
+    }
   }
   for (const [name, value, min] of [
     ['concurrency', options.concurrency, 1],
@@ -158,11 +167,19 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
         insecure: isInsecureHost(host, insecureRegistries),
       }),
     });
+  // Opened first: a zstd that cannot load fails the push before anything is sent.
+  let zstd: ZstdCompressor | undefined;
+  try {
+    if (options.compression === 'zstd') zstd = await (options.openZstd ?? openZstdCompressor)();
+  } catch (error) {
+    if (ownHttp) (http as NodeHttpClient).close();
+    throw error;
+  }
   const cache =
     options.cacheDir === false
       ? BlobInfoCache.disabled()
       : await BlobInfoCache.load(options.cacheDir ?? defaultCacheDir(env));
-  const job = new RegistryPush(options, http, cache, signal, timeoutMs, insecureRegistries);
+  const job = new RegistryPush(options, http, cache, signal, timeoutMs, insecureRegistries, zstd);
   try {
     return await job.run();
   } catch (error) {
@@ -179,6 +196,7 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
     }
     throw error;
   } finally {
+    await zstd?.close();
     await cache.save();
     if (ownHttp) (http as NodeHttpClient).close();
   }
@@ -189,6 +207,8 @@ class RegistryPush {
   private readonly registry: string;
   private readonly path: string;
   private readonly uris: Map<string, string>;
+  private readonly compression: LayerCompression;
+  /** The blob info cache's key for this compression and level (`gzip-1`, `zstd-3`): results of others never mix. */
   private readonly compressionKey: string;
   private readonly level: number;
   private readonly concurrency: number;
@@ -204,13 +224,15 @@ class RegistryPush {
     private readonly signal: AbortSignal,
     private readonly timeoutMs: number,
     private readonly insecureRegistries: string[],
+    private readonly zstd: ZstdCompressor | undefined,
   ) {
     this.registry = options.repository.registry;
     this.path = options.repository.path;
     const tags = [...new Set(options.tags)];
     this.uris = new Map(tags.map((t) => [t, `${this.registry}/${this.path}:${t}`]));
-    this.level = options.compressionLevel ?? 1;
-    this.compressionKey = `gzip-${this.level}`;
+    this.compression = options.compression ?? 'gzip';
+    this.level = options.compressionLevel ?? (this.compression === 'zstd' ? 3 : 1);
+    this.compressionKey = `${this.compression}-${this.level}`;
     this.concurrency = options.concurrency ?? 3;
     this.chunkSize = options.chunkSize ?? 5 * MiB;
     this.retries = options.retries ?? 3;
@@ -356,7 +378,7 @@ class RegistryPush {
       this.layerEvent(id, 'preparing');
       const known = this.cache.compressed(diffId, this.compressionKey);
       if (known && (await this.reuse(known.digest, known.size)) !== undefined) {
-        layers.set(diffId, { digest: known.digest, size: known.size, compression: 'gzip' });
+        layers.set(diffId, { digest: known.digest, size: known.size, compression: this.compression });
         this.layerEvent(id, 'exists');
         return;
       }
@@ -429,7 +451,9 @@ class RegistryPush {
     const what = `upload of layer ${id}`;
     const session = await this.blobs.startUpload();
     try {
-      const { output, result } = gzipLayer(layer.stream, { level: this.level });
+      const { output, result } = this.zstd
+        ? zstdLayer(layer.stream, { level: this.level, compressor: this.zstd })
+        : gzipLayer(layer.stream, { level: this.level });
       this.layerEvent(id, 'pushing', 0);
       await this.sendChunks(session, output, what, (sent) => this.layerEvent(id, 'pushing', sent));
       const compressed = result();
@@ -437,7 +461,11 @@ class RegistryPush {
         throw new LayerDigestMismatchError(image.location, expected, compressed.diffId);
       }
       await session.finish(compressed.digest, undefined, what);
-      layers.set(compressed.diffId, { digest: compressed.digest, size: compressed.size, compression: 'gzip' });
+      layers.set(compressed.diffId, {
+        digest: compressed.digest,
+        size: compressed.size,
+        compression: this.compression,
+      });
       this.cache.recordCompressed(compressed.diffId, this.compressionKey, compressed);
       this.cache.recordLocation(this.registry, this.path, compressed.digest);
       this.layerEvent(id, 'pushed');
