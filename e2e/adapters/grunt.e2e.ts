@@ -4,13 +4,15 @@ import Dockerode from 'dockerode';
 import type { PushResult } from '@dockpush/core';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
-import { createScratchProject } from '../support/packages';
+import { sharedNpmRegistry } from '../support/npm-registry';
+import { createScratchProject, lockEntry, workspaceVersion } from '../support/packages';
 import { listTags, manifestDigest } from '../support/registry-api';
 import { runCommand, STACK_LINE, userEnv } from './run-command';
 
 /**
- * @dockpush/grunt as users get it: the packed package loaded with grunt.loadNpmTasks by
- * the real `grunt` binary, pushing to a real registry:2.
+ * @dockpush/grunt as users get it: installed by name from an npm registry (the run's
+ * loopback one, to which the workspace packages are published), loaded with
+ * grunt.loadNpmTasks by the real `grunt` binary, pushing to a real registry:2.
  */
 const env = loadE2eEnv();
 const docker = new Dockerode();
@@ -47,10 +49,12 @@ beforeAll(async () => {
   await createTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 64 * 1024 });
   project = createScratchProject('grunt', {
     packages: ['@dockpush/grunt'],
+    npmRegistry: await sharedNpmRegistry(),
     dependencies: { grunt: '1.6.3', 'grunt-cli': '1.5.0' },
     files: { 'Gruntfile.js': gruntfile },
   });
-});
+  // The publish is shared by the run; the first file to ask pays for it.
+}, 600_000);
 
 afterAll(async () => {
   await removeImage(docker, sourceRef);
@@ -60,6 +64,20 @@ afterAll(async () => {
 });
 
 describe('grunt with @dockpush/grunt', () => {
+  it('installs @dockpush/grunt and @dockpush/core by name from the npm registry', () => {
+    const manifest = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies['@dockpush/grunt']).toBe(`^${workspaceVersion('@dockpush/grunt')}`);
+    for (const name of ['@dockpush/grunt', '@dockpush/core'] as const) {
+      const entry = lockEntry(project, name);
+      expect(entry).toMatchObject({ version: workspaceVersion(name), integrity: expect.stringMatching(/^sha512-/) });
+      // From the registry (npm may leave its URL out of the lock), never a tarball or a link.
+      expect(entry?.link).toBeUndefined();
+      if (entry?.resolved !== undefined) expect(entry.resolved).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    }
+  });
+
   it('pushes `grunt dockerPush:app` with the task-level and target options merged', async () => {
     const run = await grunt('dockerPush:app');
     expect(run.status).toBe(0);

@@ -4,12 +4,14 @@ import Dockerode from 'dockerode';
 import type { PushResult } from '@dockpush/core';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
-import { createScratchProject } from '../support/packages';
+import { sharedNpmRegistry } from '../support/npm-registry';
+import { createScratchProject, lockEntry, workspaceVersion } from '../support/packages';
 import { listTags, manifestDigest } from '../support/registry-api';
 import { runCommand, STACK_LINE, userEnv } from './run-command';
 
 /**
- * @dockpush/gulp as users get it: the packed package installed next to gulp 5, and the
+ * @dockpush/gulp as users get it: installed by name from an npm registry (the run's
+ * loopback one, to which the workspace packages are published) next to gulp 5, and the
  * real `gulp` binary running a CommonJS gulpfile against a real registry:2.
  */
 const env = loadE2eEnv();
@@ -48,10 +50,12 @@ beforeAll(async () => {
   await createTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 64 * 1024 });
   project = createScratchProject('gulp', {
     packages: ['@dockpush/gulp'],
+    npmRegistry: await sharedNpmRegistry(),
     dependencies: { gulp: '5.0.1', 'gulp-cli': '3.1.0' },
     files: { 'gulpfile.js': gulpfile },
   });
-});
+  // The publish is shared by the run; the first file to ask pays for it.
+}, 600_000);
 
 afterAll(async () => {
   await removeImage(docker, sourceRef);
@@ -59,6 +63,20 @@ afterAll(async () => {
 });
 
 describe('gulp with @dockpush/gulp', () => {
+  it('installs @dockpush/gulp and @dockpush/core by name from the npm registry', () => {
+    const manifest = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies['@dockpush/gulp']).toBe(`^${workspaceVersion('@dockpush/gulp')}`);
+    for (const name of ['@dockpush/gulp', '@dockpush/core'] as const) {
+      const entry = lockEntry(project, name);
+      expect(entry).toMatchObject({ version: workspaceVersion(name), integrity: expect.stringMatching(/^sha512-/) });
+      // From the registry (npm may leave its URL out of the lock), never a tarball or a link.
+      expect(entry?.link).toBeUndefined();
+      if (entry?.resolved !== undefined) expect(entry.resolved).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    }
+  });
+
   it('pushes from `gulp push`, logging like gulp, with the digests the registry serves', async () => {
     const run = await gulp('push');
     expect(run.stderr).toBe('');

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishWorkspacePackages, request, startNpmRegistry, type NpmRegistry } from '../support/npm-registry';
+import { request, sharedNpmRegistry } from '../support/npm-registry';
 import { scratchRoot } from '../support/packages';
 
 /**
@@ -15,7 +15,8 @@ const version = (
   }
 ).version;
 
-let registry: NpmRegistry;
+/** The run's registry, with the packages published to it once (shared by the suites that install). */
+let registry: { url: string };
 const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-npm-home-'));
 
 /** A fresh folder whose .npmrc points npm at the loopback registry. */
@@ -52,13 +53,8 @@ function run(cwd: string, command: string, args: string[]) {
 }
 
 beforeAll(async () => {
-  registry = await startNpmRegistry();
-  publishWorkspacePackages(registry, join(home, '.npmrc-publisher'));
+  registry = { url: await sharedNpmRegistry() };
 }, 600_000);
-
-afterAll(async () => {
-  await registry?.stop();
-});
 
 it('serves every dockpush package at the version in the repository', async () => {
   for (const name of ['@dockpush/core', 'dockpush', '@dockpush/nx', '@dockpush/gulp', '@dockpush/grunt']) {

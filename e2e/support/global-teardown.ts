@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { e2eRegistryNames, e2eRunId, testEnvScripts } from './env';
+import { stopSharedNpmRegistry } from './npm-registry';
 import { packsDir, scratchRoot } from './packages';
 import { OPEN_HANDLES_SWITCH, describeOpenHandles, watchForOpenHandles } from './open-handles';
 import { writeReliabilityReport } from './reliability-report';
@@ -29,6 +30,7 @@ function removeRunResources(): void {
   writeReliabilityReport();
   if (process.env.DOCKPUSH_E2E_KEEP === '1') return;
   removeScratchOfThisRun();
+  stopSharedNpmRegistry();
   const script = path.join(testEnvScripts, 'stop-registry.sh');
   const failed = Object.values(e2eRegistryNames).filter(
     (name) => spawnSync('bash', [script, name], { stdio: 'inherit' }).status !== 0,

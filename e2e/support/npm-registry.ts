@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eRunId, repoRoot } from './env';
+import { e2eRunId, e2eTmpDir, repoRoot } from './env';
 import { freeLoopbackPort } from './loopback-port';
 import { workspacePackages } from './packages';
 
@@ -23,6 +23,10 @@ const verdaccioBin = path.join(verdaccioDir, 'node_modules', 'verdaccio', 'bin',
 export interface NpmRegistry {
   /** `http://127.0.0.1:<port>/` */
   url: string;
+  /** Verdaccio's process id. */
+  pid: number;
+  /** Its config, storage and log. */
+  root: string;
   /** An .npmrc line set pointing npm at it, with the publisher's token. */
   npmrc: string;
   stop(): Promise<void>;
@@ -56,8 +60,16 @@ function ensureVerdaccio(): void {
   }
 }
 
+export interface StartNpmRegistryOptions {
+  /**
+   * Runs Verdaccio in a process group of its own, logging to a file, so that it outlives
+   * the jest worker that started it (the shared registry; global teardown stops it).
+   */
+  detached?: boolean;
+}
+
 /** Starts a fresh registry (empty storage), adds a publisher, and waits until it answers (deadline 30 s). */
-export async function startNpmRegistry(): Promise<NpmRegistry> {
+export async function startNpmRegistry(options: StartNpmRegistryOptions = {}): Promise<NpmRegistry> {
   ensureVerdaccio();
   const root = mkdtempSync(path.join(os.tmpdir(), `dockpush-e2e-npm-registry-${e2eRunId}-`));
   const port = await freeLoopbackPort();
@@ -90,11 +102,16 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
       '',
     ].join('\n'),
   );
+  const log = options.detached ? openSync(path.join(root, 'verdaccio.log'), 'a') : undefined;
   const child: ChildProcess = spawn(
     process.execPath,
     [verdaccioBin, '--config', path.join(root, 'config.yaml'), '--listen', `127.0.0.1:${port}`],
-    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: root, stdio: ['ignore', log ?? 'ignore', log ?? 'inherit'], detached: options.detached ?? false },
   );
+  if (log !== undefined) {
+    closeSync(log);
+    child.unref();
+  }
   const stop = async () => {
     // A child still running keeps jest's process alive: SIGTERM, then SIGKILL, and wait for its exit.
     if (!(await endChild(child, 'SIGTERM', 5_000)) && !(await endChild(child, 'SIGKILL', 5_000))) {
@@ -112,7 +129,8 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`dockpush e2e: verdaccio did not answer on ${url} within 30 s (its messages are above)`);
+      const where = log !== undefined ? `in ${path.join(root, 'verdaccio.log')}` : 'above';
+      throw new Error(`dockpush e2e: verdaccio did not answer on ${url} within 30 s (its messages are ${where})`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -130,7 +148,8 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
     throw new Error(`dockpush e2e: verdaccio refused to add a publisher (${response.status})`);
   }
   const npmrc = `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`;
-  return { url, npmrc, stop };
+  if (child.pid === undefined) throw new Error('dockpush e2e: verdaccio did not start');
+  return { url, npmrc, pid: child.pid, root, stop };
 }
 
 /**
@@ -187,5 +206,83 @@ async function endChild(child: ChildProcess, signal: NodeJS.Signals, ms: number)
     return await Promise.race([exited, gaveUp]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Where the run's shared registry is described: its URL, process id and folder. */
+const sharedRegistryFile = path.join(e2eTmpDir, `npm-registry-${e2eRunId}.json`);
+const sharedRegistryLock = `${sharedRegistryFile}.lock`;
+
+interface SharedRegistryState {
+  url: string;
+  pid: number;
+  root: string;
+}
+
+/**
+ * The run's registry with the workspace packages published, started by the first test
+ * file that asks and shared by the others (the e2e global teardown stops it): one
+ * Verdaccio and one publish per run, paid only by runs that install from it. Deadline 10 min.
+ */
+export async function sharedNpmRegistry(): Promise<string> {
+  const deadline = Date.now() + 600_000;
+  mkdirSync(e2eTmpDir, { recursive: true });
+  // mkdir is atomic: the worker that makes the lock starts the registry, the others wait.
+  for (;;) {
+    const state = readSharedRegistry();
+    if (state && isAlive(state.pid)) return state.url;
+    try {
+      mkdirSync(sharedRegistryLock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`dockpush e2e: ${sharedRegistryLock} held for 10 min; remove it`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    const registry = await startNpmRegistry({ detached: true });
+    try {
+      publishWorkspacePackages(registry, path.join(registry.root, '.npmrc-publisher'));
+    } catch (error) {
+      await registry.stop();
+      throw error;
+    }
+    const state: SharedRegistryState = { url: registry.url, pid: registry.pid, root: registry.root };
+    writeFileSync(sharedRegistryFile, `${JSON.stringify(state)}\n`);
+    return registry.url;
+  } finally {
+    rmSync(sharedRegistryLock, { recursive: true, force: true });
+  }
+}
+
+/** Stops the run's shared registry, if a test started one, and removes its storage. */
+export function stopSharedNpmRegistry(): void {
+  const state = readSharedRegistry();
+  rmSync(sharedRegistryLock, { recursive: true, force: true });
+  if (!state) return;
+  try {
+    // Its own process group (detached): the registry and anything it started.
+    process.kill(-state.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  rmSync(state.root, { recursive: true, force: true });
+  rmSync(sharedRegistryFile, { force: true });
+}
+
+function readSharedRegistry(): SharedRegistryState | undefined {
+  try {
+    return JSON.parse(readFileSync(sharedRegistryFile, 'utf8')) as SharedRegistryState;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

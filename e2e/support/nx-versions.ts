@@ -25,3 +25,9 @@ export function declaredDevkitPeerRange(): string | undefined {
   };
   return manifest.peerDependencies?.['@nx/devkit'];
 }
+
+/**
+ * The release of `@nx/docker` (and of the nx it goes with) the zero-config e2e installs:
+ * the newest the npm registry serves (no 24.x is published), inside the peer range above.
+ */
+export const nxDockerRelease = '23.2.1';

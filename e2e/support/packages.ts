@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { e2eRunId, e2eTmpDir, repoRoot } from './env';
@@ -44,6 +44,23 @@ export function packWorkspacePackages(): void {
   );
 }
 
+/** The version of a workspace package in the repository. */
+export function workspaceVersion(name: WorkspacePackage): string {
+  const manifest = path.join(repoRoot, workspacePackages[name], 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+/** A package's entry in a scratch project's package-lock.json. */
+export function lockEntry(
+  dir: string,
+  name: string,
+): { version?: string; resolved?: string; link?: boolean; integrity?: string } | undefined {
+  const lock = JSON.parse(readFileSync(path.join(dir, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; resolved?: string; link?: boolean; integrity?: string }>;
+  };
+  return lock.packages[`node_modules/${name}`];
+}
+
 /** The tarball of a workspace package. */
 export function tarballOf(name: WorkspacePackage): string {
   const prefix = name.replace(/^@/, '').replace('/', '-') + '-';
@@ -53,8 +70,15 @@ export function tarballOf(name: WorkspacePackage): string {
 }
 
 export interface ScratchProjectOptions {
-  /** Workspace packages to install from their tarballs (core is always added). */
+  /** Workspace packages to install: from their tarballs (core is always added), or from `npmRegistry`. */
   packages: WorkspacePackage[];
+  /**
+   * An npm registry serving the workspace packages (`sharedNpmRegistry()`): they are then
+   * installed by name and version range, as `npm install @dockpush/gulp` writes them, with
+   * the `@dockpush` scope pointed at it in the project's .npmrc; every other package still
+   * comes from the npm registry the machine uses. Only for scoped packages.
+   */
+  npmRegistry?: string;
   /** Registry packages, e.g. `{ gulp: '5.0.1' }`; installed from npm's cache when there. */
   dependencies?: Record<string, string>;
   /** Files to write, relative to the project. */
@@ -87,9 +111,19 @@ export function sharedScratchProject(name: string, options: ScratchProjectOption
 }
 
 function installScratchProject(dir: string, name: string, options: ScratchProjectOptions): void {
-  const packages = new Set<WorkspacePackage>(['@dockpush/core', ...options.packages]);
   const dependencies: Record<string, string> = { ...options.dependencies };
-  for (const p of packages) dependencies[p] = `file:${tarballOf(p)}`;
+  if (options.npmRegistry !== undefined) {
+    for (const p of options.packages) {
+      if (!p.startsWith('@dockpush/'))
+        throw new Error(`${p} is not in the @dockpush scope: install it from its tarball`);
+      dependencies[p] = `^${workspaceVersion(p)}`;
+    }
+    writeFileSync(path.join(dir, '.npmrc'), `@dockpush:registry=${options.npmRegistry}\n`);
+  } else {
+    for (const p of new Set<WorkspacePackage>(['@dockpush/core', ...options.packages])) {
+      dependencies[p] = `file:${tarballOf(p)}`;
+    }
+  }
   writeFileSync(
     path.join(dir, 'package.json'),
     JSON.stringify({ name: `scratch-${name}`, version: '0.0.0', private: true, dependencies }, null, 2),

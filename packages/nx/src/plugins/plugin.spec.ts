@@ -97,6 +97,17 @@ describe('the @dockpush/nx plugin', () => {
     });
   });
 
+  it.each([
+    ['lowercase', 'apps/MyWeb', 'apps-myweb'],
+    ['spaces as -', 'apps/my web', 'apps-my-web'],
+    ['at most 128 characters, the last ones', `apps/${'w'.repeat(130)}`, 'w'.repeat(128)],
+  ])('names the image as @nx/docker does: %s', async (_, projectRoot, image) => {
+    const root = workspace({ [`${projectRoot}/Dockerfile`]: '', [`${projectRoot}/project.json`]: '{"name":"web"}' });
+    const context: CreateNodesContext = { nxJsonConfiguration: { plugins: ['@nx/docker'] }, workspaceRoot: root };
+    const results = await createNodes[1]([`${projectRoot}/Dockerfile`], { repo: 'r.example/web' }, context);
+    expect(pushTarget(results[0]?.[1], projectRoot)?.options).toMatchObject({ source: image });
+  });
+
   it("follows @nx/docker's buildTarget option and a --tag in its args", async () => {
     const root = workspace({ 'apps/web/Dockerfile': '' });
     const context: CreateNodesContext = {

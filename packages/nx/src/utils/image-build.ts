@@ -63,9 +63,16 @@ function nxDockerBuild(context: ImageBuildContext): ImageBuild | undefined {
   return { target: name, image: extraTag ?? nxDockerImageName(context.projectRoot) };
 }
 
-/** `@nx/docker`'s image name for a project: its root with separators as `-`. */
+/**
+ * `@nx/docker`'s image name for a project: its root with separators as `-`, lowercase, its
+ * last 128 characters (the tag it gives the image it builds).
+ */
 export function nxDockerImageName(projectRoot: string): string {
-  return projectRoot.replace(/^[\\/]/, '').replace(/[\\/\s]+/g, '-');
+  const name = projectRoot
+    .replace(/^[\\/]/, '')
+    .replace(/[\\/\s]+/g, '-')
+    .toLowerCase();
+  return name.length > 128 ? name.slice(-128) : name;
 }
 
 /**
