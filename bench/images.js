@@ -88,8 +88,8 @@ function copyAll(files, into) {
  * lower layers exactly. Returns the image's size in MB and the base's tag.
  */
 function buildRealisticImage({ run, tmp, env, root }, { tag, changedTag }) {
-  const build = (context, t) =>
-    run('docker', ['build', '--quiet', '--tag', t, context], { env: { ...env, DOCKER_BUILDKIT: '0' } });
+  const build = (context, t, ...options) =>
+    run('docker', ['build', '--quiet', ...options, '--tag', t, context], { env: { ...env, DOCKER_BUILDKIT: '0' } });
   const node = fs.realpathSync(process.execPath);
   const baseFiles = [
     { source: node, target: 'runtime/usr/bin/node', ...fs.statSync(node) },
@@ -113,7 +113,8 @@ function buildRealisticImage({ run, tmp, env, root }, { tag, changedTag }) {
       path.join(base, 'Dockerfile'),
       ['FROM scratch', 'COPY runtime/ /', 'COPY modules/ /', 'COPY docs/ /', 'CMD ["/usr/bin/node"]', ''].join('\n'),
     );
-    build(base, baseTag);
+    // No build cache: an intermediate image it names may be gone (seen: "unknown parent image ID").
+    build(base, baseTag, '--no-cache');
     fs.rmSync(base, { recursive: true, force: true });
   }
 
