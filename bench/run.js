@@ -745,7 +745,7 @@ function report(res, { started, cpu, realisticMb }) {
       `top layer changed ≤ 0.5 × docker push (warm cache ${x.toFixed(2)}; cold cache ${ratio(m(top, REGISTRY_CLI_COLD), m(top, 'docker push'))})`,
       pr
         ? `the engine exports whole images only (\`GET /images/{name}/get\`), so the registry engine reads all ${mb(pr.uncompressedMb)} (${secs(pr.readMs)} at ${mbps(pr.uncompressedMb, pr.readMs)}) to find the one changed layer, while \`docker push\` reads only that layer from its store (${secs(m(top, 'docker push'))} in all)`
-        : undefined,
+        : 'run the phases scenario for the figures',
     );
     const second = chain['second repository'];
     const y = r(m(second, REGISTRY_CLI), m(second, 'docker push'));
