@@ -1,9 +1,9 @@
-import type Dockerode from 'dockerode';
 import createDebug from 'debug';
 import { parsePushArgs, type PushArgs } from './args/push-args';
 import { mapWithConcurrency } from './concurrency';
 import type { WaitLimits } from './deadline';
-import { assertEngineAvailable, createDockerClient, engineCall } from './engine/docker-client';
+import { DockerEngine } from './engine/docker-engine';
+import type { EnginePort } from './engine/engine-port';
 import { TagPusher } from './engine/tag-pusher';
 import {
   ImageNotFoundError,
@@ -17,7 +17,6 @@ import type { PushEvent } from './events';
 import { LocalTags } from './image/local-tags';
 import { checkOutputFile, clearOutputFile, writeOutputFile } from './output/output-file';
 import type { PushOptions } from './push-options';
-import { inspectImage } from './engine/inspect-image';
 import { type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
 import { redactValue } from './redact';
 
@@ -92,7 +91,7 @@ async function cancellable<T>(work: Promise<T>, limits: WaitLimits): Promise<T> 
 async function executePush(
   args: PushArgs,
   resolved: ResolvedPush,
-  docker: Dockerode,
+  engine: EnginePort,
   options: PushOptions,
   limits: WaitLimits,
 ): Promise<PushResult> {
@@ -130,11 +129,11 @@ async function executePush(
       })),
     );
   }
-  const localTags = new LocalTags(docker, (what, call) => engineCall(options.env, limits, what, call));
+  const localTags = new LocalTags(engine, limits);
   let imageId = '';
   try {
-    imageId = await prepareLocalTags(args, resolved, docker, localTags, emit, options.env, limits);
-    const outcomes = await pushTags(args, resolved, docker, emit, signal, options);
+    imageId = await prepareLocalTags(args, resolved, engine, localTags, emit, limits);
+    const outcomes = await pushTags(args, resolved, engine, emit, signal, options);
     if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
     if (options.signal?.aborted) throw new PushCancelledError(outcomes);
     if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
@@ -162,20 +161,19 @@ async function executePush(
 async function pushTags(
   args: PushArgs,
   resolved: ResolvedPush,
-  docker: Dockerode,
+  engine: EnginePort,
   emit: (event: PushEvent) => void,
   signal: AbortSignal,
   options: PushOptions,
 ): Promise<TagOutcome[]> {
   const { plan } = resolved;
   const pusher = new TagPusher({
-    docker,
+    engine,
     repository: resolved.repository,
     ecr: resolved.ecr,
     createRepository: args.createRepository,
     retries: args.retries,
     timeoutMs: args.timeout * 1000,
-    env: options.env,
     credentials: resolved.credentials,
     emit,
     signal,
@@ -219,16 +217,15 @@ async function pushTags(
 async function prepareLocalTags(
   args: PushArgs,
   resolved: ResolvedPush,
-  docker: Dockerode,
+  engine: EnginePort,
   localTags: LocalTags,
   emit: (event: PushEvent) => void,
-  env: NodeJS.ProcessEnv | undefined,
   limits: WaitLimits,
 ): Promise<string> {
   const { plan } = resolved;
   const source = args.source ?? (resolved.image && resolved.image.id ? resolved.image.id : undefined);
   if (source !== undefined) {
-    const info = await inspectImage(docker, source, env, limits, 'Build it first, or check the name given as source.');
+    const info = await engine.inspect(source, limits, 'Build it first, or check the name given as source.');
     const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
     for (const tag of plan.tags) {
       if (!args.source && local.has(tag)) continue;
@@ -240,7 +237,8 @@ async function prepareLocalTags(
   }
   const infos = await Promise.all(
     plan.tags.map((tag) =>
-      inspectImage(docker, resolved.repository.withTag(tag), env, limits)
+      engine
+        .inspect(resolved.repository.withTag(tag), limits)
         .then((info) => ({ tag, info }))
         .catch((error: unknown) => {
           if (error instanceof ImageNotFoundError) return { tag, info: undefined };
@@ -258,13 +256,18 @@ async function prepareLocalTags(
   return infos[0]?.info?.Id ?? '';
 }
 
-function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Dockerode> {
-  let ready: Promise<Dockerode> | undefined;
+/** The Docker engine, pinged on first use: a push that needs no engine never touches it. */
+function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<EnginePort> {
+  let ready: Promise<EnginePort> | undefined;
   return () => {
     ready ??= (async () => {
-      const docker = options.docker ?? createDockerClient(limits);
-      await assertEngineAvailable(docker, options.env, limits);
-      return docker;
+      const engine = new DockerEngine({
+        ...(options.docker ? { docker: options.docker } : {}),
+        ...(options.env ? { env: options.env } : {}),
+        limits,
+      });
+      await engine.ping(limits);
+      return engine;
     })();
     return ready;
   };

@@ -1,4 +1,3 @@
-import type Dockerode from 'dockerode';
 import { explainInvalidRepository } from '../args/reference';
 import { RepositoryReference } from '../args/repository-reference';
 import type { PushArgs } from '../args/push-args';
@@ -8,7 +7,7 @@ import type { CredentialSource } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
 import type { WaitLimits } from '../deadline';
-import { inspectImage } from '../engine/inspect-image';
+import type { EnginePort } from '../engine/engine-port';
 import { ArgumentsError } from '../errors';
 import { DockerImage } from '../image/docker-image';
 import type { PushOptions } from '../push-options';
@@ -45,10 +44,10 @@ export interface ResolvedPush {
 export async function resolvePush(
   args: PushArgs,
   options: PushOptions,
-  docker: () => Promise<Dockerode>,
+  engine: () => Promise<EnginePort>,
   limits: WaitLimits = {},
 ): Promise<ResolvedPush> {
-  const { repo, image } = await resolveRepository(args, options, docker, limits);
+  const { repo, image } = await resolveRepository(args, options, engine, limits);
   const repository = RepositoryReference.parse(repo);
   if (!repository) {
     const message = explainInvalidRepository(repo) ?? `${JSON.stringify(repo)} is not a valid repository`;
@@ -100,7 +99,7 @@ export async function resolvePush(
 async function resolveRepository(
   args: PushArgs,
   options: PushOptions,
-  docker: () => Promise<Dockerode>,
+  engine: () => Promise<EnginePort>,
   limits: WaitLimits,
 ): Promise<{ repo: string; image?: DockerImage }> {
   const target = args.target;
@@ -122,7 +121,7 @@ async function resolveRepository(
         const given = target.image;
         return { repo: given.repo, image: new DockerImage(given.id ?? '', given.repo, [...given.tags]) };
       }
-      const image = await inspectImage(await docker(), target.image, options.env, limits);
+      const image = await (await engine()).inspect(target.image, limits);
       const dockerImage = DockerImage.fromInspect(image, target.image);
       if (!dockerImage) {
         throw new ArgumentsError([
