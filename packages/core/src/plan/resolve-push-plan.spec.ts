@@ -90,6 +90,7 @@ describe('resolvePush: repository, default tags, ECR URIs, account and region', 
       uri: Object.fromEntries(tags.map((t) => [t, `${repo}:${t}`])),
       source: null,
       credentials,
+      engine: 'docker',
     });
   });
 

@@ -1,6 +1,6 @@
 import { explainInvalidRepository } from '../args/reference';
 import { RepositoryReference } from '../args/repository-reference';
-import type { PushArgs } from '../args/push-args';
+import type { EngineName, PushArgs } from '../args/push-args';
 import { defaultAuthProviders } from '../auth/credential-chain';
 import { CredentialSession } from '../auth/credential-session';
 import type { CredentialSource } from '../auth/registry-auth';
@@ -23,6 +23,8 @@ export interface PushPlan {
   source: string | null;
   /** Where the credentials would come from. */
   credentials: CredentialSource;
+  /** What would upload the image: the Docker engine, or dockpush itself (the registry engine). */
+  engine: EngineName;
   /** Each tag and the rule or tag template that produced it; present only with tag rules or placeholders. */
   tagSources?: Record<string, string>;
 }
@@ -87,6 +89,7 @@ export async function resolvePush(
       registry,
       source: args.source ?? null,
       credentials: source,
+      engine: args.engine,
       ...(tagSources ? { tagSources } : {}),
     },
     ...(image ? { image } : {}),
