@@ -62,6 +62,7 @@ describe("require('dockpush')", () => {
       registry: env.plain.host,
       source: null,
       credentials: 'anonymous',
+      engine: 'docker',
     });
     const runway = await api.resolvePushPlan(
       { ecr_repo: { repo_name: 'app', account_id: '123456789012', aws_region: 'eu-west-1' } },

@@ -144,6 +144,7 @@ describe('dockpush push', () => {
       registry: env.plain.host,
       source: sourceRef,
       credentials: 'anonymous',
+      engine: 'docker',
     });
     expect(await listTags(env.plain.host, repoName('dry'))).toEqual([]);
   });

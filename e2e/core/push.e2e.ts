@@ -228,6 +228,7 @@ describe('pushImage to a real registry:2', () => {
       registry: env.plain.host,
       source: sourceRef,
       credentials: 'anonymous',
+      engine: 'docker',
     });
     expect(await listTags(env.plain.host, name('dry'))).toEqual([]);
   });

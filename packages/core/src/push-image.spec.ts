@@ -284,3 +284,40 @@ describe('pushImage: waits end on cancellation and on the deadline', () => {
     );
   });
 });
+
+describe('pushImage: the engine option', () => {
+  const untouchable = new Proxy(
+    {},
+    {
+      get: (_target, name) => {
+        throw new Error(`the Docker engine was used (${String(name)})`);
+      },
+    },
+  ) as Dockerode;
+  const env = { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent', XDG_CACHE_HOME: '/nonexistent' };
+  const anonymous: AuthProvider = { resolve: async () => undefined };
+
+  it('reads an archive source with the registry engine, never touching the Docker engine', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'dockpush-archive-')), 'absent.tar');
+    const error = await pushImage(
+      { repo: REPO, source: `docker-archive:${missing}`, tags: ['1'], retries: 0 },
+      { docker: untouchable, env, authProviders: [anonymous] },
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(missing);
+    expect((error as Error).message).not.toMatch(/Docker engine was used/);
+  });
+
+  it('says in the dry-run plan which engine would push', async () => {
+    const plan = await pushImage(
+      { repo: REPO, source: 'oci:/layouts/app:1.0', tags: ['1'], dryRun: true },
+      { docker: untouchable, env, authProviders: [anonymous] },
+    );
+    expect(plan).toMatchObject({ engine: 'registry', source: 'oci:/layouts/app:1.0' });
+  });
+
+  it('refuses compression with the Docker engine before anything is done', async () => {
+    await expect(
+      pushImage({ repo: REPO, source: 'app:dev', compression: 'gzip' }, { docker: untouchable, env }),
+    ).rejects.toThrow(ArgumentsError);
+  });
+});

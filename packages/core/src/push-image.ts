@@ -1,23 +1,16 @@
-import type Dockerode from 'dockerode';
 import createDebug from 'debug';
-import { parsePushArgs, type PushArgs } from './args/push-args';
-import { mapWithConcurrency } from './concurrency';
+import { type EngineName, parsePushArgs, type PushArgs } from './args/push-args';
 import type { WaitLimits } from './deadline';
-import { assertEngineAvailable, createDockerClient, engineCall } from './engine/docker-client';
-import { TagPusher } from './engine/tag-pusher';
-import {
-  ImageNotFoundError,
-  OutputFileError,
-  ProgressListenerError,
-  PushCancelledError,
-  PushFailedError,
-} from './errors';
-import type { PushResult, TagOutcome } from './push-result';
+import { DockerEngine } from './engine/docker-engine';
+import type { EnginePort } from './engine/engine-port';
+import { DockerPushEngine } from './engine/docker-push-engine';
+import type { PushEngine, PushJob } from './engine/push-engine';
+import { RegistryPushEngine } from './registry/registry-push-engine';
+import { ProgressListenerError, PushCancelledError, PushFailedError } from './errors';
+import type { PushResult } from './push-result';
 import type { PushEvent } from './events';
-import { LocalTags } from './image/local-tags';
-import { checkOutputFile, clearOutputFile, writeOutputFile } from './output/output-file';
+import { prepareOutputFile, saveResult } from './output/output-file';
 import type { PushOptions } from './push-options';
-import { inspectImage } from './engine/inspect-image';
 import { type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
 import { redactValue } from './redact';
 
@@ -45,10 +38,7 @@ export async function runPush(input: unknown, options: PushOptions): Promise<Pus
   // Cancelled before it began: touch nothing, not even the engine.
   if (options.signal?.aborted && !args.dryRun) throw new PushCancelledError([]);
   if (args.outputFile !== undefined) {
-    // Checked before anything is pushed; the previous run's result goes, so that a failed
-    // push never leaves a file that looks current.
-    await checkOutputFile(args.outputFile);
-    await clearOutputFile(args.outputFile);
+    await prepareOutputFile(args.outputFile);
   }
   const limits = waitLimits(args, options);
   const engine = lazyEngine(options, limits);
@@ -58,11 +48,11 @@ export async function runPush(input: unknown, options: PushOptions): Promise<Pus
       if (args.dryRun) {
         // A plan, not a rehearsal: no engine is needed for `repo` or `ecrRepo`, so a dry run
         // works in CI before the image is built, and does not check that it exists locally.
-        await saveResult(args, resolved.plan);
+        await saveResult(args.outputFile, resolved.plan);
         return resolved.plan;
       }
-      const result = await executePush(args, resolved, await engine(), options, limits);
-      await saveResult(args, result);
+      const result = await executePush(args, resolved, engine, options, limits);
+      await saveResult(args.outputFile, result);
       return result;
     })(),
     limits,
@@ -92,7 +82,7 @@ async function cancellable<T>(work: Promise<T>, limits: WaitLimits): Promise<T> 
 async function executePush(
   args: PushArgs,
   resolved: ResolvedPush,
-  docker: Dockerode,
+  dockerEngine: () => Promise<EnginePort>,
   options: PushOptions,
   limits: WaitLimits,
 ): Promise<PushResult> {
@@ -130,153 +120,45 @@ async function executePush(
       })),
     );
   }
-  const localTags = new LocalTags(docker, (what, call) => engineCall(options.env, limits, what, call));
-  let imageId = '';
-  try {
-    imageId = await prepareLocalTags(args, resolved, docker, localTags, emit, options.env, limits);
-    const outcomes = await pushTags(args, resolved, docker, emit, signal, options);
-    if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
-    if (options.signal?.aborted) throw new PushCancelledError(outcomes);
-    if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
-    const pushed = outcomes.flatMap((o) =>
-      o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size }] : [],
-    );
-    const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
-    const tags = args.tags.length > 0 ? plan.tags : imageTags;
-    return {
-      image: {
-        id: imageId,
-        repo: plan.repo,
-        tags,
-        uri: Object.fromEntries(tags.map((t) => [t, resolved.repository.withTag(t)])),
-      },
-      pushed,
-    };
-  } finally {
-    // The tags made for `source` were only the means of the push: remove them, pushed or not.
-    if (!args.keepLocalTags) await localTags.removeAll();
-  }
-}
-
-/** Pushes each tag and returns every tag's outcome; a cancelled signal starts no new tag. */
-async function pushTags(
-  args: PushArgs,
-  resolved: ResolvedPush,
-  docker: Dockerode,
-  emit: (event: PushEvent) => void,
-  signal: AbortSignal,
-  options: PushOptions,
-): Promise<TagOutcome[]> {
-  const { plan } = resolved;
-  const pusher = new TagPusher({
-    docker,
-    repository: resolved.repository,
-    ecr: resolved.ecr,
-    createRepository: args.createRepository,
-    retries: args.retries,
-    timeoutMs: args.timeout * 1000,
-    env: options.env,
-    credentials: resolved.credentials,
-    emit,
-    signal,
-    ...(options.sleep ? { sleep: options.sleep } : {}),
-    ...(options.ecrRepositories ? { ecrRepositories: options.ecrRepositories } : {}),
-  });
-
-  // A cancellation stops the tags not yet started; those in flight are watched to
-  // their end (see TagPusher.pushOnce), so the outcomes say what truly landed.
-  const outcomes = new Map<string, TagOutcome>();
-  const pushTag = async (tag: string): Promise<void> => {
-    if (signal.aborted) return;
-    outcomes.set(tag, await pusher.push(tag));
+  const job: PushJob = { args, resolved, options, limits, signal, emit, dockerEngine };
+  const { imageId, outcomes } = await engineFor(args.engine).push(job);
+  if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
+  if (options.signal?.aborted) throw new PushCancelledError(outcomes);
+  if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
+  const pushed = outcomes.flatMap((o) =>
+    o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size }] : [],
+  );
+  const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
+  const tags = args.tags.length > 0 ? plan.tags : imageTags;
+  return {
+    image: {
+      id: imageId,
+      repo: plan.repo,
+      tags,
+      uri: Object.fromEntries(tags.map((t) => [t, resolved.repository.withTag(t)])),
+    },
+    pushed,
+    engine: args.engine,
   };
-  // The first tag uploads the layers; the others then only find them there, so
-  // pushing them together costs a manifest each.
-  const [first, ...rest] = plan.tags;
-  if (first !== undefined) await pushTag(first);
-  await mapWithConcurrency(rest, args.concurrency, pushTag);
-
-  return plan.tags.map(
-    (tag) =>
-      outcomes.get(tag) ?? {
-        tag,
-        uri: resolved.repository.withTag(tag),
-        status: 'skipped',
-        reason: options.signal?.aborted
-          ? 'cancelled'
-          : signal.aborted
-            ? 'the onProgress listener threw'
-            : 'not attempted',
-      },
-  );
 }
 
-/**
- * Makes sure `<repo>:<tag>` exists locally for every tag before anything is pushed:
- * tags `source` (or the `image`) where asked, and fails with `ImageNotFoundError`
- * naming every missing tag otherwise. Returns the image ID.
- */
-async function prepareLocalTags(
-  args: PushArgs,
-  resolved: ResolvedPush,
-  docker: Dockerode,
-  localTags: LocalTags,
-  emit: (event: PushEvent) => void,
-  env: NodeJS.ProcessEnv | undefined,
-  limits: WaitLimits,
-): Promise<string> {
-  const { plan } = resolved;
-  const source = args.source ?? (resolved.image && resolved.image.id ? resolved.image.id : undefined);
-  if (source !== undefined) {
-    const info = await inspectImage(docker, source, env, limits, 'Build it first, or check the name given as source.');
-    const local = resolved.image ? new Set(resolved.image.tags) : new Set<string>();
-    for (const tag of plan.tags) {
-      if (!args.source && local.has(tag)) continue;
-      debug('tagging %s as %s', source, resolved.repository.withTag(tag));
-      await localTags.tag(info.Id, resolved.repository, tag);
-      emit({ type: 'tagged', source, uri: resolved.repository.withTag(tag) });
-    }
-    return info.Id;
-  }
-  const infos = await Promise.all(
-    plan.tags.map((tag) =>
-      inspectImage(docker, resolved.repository.withTag(tag), env, limits)
-        .then((info) => ({ tag, info }))
-        .catch((error: unknown) => {
-          if (error instanceof ImageNotFoundError) return { tag, info: undefined };
-          throw error;
-        }),
-    ),
-  );
-  const missing = infos.filter((i) => !i.info).map((i) => resolved.repository.withTag(i.tag));
-  if (missing.length > 0) {
-    throw new ImageNotFoundError(
-      missing,
-      `Nothing was pushed. Tag the image first (docker tag <image> ${missing[0]}), or give source (--source) to have dockpush tag it.`,
-    );
-  }
-  return infos[0]?.info?.Id ?? '';
+/** The engine asked for: the Docker engine's push per tag, or dockpush's own upload to the registry. */
+function engineFor(name: EngineName): PushEngine {
+  return name === 'registry' ? new RegistryPushEngine() : new DockerPushEngine();
 }
 
-function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Dockerode> {
-  let ready: Promise<Dockerode> | undefined;
+function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<EnginePort> {
+  let ready: Promise<EnginePort> | undefined;
   return () => {
     ready ??= (async () => {
-      const docker = options.docker ?? createDockerClient(limits, options.env);
-      await assertEngineAvailable(docker, options.env, limits);
-      return docker;
+      const engine = new DockerEngine({
+        ...(options.docker ? { docker: options.docker } : {}),
+        ...(options.env ? { env: options.env } : {}),
+        limits,
+      });
+      await engine.ping(limits);
+      return engine;
     })();
     return ready;
   };
-}
-
-/** Writes the result file when one is asked for; a failure still hands the result over. */
-async function saveResult(args: PushArgs, value: PushResult | PushPlan): Promise<void> {
-  if (args.outputFile === undefined) return;
-  try {
-    await writeOutputFile(args.outputFile, value);
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    throw new OutputFileError(args.outputFile, redactValue(value), e.code ?? e.message, { cause: error });
-  }
 }

@@ -9,10 +9,12 @@ describe('isPushPlan', () => {
     registry: 'localhost:5000',
     source: null,
     credentials: 'anonymous',
+    engine: 'docker',
   };
   const result: PushResult = {
     image: { id: 'sha256:1', repo: 'localhost:5000/app', tags: ['1'], uri: { '1': 'localhost:5000/app:1' } },
     pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: 'sha256:2', size: 1 }],
+    engine: 'docker',
   };
 
   it('tells a dry run plan from a push result', () => {

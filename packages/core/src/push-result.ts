@@ -1,3 +1,4 @@
+import type { EngineName } from './args/push-args';
 import type { PushPlan } from './plan/resolve-push-plan';
 
 /** The outcome of one tag's push. */
@@ -18,6 +19,8 @@ export interface PushedTag {
 export interface PushResult {
   image: { id: string; repo: string; tags: string[]; uri: Record<string, string> };
   pushed: PushedTag[];
+  /** What uploaded the image: the Docker engine, or dockpush itself (the registry engine). */
+  engine: EngineName;
 }
 
 /** Tells a dry run's plan from a push's result: every adapter reports them differently. */

@@ -6,6 +6,7 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 const result: PushResult = {
   image: { id: 'sha256:1', repo: 'localhost:5000/app', tags: ['1'], uri: { '1': 'localhost:5000/app:1' } },
   pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: DIGEST, size: 528 }],
+  engine: 'docker',
 };
 
 /** A Grunt that records what the plugin registers and logs; `run` runs a target as Grunt would. */
@@ -63,6 +64,7 @@ describe('dockerPush (grunt)', () => {
       registry: 'localhost:5000',
       source: null,
       credentials: 'anonymous',
+      engine: 'docker',
     };
     registerDockerPushTask(grunt, { push: async (args) => (calls.push(args), plan) });
     await run('app', {}, { repo: 'localhost:5000/app' });

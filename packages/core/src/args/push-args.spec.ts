@@ -150,6 +150,8 @@ describe('parsePushArgs: spellings and types', () => {
       timeout: 60,
       createRepository: false,
       keepLocalTags: false,
+      engine: 'docker',
+      compression: 'gzip',
     });
   });
 
@@ -218,7 +220,6 @@ describe('parsePushArgs: every reference checked before the engine sees it', () 
     [{ image: 'MyApp:1' }, /^image: .*repository names must be lowercase/],
     [{ repo: 'localhost:5000/app', source: '../../etc/passwd' }, /^source: .*not a valid image reference/],
     [{ repo: 'localhost:70000/app' }, /^repo: .*port 70000; a port is a number from 1 to 65535/],
-    [{ repo: 'localhost:5000/app', source: 'docker-archive:app.tar' }, /^source: .*docker-archive: transport/],
     [{ image: { repo: 'Bad/Repo', tags: ['1'] } }, /^image\.repo: .*lowercase/],
     [{ image: { repo: 'localhost:5000/app', tags: ['-x'] } }, /^image\.tags\.0: "-x" is not a valid tag/],
     [{ image: { id: '../x', repo: 'localhost:5000/app', tags: ['1'] } }, /^image\.id: .*not a valid image reference/],
@@ -268,5 +269,60 @@ describe('parsePushArgs: hygiene', () => {
   it('takes keepLocalTags in both spellings', () => {
     expect(parsePushArgs({ repo: 'localhost:5000/app', keepLocalTags: true }).keepLocalTags).toBe(true);
     expect(parsePushArgs({ repo: 'localhost:5000/app', keep_local_tags: true }).keepLocalTags).toBe(true);
+  });
+});
+
+describe('parsePushArgs: engine, compression and source transports', () => {
+  const REPO = 'localhost:5000/app';
+  const issuesOf = (input: Record<string, unknown>) => {
+    try {
+      parsePushArgs({ repo: REPO, ...input });
+    } catch (error) {
+      if (error instanceof ArgumentsError) return error.issues;
+      throw error;
+    }
+    return [];
+  };
+
+  it.each([
+    [{}, 'docker'],
+    [{ engine: 'registry' }, 'registry'],
+    [{ engine: 'docker', source: 'app:dev' }, 'docker'],
+    [{ source: 'docker-archive:/tmp/app.tar' }, 'registry'],
+    [{ source: 'oci:/tmp/layout:1.0' }, 'registry'],
+    [{ source: 'oci-archive:/tmp/layout.tar' }, 'registry'],
+  ])('%j pushes with the %s engine', (input, engine) => {
+    expect(parsePushArgs({ repo: REPO, ...input }).engine).toBe(engine);
+  });
+
+  it('takes compression and compressionLevel (also compression_level) with the registry engine', () => {
+    expect(parsePushArgs({ repo: REPO, engine: 'registry', compression: 'gzip', compressionLevel: 6 })).toMatchObject({
+      compression: 'gzip',
+      compressionLevel: 6,
+    });
+    expect(parsePushArgs({ repo: REPO, engine: 'registry', compression_level: 0 }).compressionLevel).toBe(0);
+    expect(parsePushArgs({ repo: REPO, engine: 'registry', compression: 'zstd', compressionLevel: 19 })).toMatchObject({
+      compression: 'zstd',
+      compressionLevel: 19,
+    });
+  });
+
+  it.each([
+    [{ engine: 'podman' }, 'engine', /docker|registry/],
+    [{ engine: 'registry', compression: 'brotli' }, 'compression', /gzip|zstd/],
+    [{ engine: 'registry', compressionLevel: 10 }, 'compressionLevel', /not a gzip level: give 0 \(store\) to 9/],
+    [{ engine: 'registry', compression: 'zstd', compressionLevel: 0 }, 'compressionLevel', /not a zstd level: give 1/],
+    [{ engine: 'registry', compression: 'zstd', compressionLevel: 20 }, 'compressionLevel', /19/],
+    [{ engine: 'registry', compressionLevel: 1.5 }, 'compressionLevel', /integer|int/i],
+    [{ compression: 'gzip' }, 'compression', /registry engine.*engine: "registry" \(--engine registry\)/],
+    [{ engine: 'docker', compressionLevel: 3 }, 'compressionLevel', /registry engine/],
+    [{ engine: 'docker', source: 'docker-archive:/tmp/app.tar' }, 'engine', /engine: "registry"/],
+    [{ source: 'oci:' }, 'source', /names no path/],
+    [{ source: 'docker-archive:' }, 'source', /names no path/],
+  ])('%j is refused, naming %s', (input, path, message) => {
+    const issues = issuesOf(input);
+    expect(issues).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path, message: expect.stringMatching(message) })]),
+    );
   });
 });

@@ -4,6 +4,7 @@ import { ArgumentsError, type ArgumentIssue } from '../errors';
 import { parseFlavor, type Flavor } from '../tags/flavor';
 import { hasTagPlaceholders, TAG_PLACEHOLDERS } from '../tags/tag-placeholders';
 import { parseTagRules, type TagRule } from '../tags/tag-rule';
+import { openImageSource } from '../image-source/open-image-source';
 import { explainInvalidImageReference, explainInvalidRepository, isValidTag } from './reference';
 
 /**
@@ -57,6 +58,20 @@ export const authSchema = z
   ])
   .describe('Explicit registry credentials: { username, password } or { identityToken }. Beats discovery.');
 
+/** What uploads the image: the Docker engine, or dockpush itself over the registry API. */
+export const ENGINES = ['docker', 'registry'] as const;
+export type EngineName = (typeof ENGINES)[number];
+export const COMPRESSIONS = ['gzip', 'zstd'] as const;
+export type CompressionName = (typeof COMPRESSIONS)[number];
+
+/** `docker-archive:`, `oci:`, `oci-archive:`: a source that only the registry engine reads. */
+const SOURCE_TRANSPORT = /^(docker-archive|oci|oci-archive):/;
+
+/** Whether `source` names an archive or a layout (a transport) rather than a local image. */
+export function isSourceTransport(source: string): boolean {
+  return SOURCE_TRANSPORT.test(source);
+}
+
 /** The canonical (camelCase) model, without cross-field rules: the source of Nx's schema.json. */
 export const pushArgsShape = z.strictObject({
   ecrRepo: ecrRepoSchema.optional(),
@@ -85,7 +100,28 @@ export const pushArgsShape = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('A local image (reference or ID) tagged as <repo>:<tag> for each tag before pushing.'),
+    .describe(
+      'The image to push: a local image (reference or ID), tagged as <repo>:<tag> for each tag with the docker engine; or docker-archive:PATH, oci:PATH[:REF], oci-archive:PATH[:REF] (registry engine).',
+    ),
+  engine: z
+    .enum(ENGINES)
+    .optional()
+    .describe(
+      'What uploads the image: "docker" (the Docker engine pushes it) or "registry" (dockpush uploads blobs and manifests itself). Default "docker"; "registry" when source is an archive or OCI layout.',
+    ),
+  compression: z
+    .enum(COMPRESSIONS)
+    .optional()
+    .describe('Registry engine: compression of the layers it compresses (default gzip).'),
+  compressionLevel: z
+    .number()
+    .int()
+    .min(0)
+    .max(19)
+    .optional()
+    .describe(
+      'Registry engine: compression level; gzip 0 (store) to 9 (smallest), default 1; zstd 1 (fastest) to 19 (smallest), default 3.',
+    ),
   auth: authSchema.optional(),
   dryRun: z.boolean().optional().describe('Resolve everything and push nothing.'),
   retries: z.number().int().min(0).max(10).optional().describe('Retries of a tag on transient failures (default 3).'),
@@ -135,6 +171,11 @@ export interface PushArgs {
   keepLocalTags: boolean;
   /** Seconds a single wait may go without an answer or progress. */
   timeout: number;
+  /** What uploads the image. */
+  engine: EngineName;
+  /** Registry engine only: layer compression and gzip level. */
+  compression: CompressionName;
+  compressionLevel?: number;
 }
 
 export const DEFAULT_RETRIES = 3;
@@ -154,6 +195,7 @@ const TOP_LEVEL_EXTRA_ALIASES: Record<string, string> = {
   output_file: 'outputFile',
   keep_local_tags: 'keepLocalTags',
   tag_rules: 'tagRules',
+  compression_level: 'compressionLevel',
 };
 const AUTH_ALIASES: Record<string, string> = { identity_token: 'identityToken' };
 
@@ -216,7 +258,16 @@ export function parsePushArgs(input: unknown): PushArgs {
     createRepository: data.createRepository ?? false,
     ...(data.outputFile !== undefined ? { outputFile: data.outputFile } : {}),
     keepLocalTags: data.keepLocalTags ?? false,
+    engine: resolveEngine(data),
+    compression: data.compression ?? 'gzip',
+    ...(data.compressionLevel !== undefined ? { compressionLevel: data.compressionLevel } : {}),
   };
+}
+
+/** The engine asked for; else the registry engine for an archive or layout, which only it reads; else docker. */
+function resolveEngine(args: { engine?: unknown; source?: unknown }): EngineName {
+  if (args.engine === 'docker' || args.engine === 'registry') return args.engine;
+  return typeof args.source === 'string' && isSourceTransport(args.source) ? 'registry' : 'docker';
 }
 
 /** Rules that span fields: one target, valid references and tags, options that fit the target. */
@@ -242,7 +293,9 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
   // Every reference is checked before the engine sees it: it goes into the engine's URL path.
   for (const field of ['image', 'source'] as const) {
     const value = args[field];
-    if (typeof value === 'string' && value !== '') {
+    if (field === 'source' && typeof value === 'string' && isSourceTransport(value)) {
+      issues.push(...checkSourceTransport(value, args));
+    } else if (typeof value === 'string' && value !== '') {
       const why = explainInvalidImageReference(value);
       if (why) issues.push({ path: field, message: why });
     }
@@ -299,6 +352,30 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
         'source goes with repo or ecrRepo (it retags a local image for them); with image, the image itself is pushed',
     });
   }
+  if (resolveEngine(args) === 'docker') {
+    for (const field of ['compression', 'compressionLevel'] as const) {
+      if (args[field] !== undefined) {
+        issues.push({
+          path: field,
+          message: `applies only to the registry engine (the Docker engine compresses layers its own way); add engine: "registry" (--engine registry), or remove ${field}`,
+        });
+      }
+    }
+  }
+  const level = args.compressionLevel;
+  if (typeof level === 'number') {
+    if (args.compression === 'zstd' && level < 1) {
+      issues.push({
+        path: 'compressionLevel',
+        message: `${level} is not a zstd level: give 1 (fastest) to 19 (smallest)`,
+      });
+    } else if (args.compression !== 'zstd' && level > 9) {
+      issues.push({
+        path: 'compressionLevel',
+        message: `${level} is not a gzip level: give 0 (store) to 9 (smallest), or add compression: "zstd" for levels up to 19`,
+      });
+    }
+  }
   if (args.createRepository === true && args.ecrRepo === undefined && args.repo === undefined) {
     issues.push({
       path: 'createRepository',
@@ -306,6 +383,27 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
     });
   }
   return issues;
+}
+
+/** An archive or layout source: its path is there, and the Docker engine was not asked to read it. */
+function checkSourceTransport(source: string, args: Record<string, unknown>): ArgumentIssue[] {
+  if (args.engine === 'docker') {
+    return [
+      {
+        path: 'engine',
+        message: `the Docker engine pushes only local images, and source "${source}" is an archive or layout; use engine: "registry" (--engine registry), or leave engine out`,
+      },
+    ];
+  }
+  try {
+    openImageSource(source, () => {
+      throw new Error('a transport source needs no engine');
+    });
+    return [];
+  } catch (error) {
+    if (error instanceof ArgumentsError) return [...error.issues];
+    throw error;
+  }
 }
 
 /** Runs a parser that throws `ArgumentsError`, moving its issues into `issues`. */

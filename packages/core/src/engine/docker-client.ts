@@ -37,35 +37,6 @@ export function createDockerClient(
 
 const SOCKET_MARGIN_MS = 500;
 
-/** A running engine answers a ping at once; this long is already a sick one. */
-const PING_TIMEOUT_MS = 10_000;
-
-/**
- * Fails with `DockerUnavailableError` unless the engine answers a ping within 10 s (or
- * `timeoutMs`, when shorter); a cancellation ends the wait at once.
- */
-export async function assertEngineAvailable(
-  docker: Dockerode,
-  env: NodeJS.ProcessEnv = process.env,
-  limits: WaitLimits = {},
-): Promise<void> {
-  const ms = Math.min(PING_TIMEOUT_MS, timeoutMsOf(limits));
-  try {
-    await engineCall(env, limits, 'a ping', (abortSignal) => pingWith(docker, abortSignal), ms);
-  } catch (error) {
-    if (error instanceof DockerUnavailableError || limits.signal?.aborted) throw error;
-    const e = error as NodeJS.ErrnoException;
-    throw new DockerUnavailableError(describeDockerHost(env), e.code ?? e.message, { cause: error });
-  }
-}
-
-/** dockerode's ping takes an AbortSignal, though its typings do not say so. */
-function pingWith(docker: Dockerode, abortSignal: AbortSignal): Promise<unknown> {
-  return (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, {
-    abortSignal,
-  });
-}
-
 /**
  * One request to the engine under the deadline: `DockerUnavailableError` naming the
  * request and the deadline when the engine does not answer in time, the cancellation

@@ -7,6 +7,7 @@ import { parseEcrRegistry } from '../ecr/ecr-registry';
 import { RegistryAuthError } from '../errors';
 import type { PushEvent } from '../events';
 import type { EngineMessage } from './push-stream';
+import { DockerEngine } from './docker-engine';
 import { TagPusher, type TagPusherOptions } from './tag-pusher';
 import { RepositoryReference } from '../args/repository-reference';
 
@@ -59,11 +60,14 @@ function authProviders(passwords: string[]): AuthProvider & { invalidated: numbe
   };
 }
 
-function pusher(docker: Dockerode, overrides: Partial<TagPusherOptions> = {}) {
+function pusher(
+  docker: Dockerode,
+  { env, ...overrides }: Partial<TagPusherOptions> & { env?: NodeJS.ProcessEnv } = {},
+) {
   const events: PushEvent[] = [];
   const sleeps: number[] = [];
   const p = new TagPusher({
-    docker,
+    engine: new DockerEngine({ docker, ...(env ? { env } : {}) }),
     repository: reference('localhost:5000/app'),
     ecr: undefined,
     createRepository: false,

@@ -1,5 +1,3 @@
-import type Dockerode from 'dockerode';
-import type { Readable } from 'node:stream';
 import createDebug from 'debug';
 import type { RepositoryReference } from '../args/repository-reference';
 import type { CredentialSession } from '../auth/credential-session';
@@ -13,14 +11,15 @@ import type { PushEvent } from '../events';
 import { redact } from '../redact';
 import { formatDuration, timeoutMsOf } from '../deadline';
 import { backoffDelay, sleep as realSleep } from './backoff';
-import { engineCall } from './docker-client';
+import type { EnginePort } from './engine-port';
 import { classifyPushError } from './push-error-kind';
 import { EnginePushError, PushStreamParser, readJsonStream } from './push-stream';
 
 const debug = createDebug('dockpush:engine');
 
 export interface TagPusherOptions {
-  docker: Dockerode;
+  /** The engine that pushes. */
+  engine: EnginePort;
   /** The repository pushed to: its registry and its name there. */
   repository: RepositoryReference;
   ecr: EcrRegistry | undefined;
@@ -28,8 +27,6 @@ export interface TagPusherOptions {
   retries: number;
   /** How long one wait (the engine's answer, silence in the push stream) may last. */
   timeoutMs?: number;
-  /** Where `DOCKER_HOST` is read, for messages. */
-  env?: NodeJS.ProcessEnv | undefined;
   /** Gives the credentials for the registry, and renews them once after a refusal. */
   credentials: CredentialSession;
   emit: (event: PushEvent) => void;
@@ -136,9 +133,7 @@ export class TagPusher {
     const authconfig = await this.credentials();
     const timeoutMs = timeoutMsOf(this.o);
     // No cancellation signal here: a push the engine has begun is watched to its end.
-    const stream = (await engineCall(this.o.env, { timeoutMs }, `the push of ${this.o.repository.withTag(tag)}`, () =>
-      this.o.docker.getImage(String(this.o.repository)).push({ tag, authconfig }),
-    )) as unknown as Readable;
+    const stream = await this.o.engine.push(String(this.o.repository), tag, authconfig, { timeoutMs });
     const parser = new PushStreamParser(tag, this.o.emit);
     await readJsonStream(stream, (message) => parser.handle(message), {
       idleMs: timeoutMs,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ArgumentsError } from '../errors';
-import { redact } from '../redact';
+import { ArgumentsError, OutputFileError } from '../errors';
+import { redact, redactValue } from '../redact';
 
 /**
  * The result file (`outputFile`): checked before anything is pushed, cleared of the previous
@@ -80,5 +80,28 @@ export async function writeOutputFile(file: string, value: unknown): Promise<voi
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Before anything is pushed: checks that the result can be written to `file`, and removes the
+ * previous run's result, so that a failed push never leaves a file that looks current.
+ */
+export async function prepareOutputFile(file: string): Promise<void> {
+  await checkOutputFile(file);
+  await clearOutputFile(file);
+}
+
+/**
+ * Writes the result (or a dry run's plan) to `file` when one is asked for; a failure is an
+ * `OutputFileError` that still hands the result over.
+ */
+export async function saveResult(file: string | undefined, value: object): Promise<void> {
+  if (file === undefined) return;
+  try {
+    await writeOutputFile(file, value);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new OutputFileError(file, redactValue(value), e.code ?? e.message, { cause: error });
   }
 }

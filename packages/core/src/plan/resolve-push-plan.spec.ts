@@ -1,4 +1,4 @@
-import type Dockerode from 'dockerode';
+import type { EnginePort } from '../engine/engine-port';
 import { parsePushArgs } from '../args/push-args';
 import type { AccountIdProvider, RegionProvider } from '../ecr/aws-clients';
 import { ArgumentsError } from '../errors';
@@ -12,7 +12,7 @@ class Accounts implements AccountIdProvider {
   }
 }
 const region = (r: string | undefined): RegionProvider => ({ getRegion: async () => r });
-const noDocker = async (): Promise<Dockerode> => {
+const noDocker = async (): Promise<EnginePort> => {
   throw new Error('the engine must not be needed here');
 };
 const env = { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent' };
@@ -90,6 +90,7 @@ describe('resolvePush: repository, default tags, ECR URIs, account and region', 
       uri: Object.fromEntries(tags.map((t) => [t, `${repo}:${t}`])),
       source: null,
       credentials,
+      engine: 'docker',
     });
   });
 

@@ -1,14 +1,13 @@
-import type Dockerode from 'dockerode';
 import { explainInvalidRepository } from '../args/reference';
 import { RepositoryReference } from '../args/repository-reference';
-import type { PushArgs } from '../args/push-args';
+import type { EngineName, PushArgs } from '../args/push-args';
 import { defaultAuthProviders } from '../auth/credential-chain';
 import { CredentialSession } from '../auth/credential-session';
 import type { CredentialSource } from '../auth/registry-auth';
 import { missingRegionError, SdkRegionProvider, StsAccountIdProvider } from '../ecr/aws-clients';
 import { type EcrRegistry, parseEcrRegistry, privateEcrHost, publicEcrRepository } from '../ecr/ecr-registry';
 import type { WaitLimits } from '../deadline';
-import { inspectImage } from '../engine/inspect-image';
+import type { EnginePort } from '../engine/engine-port';
 import { ArgumentsError } from '../errors';
 import { DockerImage } from '../image/docker-image';
 import type { PushOptions } from '../push-options';
@@ -24,6 +23,8 @@ export interface PushPlan {
   source: string | null;
   /** Where the credentials would come from. */
   credentials: CredentialSource;
+  /** What would upload the image: the Docker engine, or dockpush itself (the registry engine). */
+  engine: EngineName;
   /** Each tag and the rule or tag template that produced it; present only with tag rules or placeholders. */
   tagSources?: Record<string, string>;
 }
@@ -45,10 +46,10 @@ export interface ResolvedPush {
 export async function resolvePush(
   args: PushArgs,
   options: PushOptions,
-  docker: () => Promise<Dockerode>,
+  engine: () => Promise<EnginePort>,
   limits: WaitLimits = {},
 ): Promise<ResolvedPush> {
-  const { repo, image } = await resolveRepository(args, options, docker, limits);
+  const { repo, image } = await resolveRepository(args, options, engine, limits);
   const repository = RepositoryReference.parse(repo);
   if (!repository) {
     const message = explainInvalidRepository(repo) ?? `${JSON.stringify(repo)} is not a valid repository`;
@@ -90,6 +91,7 @@ export async function resolvePush(
       registry,
       source: args.source ?? null,
       credentials: source,
+      engine: args.engine,
       ...(tagSources ? { tagSources } : {}),
     },
     ...(image ? { image } : {}),
@@ -102,7 +104,7 @@ export async function resolvePush(
 async function resolveRepository(
   args: PushArgs,
   options: PushOptions,
-  docker: () => Promise<Dockerode>,
+  engine: () => Promise<EnginePort>,
   limits: WaitLimits,
 ): Promise<{ repo: string; image?: DockerImage }> {
   const target = args.target;
@@ -125,7 +127,7 @@ async function resolveRepository(
         const given = target.image;
         return { repo: given.repo, image: new DockerImage(given.id ?? '', given.repo, [...given.tags]) };
       }
-      const image = await inspectImage(await docker(), target.image, options.env, limits);
+      const image = await (await engine()).inspect(target.image, limits);
       const dockerImage = DockerImage.fromInspect(image, target.image);
       if (!dockerImage) {
         throw new ArgumentsError([

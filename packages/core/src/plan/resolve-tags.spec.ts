@@ -1,4 +1,4 @@
-import type Dockerode from 'dockerode';
+import type { EnginePort } from '../engine/engine-port';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { ArgumentsError } from '../errors';
 import type { PushOptions } from '../push-options';
 import { resolvePush } from './resolve-push-plan';
 
-const noDocker = async (): Promise<Dockerode> => {
+const noDocker = async (): Promise<EnginePort> => {
   throw new Error('the engine must not be needed here');
 };
 const SHA = '0123456789abcdef0123456789abcdef01234567';

@@ -95,6 +95,11 @@ export function buildPushArgs(flags: PushFlags, config?: PushConfig, password?: 
   if (flags.dryRun) set('dryRun', '--dry-run', true, 'dry_run');
   if (flags.createRepository) set('createRepository', '--create-repository', true, 'create_repository');
   if (flags.keepLocalTags) set('keepLocalTags', '--keep-local-tags', true, 'keep_local_tags');
+  if (flags.engine !== undefined) set('engine', '--engine', flags.engine);
+  if (flags.compression !== undefined) set('compression', '--compression', flags.compression);
+  if (flags.compressionLevel !== undefined) {
+    set('compressionLevel', '--compression-level', flags.compressionLevel, 'compression_level');
+  }
 
   if (flags.username !== undefined && !flags.passwordStdin) {
     throw new UsageError([{ where: '--username', message: 'needs --password-stdin, with the password piped in' }]);

@@ -25,6 +25,11 @@ export interface PushFlags {
   timeout?: number;
   createRepository: boolean;
   keepLocalTags: boolean;
+  /** `--engine docker|registry`. */
+  engine?: string;
+  /** `--compression gzip|zstd`. */
+  compression?: string;
+  compressionLevel?: number;
   username?: string;
   passwordStdin: boolean;
   quiet: boolean;
@@ -52,6 +57,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'create-repository': { type: 'boolean' },
   'keep-local-tags': { type: 'boolean' },
+  engine: { type: 'string' },
+  compression: { type: 'string' },
+  'compression-level': { type: 'string' },
   username: { type: 'string', short: 'u' },
   'password-stdin': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -174,6 +182,9 @@ export function parseCommandLine(argv: string[]): CliCommand {
     ...defined('timeout', seconds('timeout')),
     createRepository: booleans.has('create-repository'),
     keepLocalTags: booleans.has('keep-local-tags'),
+    ...defined('engine', single('engine')),
+    ...defined('compression', single('compression')),
+    ...defined('compressionLevel', count('compression-level')),
     ...defined('username', single('username')),
     passwordStdin: booleans.has('password-stdin'),
     quiet: booleans.has('quiet'),
@@ -216,7 +227,12 @@ function placeholder(name: OptionName): string {
       return 'FILE';
     case 'retries':
     case 'concurrency':
+    case 'compression-level':
       return 'N';
+    case 'engine':
+      return 'docker|registry';
+    case 'compression':
+      return 'gzip|zstd';
     case 'timeout':
       return 'SECONDS';
     default:

@@ -18,7 +18,8 @@ SYNOPSIS
         [--source REF] [--config FILE] [--dry-run] [--json]
         [--output-file FILE] [--retries N] [--concurrency N]
         [--timeout SECONDS] [--create-repository] [--keep-local-tags]
-        [--username USER --password-stdin] [--quiet]
+        [--engine docker|registry] [--compression gzip|zstd]
+        [--compression-level N] [--username USER --password-stdin] [--quiet]
     dockpush --help | --version
 
 DESCRIPTION
@@ -56,7 +57,12 @@ OPTIONS
         Defaults for every rule, repeatable: latest=auto|true|false,
         prefix=P, suffix=S (onlatest=true to put them on latest too).
     --source REF
-        Tag this local image as <repo>:<tag> for each tag before pushing.
+        The image to push. A local image (reference or ID) is tagged as
+        <repo>:<tag> for each tag before the Docker engine pushes it. An
+        archive or layout, named like skopeo's transports, is pushed by the
+        registry engine (chosen for it when --engine is not given):
+        docker-archive:PATH (docker save), oci:PATH[:REF] (an OCI image
+        layout folder), oci-archive:PATH[:REF] (the same as a tar).
     -c, --config FILE
         Read the arguments from a JSON or YAML file: the camelCase model
         ({ "repo": ..., "tags": [...] }), a Runway args block (ecr_repo,
@@ -86,6 +92,18 @@ OPTIONS
         Keep the REPO:TAG tags made locally for --source after the push
         (by default they are removed, pushed or not; tags that were
         there before are never removed).
+    --engine docker|registry
+        What uploads the image: docker (default) asks the Docker engine to
+        push each tag; registry uploads the blobs once and a manifest per
+        tag itself, over the registry API, from the engine's export of the
+        local image or from an archive or layout (no engine needed then).
+        Its layer and manifest digests differ from docker push's (another
+        compressor); the image ID and the layers' content are the same.
+    --compression gzip|zstd
+        Registry engine: how layers are compressed (default gzip).
+    --compression-level N
+        Registry engine: gzip 0 (store) to 9 (smallest), default 1;
+        zstd 1 (fastest) to 19 (smallest), default 3.
     -u, --username USER, --password-stdin
         Log in as USER with the password read from stdin, instead of the
         credentials found. There is no password flag: argv is visible to

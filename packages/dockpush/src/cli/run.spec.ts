@@ -76,6 +76,7 @@ describe('dockpush CLI', () => {
       registry: 'localhost:5000',
       source: null,
       credentials: 'anonymous',
+      engine: 'docker',
     });
   });
 

@@ -42,6 +42,7 @@ const result: PushResult = {
     { tag: 'latest', uri: 'localhost:5000/api:latest', digest: `sha256:${'a'.repeat(64)}`, size: 524 },
     { tag: '1.0.0', uri: 'localhost:5000/api:1.0.0', digest: `sha256:${'a'.repeat(64)}`, size: 524 },
   ],
+  engine: 'docker',
 };
 
 /** An executor run with fakes; returns what it logged, drew and passed to core. */
@@ -102,6 +103,7 @@ describe('@dockpush/nx:push', () => {
       registry: 'localhost:5000',
       source: null,
       credentials: 'anonymous' as const,
+      engine: 'docker' as const,
       tagSources: { '1.2.3': 'type=semver,pattern={{version}}' },
     };
     const calls: { options: PushOptions }[] = [];
