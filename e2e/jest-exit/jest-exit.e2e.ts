@@ -30,8 +30,9 @@ interface NestedRun {
 function runNestedJest(fixture: string, deadlineMs: number, until?: RegExp): Promise<NestedRun> {
   const child = spawn(
     process.execPath,
-    [jestBin, '--config', path.join(fixtures, 'jest.config.js'), '--ci', '--testPathPatterns', fixture],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+    [jestBin, '--config', path.join(fixtures, 'jest.config.js'), '--ci', '--no-colors', '--testPathPatterns', fixture],
+    // Plain text whatever the outer run's colour settings (CI sets FORCE_COLOR).
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } },
   );
   let stderr = '';
   let killed = false;
