@@ -109,15 +109,7 @@ class JsonReader {
         writable: true,
         configurable: true,
       });
-      this.space();
-      if (this.eat('}')) return out;
-      if (!this.eat(',')) {
-        throw this.error(
-          this.text[this.at] === undefined ? 'the text ends inside an object' : 'expected "," or "}" after a value',
-        );
-      }
-      this.space();
-      if (this.text[this.at] === '}') throw this.error('a comma before "}"; remove it');
+      if (this.endOrComma('}', 'an object')) return out;
     }
   }
 
@@ -128,16 +120,27 @@ class JsonReader {
     if (this.eat(']')) return out;
     for (;;) {
       out.push(this.value(`${path}[${out.length}]`, depth));
-      this.space();
-      if (this.eat(']')) return out;
-      if (!this.eat(',')) {
-        throw this.error(
-          this.text[this.at] === undefined ? 'the text ends inside an array' : 'expected "," or "]" after a value',
-        );
-      }
-      this.space();
-      if (this.text[this.at] === ']') throw this.error('a comma before "]"; remove it');
+      if (this.endOrComma(']', 'an array')) return out;
     }
+  }
+
+  /**
+   * After a member of an object or array: true at its closing `close`, false after a comma that another member
+   * follows; throws on anything else, and on a comma right before `close`.
+   */
+  private endOrComma(close: '}' | ']', inside: string): boolean {
+    this.space();
+    if (this.eat(close)) return true;
+    if (!this.eat(',')) {
+      throw this.error(
+        this.text[this.at] === undefined
+          ? `the text ends inside ${inside}`
+          : `expected "," or "${close}" after a value`,
+      );
+    }
+    this.space();
+    if (this.text[this.at] === close) throw this.error(`a comma before "${close}"; remove it`);
+    return false;
   }
 
   private string(): string {

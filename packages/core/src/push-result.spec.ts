@@ -1,16 +1,8 @@
-import type { PushPlan } from './plan/resolve-push-plan';
+import { onePushPlan } from './testing';
 import { isPushPlan, type PushResult } from './push-result';
 
 describe('isPushPlan', () => {
-  const plan: PushPlan = {
-    repo: 'localhost:5000/app',
-    tags: ['1'],
-    uri: { '1': 'localhost:5000/app:1' },
-    registry: 'localhost:5000',
-    source: null,
-    credentials: 'anonymous',
-    engine: 'docker',
-  };
+  const plan = onePushPlan;
   const result: PushResult = {
     image: { id: 'sha256:1', repo: 'localhost:5000/app', tags: ['1'], uri: { '1': 'localhost:5000/app:1' } },
     pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: 'sha256:2', size: 1 }],

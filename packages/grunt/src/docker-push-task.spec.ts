@@ -1,4 +1,5 @@
-import { ArgumentsError, PushFailedError, type PushOptions, type PushPlan, type PushResult } from '@dockpush/core';
+import { ArgumentsError, PushFailedError, type PushOptions, type PushResult } from '@dockpush/core';
+import { onePushPlan } from '@dockpush/core/testing';
 import { registerDockerPushTask } from './docker-push-task';
 import type { GruntLike, GruntTaskContext } from './grunt-types';
 
@@ -57,15 +58,7 @@ describe('dockerPush (grunt)', () => {
   it("turns Grunt's --no-write into a dry run", async () => {
     const { grunt, log, run } = fakeGrunt({ write: false });
     const calls: unknown[] = [];
-    const plan: PushPlan = {
-      repo: 'localhost:5000/app',
-      tags: ['1'],
-      uri: { '1': 'localhost:5000/app:1' },
-      registry: 'localhost:5000',
-      source: null,
-      credentials: 'anonymous',
-      engine: 'docker',
-    };
+    const plan = onePushPlan;
     registerDockerPushTask(grunt, { push: async (args) => (calls.push(args), plan) });
     await run('app', {}, { repo: 'localhost:5000/app' });
     expect(calls).toEqual([{ repo: 'localhost:5000/app', dryRun: true }]);

@@ -1,23 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Dockerode from 'dockerode';
 import { ArgumentsError, ImageNotFoundError } from '@dockpush/core';
+import { emptyEngine } from '@dockpush/core/testing';
 import { describeTarget, dockerPush } from './docker-push';
 import { createGulpLog, timestamp } from './gulp-log';
 
 const dir = mkdtempSync(join(tmpdir(), 'dockpush-gulp-spec-'));
 const env = { DOCKER_CONFIG: dir, HOME: dir };
-
-/** An engine that answers pings and knows no image. */
-const emptyEngine = {
-  ping: async () => 'OK',
-  getImage: () => ({
-    inspect: async () => {
-      throw Object.assign(new Error('no such image'), { statusCode: 404 });
-    },
-  }),
-} as unknown as Dockerode;
 
 describe('dockerPush (gulp)', () => {
   it('is a named task, with a description for gulp --tasks', () => {

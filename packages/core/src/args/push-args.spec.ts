@@ -193,23 +193,15 @@ describe('parsePushArgs: spellings and types', () => {
   });
 
   it('accepts the options beyond Runway', () => {
-    const args = parsePushArgs({
-      repo: 'localhost:5000/app',
+    const beyondRunway = {
       source: 'sha256:abc',
       auth: { identityToken: 'tok' },
       dryRun: true,
       retries: 0,
       concurrency: 8,
       outputFile: 'out/result.json',
-    });
-    expect(args).toMatchObject({
-      source: 'sha256:abc',
-      auth: { identityToken: 'tok' },
-      dryRun: true,
-      retries: 0,
-      concurrency: 8,
-      outputFile: 'out/result.json',
-    });
+    };
+    expect(parsePushArgs({ repo: 'localhost:5000/app', ...beyondRunway })).toMatchObject(beyondRunway);
   });
 });
 

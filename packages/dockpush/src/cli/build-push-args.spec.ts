@@ -3,18 +3,9 @@ import { buildPushArgs } from './build-push-args';
 import type { PushFlags } from './cli-options';
 import { type PushConfig, resolveLookups } from './config-file';
 import { UsageError } from './usage-error';
+import { defaultPushFlags } from '../testing/push-flags';
 
-const none: PushFlags = {
-  tags: [],
-  tagRules: [],
-  flavor: [],
-  dryRun: false,
-  json: false,
-  createRepository: false,
-  keepLocalTags: false,
-  passwordStdin: false,
-  quiet: false,
-};
+const none: PushFlags = defaultPushFlags;
 const flags = (f: Partial<PushFlags>): PushFlags => ({ ...none, ...f });
 /** A config file as `loadPushConfig` gives it, read with no environment variables set. */
 const config = (args: Record<string, unknown>, location = ''): PushConfig => {

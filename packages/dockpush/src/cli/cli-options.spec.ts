@@ -1,17 +1,8 @@
 import { parseCommandLine, type PushFlags } from './cli-options';
 import { UsageError } from './usage-error';
+import { defaultPushFlags } from '../testing/push-flags';
 
-const base: PushFlags = {
-  tags: [],
-  tagRules: [],
-  flavor: [],
-  dryRun: false,
-  json: false,
-  createRepository: false,
-  keepLocalTags: false,
-  passwordStdin: false,
-  quiet: false,
-};
+const base: PushFlags = defaultPushFlags;
 
 function usageIssues(argv: string[]): string[] {
   try {

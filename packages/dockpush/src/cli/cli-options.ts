@@ -69,6 +69,46 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
+/** How a push flag's value is read: one string, every string given, present or not, a whole number, seconds above 0. */
+type FlagReader = 'text' | 'list' | 'switch' | 'count' | 'seconds';
+
+type ReaderFor<T> = [T] extends [string[]]
+  ? 'list'
+  : [T] extends [boolean]
+    ? 'switch'
+    : [T] extends [string]
+      ? 'text'
+      : 'count' | 'seconds';
+
+/** Each `PushFlags` field: the option it comes from and how its value is read. */
+const PUSH_FLAGS: { [K in keyof PushFlags]-?: [OptionName, ReaderFor<Exclude<PushFlags[K], undefined>>] } = {
+  repo: ['repo', 'text'],
+  image: ['image', 'text'],
+  ecrRepoName: ['ecr-repo-name', 'text'],
+  ecrAccountId: ['ecr-account-id', 'text'],
+  ecrRegion: ['ecr-region', 'text'],
+  ecrRegistryAlias: ['ecr-registry-alias', 'text'],
+  tags: ['tag', 'list'],
+  tagRules: ['tag-rule', 'list'],
+  flavor: ['flavor', 'list'],
+  source: ['source', 'text'],
+  config: ['config', 'text'],
+  dryRun: ['dry-run', 'switch'],
+  json: ['json', 'switch'],
+  outputFile: ['output-file', 'text'],
+  retries: ['retries', 'count'],
+  concurrency: ['concurrency', 'count'],
+  timeout: ['timeout', 'seconds'],
+  createRepository: ['create-repository', 'switch'],
+  keepLocalTags: ['keep-local-tags', 'switch'],
+  engine: ['engine', 'text'],
+  compression: ['compression', 'text'],
+  compressionLevel: ['compression-level', 'count'],
+  username: ['username', 'text'],
+  passwordStdin: ['password-stdin', 'switch'],
+  quiet: ['quiet', 'switch'],
+};
+
 const COMMANDS = ['push', 'help'];
 
 /** Flags that look like a way to pass a secret in argv: refused with the way that works. */
@@ -162,33 +202,20 @@ export function parseCommandLine(argv: string[]): CliCommand {
     return Number(value);
   };
 
-  const flags: PushFlags = {
-    ...defined('repo', single('repo')),
-    ...defined('image', single('image')),
-    ...defined('ecrRepoName', single('ecr-repo-name')),
-    ...defined('ecrAccountId', single('ecr-account-id')),
-    ...defined('ecrRegion', single('ecr-region')),
-    ...defined('ecrRegistryAlias', single('ecr-registry-alias')),
-    tags: strings.get('tag') ?? [],
-    tagRules: strings.get('tag-rule') ?? [],
-    flavor: strings.get('flavor') ?? [],
-    ...defined('source', single('source')),
-    ...defined('config', single('config')),
-    dryRun: booleans.has('dry-run'),
-    json: booleans.has('json'),
-    ...defined('outputFile', single('output-file')),
-    ...defined('retries', count('retries')),
-    ...defined('concurrency', count('concurrency')),
-    ...defined('timeout', seconds('timeout')),
-    createRepository: booleans.has('create-repository'),
-    keepLocalTags: booleans.has('keep-local-tags'),
-    ...defined('engine', single('engine')),
-    ...defined('compression', single('compression')),
-    ...defined('compressionLevel', count('compression-level')),
-    ...defined('username', single('username')),
-    passwordStdin: booleans.has('password-stdin'),
-    quiet: booleans.has('quiet'),
+  const read: { [R in FlagReader]: (name: OptionName) => unknown } = {
+    text: single,
+    list: (name) => strings.get(name) ?? [],
+    switch: (name) => booleans.has(name),
+    count,
+    seconds,
   };
+  // Read in table order, so that issues come in the same order on every run.
+  const flags = Object.fromEntries(
+    Object.entries(PUSH_FLAGS).flatMap(([key, [name, reader]]) => {
+      const value = read[reader](name);
+      return value === undefined ? [] : [[key, value]];
+    }),
+  ) as unknown as PushFlags;
   if (issues.length > 0) throw new UsageError(issues);
   return { kind: 'push', flags };
 }
@@ -238,8 +265,4 @@ function placeholder(name: OptionName): string {
     default:
       return name.replace(/^ecr-/, '').replace(/-/g, '_').toUpperCase();
   }
-}
-
-function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

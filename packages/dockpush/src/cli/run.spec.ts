@@ -11,22 +11,13 @@ import {
   PushFailedError,
   RegistryAuthError,
 } from '@dockpush/core';
+import { emptyEngine } from '@dockpush/core/testing';
 import { exitCodeFor, runCli, type CliIo } from './run';
 import { UsageError } from './usage-error';
 
 const dir = mkdtempSync(join(tmpdir(), 'dockpush-run-spec-'));
 /** No Docker credentials of the developer's: the plan's credential source is then `anonymous`. */
 const env = { DOCKER_CONFIG: dir, HOME: dir };
-
-/** An engine that answers pings and knows no image. */
-const emptyEngine = {
-  ping: async () => 'OK',
-  getImage: () => ({
-    inspect: async () => {
-      throw Object.assign(new Error('no such image'), { statusCode: 404 });
-    },
-  }),
-} as unknown as Dockerode;
 
 async function run(argv: string[], extra: Partial<CliIo> = {}) {
   let stdout = '';

@@ -13,22 +13,20 @@ import {
   type PushPlan,
   type PushResult,
 } from '@dockpush/core';
+import { fakeExecutorContext } from '../../testing/executor-context';
 import { pushExecutor, type PushExecutorDependencies } from './push.impl';
 import type { PushExecutorSchema } from './schema';
 
 const root = mkdtempSync(join(tmpdir(), 'dockpush-nx-executor-'));
 
+/** Progress of layer abcdef0123456789 of tag latest: `current` of its 10 bytes sent. */
+const uploading = (current: number) =>
+  ({ type: 'layer', tag: 'latest', layer: 'abcdef0123456789', state: 'pushing', current, total: 10 }) as const;
+/** Layer abcdef0123456789 of tag latest is in the registry. */
+const uploaded = { type: 'layer', tag: 'latest', layer: 'abcdef0123456789', state: 'pushed' } as const;
+
 function fakeContext(): ExecutorContext {
-  return {
-    root,
-    cwd: root,
-    projectName: 'api',
-    targetName: 'docker-push',
-    isVerbose: false,
-    projectsConfigurations: { version: 2, projects: { api: { root: 'apps/api' } } },
-    nxJsonConfiguration: {},
-    projectGraph: { nodes: {}, dependencies: {} },
-  };
+  return fakeExecutorContext(root);
 }
 
 const result: PushResult = {
@@ -121,23 +119,9 @@ describe('@dockpush/nx:push', () => {
       {
         pushImage: async (_input, opts) => {
           opts.onProgress?.({ type: 'tag-started', tag: 'latest', uri: 'localhost:5000/api:latest', attempt: 1 });
-          opts.onProgress?.({
-            type: 'layer',
-            tag: 'latest',
-            layer: 'abcdef0123456789',
-            state: 'pushing',
-            current: 1,
-            total: 10,
-          });
-          opts.onProgress?.({
-            type: 'layer',
-            tag: 'latest',
-            layer: 'abcdef0123456789',
-            state: 'pushing',
-            current: 5,
-            total: 10,
-          });
-          opts.onProgress?.({ type: 'layer', tag: 'latest', layer: 'abcdef0123456789', state: 'pushed' });
+          opts.onProgress?.(uploading(1));
+          opts.onProgress?.(uploading(5));
+          opts.onProgress?.(uploaded);
           return result;
         },
       },
@@ -156,15 +140,8 @@ describe('@dockpush/nx:push', () => {
       {
         progress: { write: (text: string) => screen.push(text), isTTY: true },
         pushImage: async (_input, opts) => {
-          opts.onProgress?.({
-            type: 'layer',
-            tag: 'latest',
-            layer: 'abcdef0123456789',
-            state: 'pushing',
-            current: 1,
-            total: 10,
-          });
-          opts.onProgress?.({ type: 'layer', tag: 'latest', layer: 'abcdef0123456789', state: 'pushed' });
+          opts.onProgress?.(uploading(1));
+          opts.onProgress?.(uploaded);
           return result;
         },
       },

@@ -1,18 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { fakeExecutorContext } from '../../../testing/executor-context';
 import { normalizeOptions } from './normalize-options';
 
 function fakeContext(overrides: Partial<ExecutorContext> = {}): ExecutorContext {
-  return {
-    root: '/ws',
-    cwd: '/ws',
-    projectName: 'api',
-    targetName: 'docker-push',
-    isVerbose: false,
-    projectsConfigurations: { version: 2, projects: { api: { root: 'apps/api' } } },
-    nxJsonConfiguration: {},
-    projectGraph: { nodes: {}, dependencies: {} },
-    ...overrides,
-  };
+  return fakeExecutorContext('/ws', overrides);
 }
 
 describe('normalizeOptions', () => {
