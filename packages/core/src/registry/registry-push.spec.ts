@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { ArgumentsError } from '../errors';
+import type { PushEvent } from '../events';
 import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { HttpClient, HttpRequest, HttpResponse } from './http-client';
@@ -282,6 +283,24 @@ describe('pushToRegistry', () => {
       await pushToRegistry({ ...base(http, source), cacheDir, compression: 'zstd', compressionLevel: 9 });
       expect(http.manifest().layers[0]?.digest).not.toBe(zstdDigests[0]);
     }, 60_000);
+
+    it('reports each layer once, under the first tag, however many tags are pushed', async () => {
+      const http = new KeepingRegistry();
+      const events: PushEvent[] = [];
+      await pushToRegistry({ ...base(http, source), tags: ['1.0', 'latest', 'stable'], emit: (e) => events.push(e) });
+      const layerEvents = events.filter((e) => e.type === 'layer');
+      expect(layerEvents.length).toBeGreaterThan(0);
+      expect(new Set(layerEvents.map((e) => e.tag))).toEqual(new Set(['1.0']));
+      const pushed = layerEvents.filter((e) => e.type === 'layer' && e.state === 'pushed');
+      expect(pushed.map((e) => e.type === 'layer' && e.layer)).toEqual(
+        expect.arrayContaining([sha256Digest(layerA).slice(7, 19), sha256Digest(layerB).slice(7, 19)]),
+      );
+      expect(pushed).toHaveLength(2);
+      // Every tag still starts and finishes.
+      expect(events.filter((e) => e.type === 'tag-done').map((e) => e.tag)).toEqual(
+        expect.arrayContaining(['1.0', 'latest', 'stable']),
+      );
+    });
 
     it('fails before anything is sent when zstd cannot load', async () => {
       const http = new KeepingRegistry();

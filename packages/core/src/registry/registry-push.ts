@@ -246,10 +246,13 @@ class RegistryPush {
     }
   }
 
+  /**
+   * A layer's progress, under the first tag only: its blob is sent once for every tag, as the
+   * Docker engine's push of the first tag carries the upload too.
+   */
   private layerEvent(layer: string, state: LayerState, current?: number, total?: number): void {
-    for (const tag of this.uris.keys()) {
-      this.emit({ type: 'layer', tag, layer, state, ...(current !== undefined ? { current, total } : {}) });
-    }
+    const tag = this.uris.keys().next().value as string;
+    this.emit({ type: 'layer', tag, layer, state, ...(current !== undefined ? { current, total } : {}) });
   }
 
   async run(): Promise<RegistryPushResult> {
