@@ -100,7 +100,8 @@ export async function openDockerArchive(tree: FileTree, name: string, reference?
               stream: tree.open(file),
               name: file,
             });
-            if (actual !== expected) throw new LayerDigestMismatchError(name, expected, actual);
+            if (actual !== expected)
+              throw new LayerDigestMismatchError(name, expected, actual ?? 'nothing (it was not read)');
           } catch (error) {
             failed = true;
             throw error;

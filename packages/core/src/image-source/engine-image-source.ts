@@ -1,10 +1,13 @@
 import path from 'node:path';
+import createDebug from 'debug';
 import type Dockerode from 'dockerode';
 import { ImageNotFoundError } from '../errors';
 import { ImageSourceError, LayerDigestMismatchError } from './image-source-error';
 import type { ImageSource, LayerVisitor, UncompressedImage } from './image-source';
-import { isSha256Digest } from './layer-digest';
+import { isSha256Digest, parseImageConfig, sha256Digest } from './layer-digest';
 import { readTarStream } from './tar-reader';
+
+const debug = createDebug('dockpush:image-source:engine');
 
 /** What the engine source needs of a Docker engine: an image's identity and its export as a stream. */
 export interface ImageExporter {
@@ -23,7 +26,9 @@ export function dockerodeExporter(docker: Dockerode): ImageExporter {
 
 /**
  * A local image in the Docker engine, read from the engine's export as a stream: never written to
- * disk or held whole in memory. Layers come in the archive's order, one after the other.
+ * disk or held whole in memory. Layers come in the archive's order, one after the other; layers
+ * not wanted are skipped unread, and the export is closed as soon as every wanted layer and the
+ * config have been read.
  */
 export class EngineImageSource implements ImageSource {
   constructor(
@@ -70,6 +75,12 @@ export class EngineImageSource implements ImageSource {
     const links = new Map<string, string>();
     let config: Buffer | undefined;
     let manifest: Buffer | undefined;
+    /** Wanted layers read and checked so far. */
+    const read = new Set<string>();
+    /** Layers the visitor passed over unread: their digest is unknown, and the pusher does not need them. */
+    const skipped = new Set<string>();
+    const allRead = () => config !== undefined && [...wanted].every((d) => read.has(d));
+    let stoppedEarly = false;
     const collect = async (body: AsyncIterable<Buffer>) => {
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk);
@@ -89,19 +100,36 @@ export class EngineImageSource implements ImageSource {
           config = await collect(entry.body);
         } else if (entry.name.endsWith('/layer.tar')) {
           // Docker's own save format names layers by a legacy ID: which layer this is shows once hashed.
-          digestOf.set(entry.name, await visit({ size: entry.size, stream: entry.body, name: entry.name }));
+          const digest = await visit({ size: entry.size, stream: entry.body, name: entry.name });
+          if (digest === undefined) skipped.add(entry.name);
+          else {
+            digestOf.set(entry.name, digest);
+            if (wanted.has(digest)) read.add(digest);
+          }
         } else if (entry.name.startsWith('blobs/sha256/') && known.has(`sha256:${entry.name.slice(13)}`)) {
           const expected = `sha256:${entry.name.slice(13)}`;
           if (wanted.has(expected)) {
             const actual = await visit({ expectedDiffId: expected, size: entry.size, stream: entry.body });
-            if (actual !== expected) throw new LayerDigestMismatchError(this.name, expected, actual);
+            if (actual !== expected)
+              throw new LayerDigestMismatchError(this.name, expected, actual ?? 'nothing (it was not read)');
+            read.add(expected);
           }
           digestOf.set(entry.name, expected);
+        }
+        if (allRead()) {
+          stoppedEarly = true;
+          break;
         }
       }
     } catch (error) {
       stream.destroy?.();
       throw error;
+    }
+    if (stoppedEarly) {
+      // The rest of the export is layers the registry has: not read at all.
+      stream.destroy?.();
+      debug('every wanted layer and the config read: the rest of the export of %s is skipped', this.name);
+      return this.checkConfig(id, diffIds, config as Buffer);
     }
     if (!config || !manifest) {
       throw new ImageSourceError(this.name, "the engine's export lacks the image config or manifest.json");
@@ -113,11 +141,33 @@ export class EngineImageSource implements ImageSource {
     };
     layers.forEach((file, i) => {
       const expected = diffIds[i] as string;
+      if (skipped.has(resolve(file))) return;
       const actual = digestOf.get(resolve(file)) ?? 'nothing (the layer is missing from the export)';
-      if (actual !== expected) throw new LayerDigestMismatchError(this.name, expected, actual);
+      if (actual !== expected)
+        throw new LayerDigestMismatchError(this.name, expected, actual ?? 'nothing (it was not read)');
     });
     if (layers.length !== diffIds.length) {
       throw new ImageSourceError(this.name, `the export lists ${layers.length} layers but the image ${diffIds.length}`);
+    }
+    return this.checkConfig(id, diffIds, config);
+  }
+
+  /** The config is the image's (it hashes to its ID) and lists the layers the engine reported. */
+  private checkConfig(id: string, diffIds: string[], config: Buffer): Buffer {
+    if (sha256Digest(config) !== id) {
+      throw new ImageSourceError(this.name, `the config in the engine's export does not hash to the image ID ${id}`);
+    }
+    let listed: string[];
+    try {
+      listed = parseImageConfig(config, this.name).diffIds;
+    } catch (cause) {
+      throw new ImageSourceError(this.name, (cause as Error).message, { cause });
+    }
+    if (listed.length !== diffIds.length || listed.some((d, i) => d !== diffIds[i])) {
+      throw new ImageSourceError(
+        this.name,
+        "the config in the engine's export lists other layers than the engine reported",
+      );
     }
     return config;
   }

@@ -24,9 +24,10 @@ export interface LayerReading {
 /**
  * Reads layers for the pusher. It returns the sha256 (`sha256:<hex>`) of the bytes it read, which
  * the source checks against the image's diffIDs, so that a layer that does not match its config
- * is never part of a push.
+ * is never part of a push. For a layer the source cannot name (no `expectedDiffId`), it may
+ * instead leave the stream unread and return undefined: a layer the registry is known to have.
  */
-export type LayerVisitor = (layer: LayerReading) => Promise<string>;
+export type LayerVisitor = (layer: LayerReading) => Promise<string | undefined>;
 
 /**
  * An image whose layers the source holds uncompressed (`docker save` archives, the Docker
@@ -46,7 +47,8 @@ export interface UncompressedImage {
    * Hands over layers to `visit`: those in `wanted` at least (by diffID), more when the source
    * cannot tell which is which before reading. A source that can open layers on their own calls
    * `visit` for several at once (up to `concurrency`); a stream visits them one after the other.
-   * Resolves to the config's bytes once every layer read has been checked against its diffID.
+   * Resolves to the config's bytes once every layer read has been checked against its diffID;
+   * a stream may stop once every wanted layer and the config have been read.
    */
   readLayers(wanted: ReadonlySet<string>, visit: LayerVisitor, concurrency: number): Promise<Buffer>;
 }

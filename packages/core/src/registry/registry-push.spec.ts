@@ -5,7 +5,10 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { ArgumentsError } from '../errors';
+import type { PushEvent } from '../events';
+import { EngineImageSource, type ImageExporter } from '../image-source/engine-image-source';
 import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
+import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { HttpClient, HttpRequest, HttpResponse } from './http-client';
 import { RegistryRequestError } from './registry-errors';
@@ -71,6 +74,51 @@ class AcceptingRegistry implements HttpClient {
       return ok(201, { 'docker-content-digest': sha256Digest(req.body as Buffer) });
     }
     return ok(req.method === 'PATCH' ? 202 : req.method === 'PUT' ? 201 : 200);
+  }
+}
+
+/** A registry that keeps what it is sent, so that blobs can be read back and found by HEAD. */
+class KeepingRegistry implements HttpClient {
+  readonly sent: HttpRequest[] = [];
+  readonly blobs = new Map<string, Buffer>();
+  private readonly uploads = new Map<string, Buffer[]>();
+  private next = 0;
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    this.sent.push(req);
+    const reply = (status: number, headers: Record<string, string> = {}) => ({
+      status,
+      headers,
+      body: Buffer.alloc(0),
+    });
+    const at = req.url.pathname;
+    if (req.method === 'HEAD' && at.includes('/blobs/')) {
+      const blob = this.blobs.get(at.split('/').pop() as string);
+      return blob ? reply(200, { 'content-length': String(blob.length) }) : reply(404);
+    }
+    if (req.method === 'POST') {
+      const id = `u${this.next++}`;
+      this.uploads.set(id, []);
+      return reply(202, { location: `/v2/app/blobs/uploads/${id}` });
+    }
+    const id = at.split('/').pop() as string;
+    if (req.method === 'PATCH') {
+      this.uploads.get(id)?.push(req.body as Buffer);
+      return reply(202, { location: at });
+    }
+    if (req.method === 'PUT' && at.includes('/blobs/uploads/')) {
+      const parts = this.uploads.get(id) ?? [];
+      if (req.body) parts.push(req.body as Buffer);
+      this.blobs.set(req.url.searchParams.get('digest') as string, Buffer.concat(parts));
+      return reply(201);
+    }
+    if (req.method === 'PUT' && at.includes('/manifests/')) {
+      return reply(201, { 'docker-content-digest': sha256Digest(req.body as Buffer) });
+    }
+    return reply(200);
+  }
+  manifest(): { mediaType: string; config: { digest: string }; layers: { mediaType: string; digest: string }[] } {
+    const put = this.sent.filter((r) => r.method === 'PUT' && r.url.pathname.includes('/manifests/')).pop();
+    return JSON.parse((put?.body as Buffer).toString());
   }
 }
 
@@ -160,51 +208,6 @@ describe('pushToRegistry', () => {
     };
     const source: ImageSource = { name: 'docker-archive:/fake.tar', open: async () => image };
 
-    /** A registry that keeps what it is sent, so that blobs can be read back and found by HEAD. */
-    class KeepingRegistry implements HttpClient {
-      readonly sent: HttpRequest[] = [];
-      readonly blobs = new Map<string, Buffer>();
-      private readonly uploads = new Map<string, Buffer[]>();
-      private next = 0;
-      async send(req: HttpRequest): Promise<HttpResponse> {
-        this.sent.push(req);
-        const reply = (status: number, headers: Record<string, string> = {}) => ({
-          status,
-          headers,
-          body: Buffer.alloc(0),
-        });
-        const at = req.url.pathname;
-        if (req.method === 'HEAD' && at.includes('/blobs/')) {
-          const blob = this.blobs.get(at.split('/').pop() as string);
-          return blob ? reply(200, { 'content-length': String(blob.length) }) : reply(404);
-        }
-        if (req.method === 'POST') {
-          const id = `u${this.next++}`;
-          this.uploads.set(id, []);
-          return reply(202, { location: `/v2/app/blobs/uploads/${id}` });
-        }
-        const id = at.split('/').pop() as string;
-        if (req.method === 'PATCH') {
-          this.uploads.get(id)?.push(req.body as Buffer);
-          return reply(202, { location: at });
-        }
-        if (req.method === 'PUT' && at.includes('/blobs/uploads/')) {
-          const parts = this.uploads.get(id) ?? [];
-          if (req.body) parts.push(req.body as Buffer);
-          this.blobs.set(req.url.searchParams.get('digest') as string, Buffer.concat(parts));
-          return reply(201);
-        }
-        if (req.method === 'PUT' && at.includes('/manifests/')) {
-          return reply(201, { 'docker-content-digest': sha256Digest(req.body as Buffer) });
-        }
-        return reply(200);
-      }
-      manifest(): { mediaType: string; config: { digest: string }; layers: { mediaType: string; digest: string }[] } {
-        const put = this.sent.filter((r) => r.method === 'PUT' && r.url.pathname.includes('/manifests/')).pop();
-        return JSON.parse((put?.body as Buffer).toString());
-      }
-    }
-
     /** The real compressor, watched: how many were opened and closed. */
     const watched = () => {
       const counts = { opened: 0, closed: 0 };
@@ -283,6 +286,24 @@ describe('pushToRegistry', () => {
       expect(http.manifest().layers[0]?.digest).not.toBe(zstdDigests[0]);
     }, 60_000);
 
+    it('reports each layer once, under the first tag, however many tags are pushed', async () => {
+      const http = new KeepingRegistry();
+      const events: PushEvent[] = [];
+      await pushToRegistry({ ...base(http, source), tags: ['1.0', 'latest', 'stable'], emit: (e) => events.push(e) });
+      const layerEvents = events.filter((e) => e.type === 'layer');
+      expect(layerEvents.length).toBeGreaterThan(0);
+      expect(new Set(layerEvents.map((e) => e.tag))).toEqual(new Set(['1.0']));
+      const pushed = layerEvents.filter((e) => e.type === 'layer' && e.state === 'pushed');
+      expect(pushed.map((e) => e.type === 'layer' && e.layer)).toEqual(
+        expect.arrayContaining([sha256Digest(layerA).slice(7, 19), sha256Digest(layerB).slice(7, 19)]),
+      );
+      expect(pushed).toHaveLength(2);
+      // Every tag still starts and finishes.
+      expect(events.filter((e) => e.type === 'tag-done').map((e) => e.tag)).toEqual(
+        expect.arrayContaining(['1.0', 'latest', 'stable']),
+      );
+    });
+
     it('fails before anything is sent when zstd cannot load', async () => {
       const http = new KeepingRegistry();
       let opened = 0;
@@ -295,6 +316,178 @@ describe('pushToRegistry', () => {
       await expect(push).rejects.toThrow(/did not load: .*use compression: 'gzip' \(the default\)/s);
       expect(http.sent).toEqual([]);
       expect(opened).toBe(0);
+    });
+  });
+
+  describe('from the engine export', () => {
+    /** A tar member: header and padded data. */
+    const member = (name: string, data: Buffer): Buffer => {
+      const header = Buffer.alloc(512);
+      header.write(name, 0, 100, 'utf8');
+      header.write('0000644\0', 100);
+      header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+      header.write('00000000000\0', 136);
+      header.write(' '.repeat(8), 148);
+      header.write('0', 156);
+      header.write('ustar\u000000', 257);
+      let sum = 0;
+      for (const b of header) sum += b;
+      header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+      return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+    };
+
+    /** Distinct bytes, so that every layer compresses to a blob of its own. */
+    const layer = (seed: string, size: number) => {
+      const out = Buffer.alloc(size);
+      for (let at = 0, n = 0; at < size; n++) at += out.write(`${seed}-${n};`, at);
+      return out;
+    };
+
+    interface Export {
+      id: string;
+      diffIds: string[];
+      exporter: ImageExporter;
+      /** Bytes the push pulled from each export, and whether it was closed before its end. */
+      reads: { pulled: number; total: number; destroyed: boolean }[];
+    }
+
+    /**
+     * An engine whose export is a `docker save` tar in Docker 20.10's format (layers named by
+     * legacy IDs), or in the OCI format of later engines (`blobs/sha256/<diffID>`), members in
+     * the given order.
+     */
+    const engine = (
+      layers: Buffer[],
+      order: ('config' | number)[],
+      { oci = false, config: configOverride }: { oci?: boolean; config?: Buffer } = {},
+    ): Export => {
+      const diffIds = layers.map((l) => sha256Digest(l));
+      const config =
+        configOverride ??
+        Buffer.from(JSON.stringify({ architecture: 'amd64', rootfs: { type: 'layers', diff_ids: diffIds } }));
+      const id = sha256Digest(config);
+      const hex = id.slice(7);
+      const names = layers.map((l, i) => (oci ? `blobs/sha256/${diffIds[i]?.slice(7)}` : `legacy${i}/layer.tar`));
+      const configName = oci ? `blobs/sha256/${hex}` : `${hex}.json`;
+      const tar = Buffer.concat([
+        ...order.map((m) =>
+          m === 'config' ? member(configName, config) : member(names[m] as string, layers[m] as Buffer),
+        ),
+        member('manifest.json', Buffer.from(JSON.stringify([{ Config: configName, Layers: names }]))),
+        Buffer.alloc(1024),
+      ]);
+      const reads: Export['reads'] = [];
+      const exporter: ImageExporter = {
+        inspect: async () => ({ Id: id, RootFS: { Layers: diffIds } }),
+        export: async () => {
+          const read = { pulled: 0, total: tar.length, destroyed: false };
+          reads.push(read);
+          let at = 0;
+          const stream = new Readable({
+            highWaterMark: 16 * 1024,
+            read() {
+              const piece = tar.subarray(at, at + 16 * 1024);
+              at += piece.length;
+              read.pulled = at;
+              this.push(piece.length ? piece : null);
+            },
+            destroy(error, callback) {
+              read.destroyed = at < tar.length;
+              callback(error);
+            },
+          });
+          return stream;
+        },
+      };
+      return { id, diffIds, exporter, reads };
+    };
+
+    const push = (http: KeepingRegistry, image: Export, cacheDir: string, repository = 'app') =>
+      pushToRegistry({
+        ...base(http, new EngineImageSource('app:1', image.exporter)),
+        repository: { registry: '127.0.0.1:5000', path: repository },
+        cacheDir,
+      });
+    const uploads = (http: KeepingRegistry) => http.sent.filter((r) => r.method === 'POST').length;
+    const layerBlobs = (http: KeepingRegistry) => http.manifest().layers.map((l) => http.blobs.get(l.digest) as Buffer);
+
+    const base0 = layer('base', 200_000);
+    const middle = layer('middle', 100_000);
+    const top1 = layer('top one', 40_000);
+    const top2 = layer('top two', 50_000);
+
+    it.each([
+      ['Docker 20.10 (legacy layer names)', false],
+      ['OCI (layers named by diffID)', true],
+    ])(
+      'in the %s format, reads only the changed layer and closes the export once it and the config are read',
+      async (_format, oci) => {
+        const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-'));
+        const http = new KeepingRegistry();
+        const first = engine([base0, middle, top1], ['config', 0, 1, 2], { oci });
+        await push(http, first, cacheDir);
+        expect(first.reads).toEqual([expect.objectContaining({ destroyed: false })]);
+        expect(uploads(http)).toBe(4);
+
+        // The top layer changed; the export holds it before the two layers the registry has.
+        const second = engine([base0, middle, top2], ['config', 2, 0, 1], { oci });
+        const before = uploads(http);
+        const result = await push(http, second, cacheDir);
+        expect(result.imageId).toBe(second.id);
+        // The config and the new layer uploaded, nothing else.
+        expect(uploads(http) - before).toBe(2);
+        expect(second.reads).toHaveLength(1);
+        const read = second.reads[0] as Export['reads'][number];
+        expect(read.destroyed).toBe(true);
+        expect(read.pulled).toBeLessThan(read.total - base0.length);
+        expect(layerBlobs(http).map((b) => gunzipSync(b))).toEqual([base0, middle, top2]);
+      },
+      30_000,
+    );
+
+    it('needs no export at all when the registry has every layer and the config', async () => {
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-'));
+      const http = new KeepingRegistry();
+      const image = engine([base0, top1], ['config', 0, 1]);
+      await push(http, image, cacheDir);
+      await push(http, image, cacheDir);
+      expect(image.reads).toHaveLength(1);
+    });
+
+    it('reads and uploads a layer the cache says the registry has but which it lost', async () => {
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-'));
+      const http = new KeepingRegistry();
+      await push(http, engine([base0, middle, top1], ['config', 0, 1, 2]), cacheDir);
+      const lost = http.manifest().layers[0]?.digest as string;
+      http.blobs.delete(lost);
+
+      const second = engine([base0, middle, top2], ['config', 2, 1, 0]);
+      await push(http, second, cacheDir);
+      expect(http.blobs.has(lost)).toBe(true);
+      expect(layerBlobs(http).map((b) => gunzipSync(b))).toEqual([base0, middle, top2]);
+    }, 30_000);
+
+    it('reads the export again when a changed layer has the size of one the registry has', async () => {
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-'));
+      const http = new KeepingRegistry();
+      await push(http, engine([base0, top1], ['config', 0, 1]), cacheDir);
+      // Both layers of the new image have the size of the one the registry has: both are passed
+      // over on the first reading, and the second reads the new one.
+      const sameSize = layer('other base', base0.length);
+      const second = engine([base0, sameSize], ['config', 0, 1]);
+      await push(http, second, cacheDir);
+      expect(second.reads).toHaveLength(2);
+      expect(layerBlobs(http).map((b) => gunzipSync(b))).toEqual([base0, sameSize]);
+    }, 30_000);
+
+    it('refuses an export whose config lists other layers than the engine reported, even when it stops early', async () => {
+      const http = new KeepingRegistry();
+      const wrong = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [sha256Digest(middle)] } }));
+      const image = engine([top1], ['config', 0], { config: wrong });
+      const pushed = push(http, image, mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-')));
+      await expect(pushed).rejects.toThrow(ImageSourceError);
+      await expect(pushed).rejects.toThrow(/lists other layers than the engine reported/);
+      expect(http.sent.filter((r) => r.url.pathname.includes('/manifests/'))).toEqual([]);
     });
   });
 });

@@ -246,10 +246,13 @@ class RegistryPush {
     }
   }
 
+  /**
+   * A layer's progress, under the first tag only: its blob is sent once for every tag, as the
+   * Docker engine's push of the first tag carries the upload too.
+   */
   private layerEvent(layer: string, state: LayerState, current?: number, total?: number): void {
-    for (const tag of this.uris.keys()) {
-      this.emit({ type: 'layer', tag, layer, state, ...(current !== undefined ? { current, total } : {}) });
-    }
+    const tag = this.uris.keys().next().value as string;
+    this.emit({ type: 'layer', tag, layer, state, ...(current !== undefined ? { current, total } : {}) });
   }
 
   async run(): Promise<RegistryPushResult> {
@@ -415,7 +418,8 @@ class RegistryPush {
     wanted: Set<string>,
     layers: Map<string, BuiltLayer>,
   ): Promise<Buffer> {
-    // Sizes of layers the registry already has, to let a stream that cannot name its layers skip them.
+    // Sizes of layers the registry already has, to let a stream that cannot name its layers skip
+    // them unread. A wanted layer of the same size is then skipped too: the second pass reads it.
     const presentSizes = new Map<number, number>();
     for (const diffId of new Set(image.diffIds)) {
       const size = wanted.has(diffId)
@@ -429,7 +433,7 @@ class RegistryPush {
       const config = await image.readLayers(
         remaining,
         (layer) => {
-          if (!layer.expectedDiffId && useHints && presentSizes.has(layer.size)) return hashOnly(layer.stream);
+          if (!layer.expectedDiffId && useHints && presentSizes.has(layer.size)) return Promise.resolve(undefined);
           return this.uploadLayer(image, layer, layers);
         },
         this.concurrency,
@@ -600,12 +604,6 @@ function short(digest: string): string {
 /** A progress name for a layer known only by its archive member (`<id>/layer.tar`). */
 function shortName(name: string | undefined): string {
   return (name ?? 'layer').split('/')[0]?.slice(0, 12) || 'layer';
-}
-
-async function hashOnly(stream: AsyncIterable<Buffer>): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk);
-  return `sha256:${hash.digest('hex')}`;
 }
 
 async function readStream(stream: AsyncIterable<Buffer>): Promise<Buffer> {
