@@ -32,7 +32,19 @@ export function enginesUnderTest(env: NodeJS.ProcessEnv = process.env): E2eEngin
 export function describeEachEngine(title: string, body: (engine: E2eEngine) => void): void {
   const engines = enginesUnderTest();
   describe.each(engines)(`${title} (engine: %s)`, body);
-  const left = allEngines.filter((e) => !engines.includes(e));
+  skipLoudly(
+    title,
+    allEngines.filter((e) => !engines.includes(e)),
+  );
+}
+
+/** A suite about one engine only: it runs when that engine is under test, else a skipped test says why. */
+export function describeOneEngine(engine: E2eEngine, title: string, body: () => void): void {
+  if (enginesUnderTest().includes(engine)) describe(title, body);
+  else skipLoudly(title, [engine]);
+}
+
+function skipLoudly(title: string, left: E2eEngine[]): void {
   if (left.length === 0) return;
   const reason =
     `the ${left.join(', ')} engine is NOT tested in this run (${ENGINES_SWITCH}=${process.env[ENGINES_SWITCH]}); ` +
@@ -43,12 +55,15 @@ export function describeEachEngine(title: string, body: (engine: E2eEngine) => v
   });
 }
 
-/** The arguments that choose `engine`, for the Node API and the adapters' options (docker: the default). */
-export function engineArgs(engine: E2eEngine): { engine?: E2eEngine } {
-  return engine === 'docker' ? {} : { engine };
+/**
+ * The arguments that choose `engine`, for the Node API and the adapters' options. The Docker
+ * engine too is asked for by name, so that its tests keep testing it whatever the default.
+ */
+export function engineArgs(engine: E2eEngine): { engine: E2eEngine } {
+  return { engine };
 }
 
-/** The CLI flags that choose `engine` (docker: the default). */
+/** The CLI flags that choose `engine`. */
 export function engineFlags(engine: E2eEngine): string[] {
-  return engine === 'docker' ? [] : ['--engine', engine];
+  return ['--engine', engine];
 }
