@@ -75,6 +75,7 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
     expect(run.status).toBe(0);
     const result = JSON.parse(run.stdout) as PushResult;
     expect(result.image.repo).toBe(repo(n('json')));
+    expect(result.engine).toBe(engine);
     expect(result.pushed.map((p) => p.tag)).toEqual(['from-flag']);
     expect(await listTags(env.plain.host, repoName(n('json')))).toEqual(['from-flag']);
     expect(await manifestDigest(env.plain.host, repoName(n('json')), 'from-flag')).toBe(result.pushed[0]?.digest);
@@ -119,6 +120,9 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
     expect(run.stderr).not.toContain(env.auth.password);
     expect([run.status, run.stderr]).toEqual([0, expect.stringContaining('pushed ')]);
     expect(await listTags(env.auth.host, repoName(n('auth')), env.auth)).toEqual(['1']);
+    expect(`${authRepo}:1@${await manifestDigest(env.auth.host, repoName(n('auth')), '1', env.auth)}`).toBe(
+      run.stdout.trim(),
+    );
   });
 
   it('prints the plan with --dry-run --json and pushes nothing', async () => {
@@ -131,7 +135,7 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
       registry: env.plain.host,
       source: sourceRef,
       credentials: 'anonymous',
-      engine: 'docker',
+      engine,
     });
     expect(await listTags(env.plain.host, repoName(n('dry')))).toEqual([]);
   });
@@ -149,7 +153,7 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
       cwd: project,
       env: userEnv(),
       onStderr: (chunk, child) => {
-        if (!interrupted && / uploading /.test(chunk)) {
+        if (!interrupted && / uploading\b/.test(chunk)) {
           interrupted = true;
           child.kill('SIGINT');
         }
@@ -164,6 +168,10 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
     const completed = error.outcomes.filter((o) => o.status === 'pushed').map((o) => o.tag);
     expect(error.outcomes.map((o) => o.tag)).toEqual(['a', 'b']);
     expect(await listTags(env.plain.host, repoName(n('sigint')))).toEqual(completed);
+    for (const o of error.outcomes) {
+      if (o.status === 'pushed')
+        expect(await manifestDigest(env.plain.host, repoName(n('sigint')), o.tag)).toBe(o.digest);
+    }
   });
 });
 
