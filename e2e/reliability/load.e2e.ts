@@ -53,11 +53,10 @@ async function expectAllInRegistry(result: PushResult): Promise<void> {
 }
 
 const projects = ['p1', 'p2', 'p3', 'p4', 'p5'];
-let nxWorkspace: string | undefined;
+let nxWorkspace: string;
 
 /** One scratch Nx workspace of five projects with a Dockerfile each, installed once for every engine. */
-function fiveProjectWorkspace(): string {
-  if (nxWorkspace) return nxWorkspace;
+beforeAll(() => {
   const files: Record<string, string> = {};
   for (const p of projects) {
     files[`apps/${p}/project.json`] = JSON.stringify({ name: p, targets: {} });
@@ -68,8 +67,8 @@ function fiveProjectWorkspace(): string {
     dependencies: { nx: '24.0.0' },
     files,
   });
-  return nxWorkspace;
-}
+  // The install is not what the Nx test measures: it gets its own, longer deadline.
+}, 600_000);
 
 describeEachEngine('load', (engine: E2eEngine) => {
   it('50 tags of one image in one call', async () => {
@@ -147,7 +146,7 @@ describeEachEngine('load', (engine: E2eEngine) => {
   });
 
   it('nx run-many -t docker-push --parallel=5 over 5 projects', async () => {
-    const workspace = fiveProjectWorkspace();
+    const workspace = nxWorkspace;
     const repoPattern = `${registry.host}/{projectName}-${engine}-${unique}`;
     writeFileSync(
       join(workspace, 'nx.json'),
