@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import type { PushResult } from '@dockpush/core';
+import { describeEachEngine, engineArgs, type E2eEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { sharedNpmRegistry } from '../support/npm-registry';
@@ -19,15 +20,18 @@ const docker = new Dockerode();
 const unique = `${process.pid}-${Date.now().toString(36)}`;
 const sourceRef = `dockpush-e2e-grunt:${unique}`;
 const repo = (name: string) => `grunt-${name}-${unique}`;
+/** The app target's repository when its push runs on `engine`. */
+const appRepo = (engine: E2eEngine) => `${repo('app')}-${engine}`;
 
 const gruntfile = `
 module.exports = function (grunt) {
   const registry = process.env.E2E_REGISTRY;
+  const engine = process.env.E2E_ENGINE ? { engine: process.env.E2E_ENGINE } : {};
   grunt.initConfig({
     dockerPush: {
       // Task-level options, under every target's own (Grunt merges them).
-      options: { tags: ['1.0.0', 'latest'], source: process.env.E2E_SOURCE, retries: 1 },
-      app: { options: { repo: registry + '/${repo('app')}', outputFile: 'out/app.json' } },
+      options: { tags: ['1.0.0', 'latest'], source: process.env.E2E_SOURCE, retries: 1, ...engine },
+      app: { options: { repo: registry + '/${repo('app')}' + (process.env.E2E_APP_SUFFIX || ''), outputFile: 'out/app.json' } },
       after: { options: { repo: registry + '/${repo('after')}' } },
       dry: { options: { repo: registry + '/${repo('dry')}', outputFile: 'out/dry.json' } },
       missing: { options: { repo: registry + '/${repo('missing')}', source: 'dockpush-e2e-no-such-image:1' } },
@@ -39,10 +43,15 @@ module.exports = function (grunt) {
 `;
 
 let project: string;
+const gruntEnv = (extra: Record<string, string> = {}) =>
+  userEnv({ E2E_REGISTRY: env.plain.host, E2E_SOURCE: sourceRef, ...extra });
 const grunt = (...args: string[]) =>
+  runCommand('npx', ['--no-install', 'grunt', '--no-color', ...args], { cwd: project, env: gruntEnv() });
+/** `grunt <tasks>` whose pushes run on `engine`; the app target pushes to a repository of that engine's own. */
+const gruntWith = (engine: E2eEngine, ...args: string[]) =>
   runCommand('npx', ['--no-install', 'grunt', '--no-color', ...args], {
     cwd: project,
-    env: userEnv({ E2E_REGISTRY: env.plain.host, E2E_SOURCE: sourceRef }),
+    env: gruntEnv({ E2E_ENGINE: engineArgs(engine).engine ?? '', E2E_APP_SUFFIX: `-${engine}` }),
   });
 
 beforeAll(async () => {
@@ -58,12 +67,40 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeImage(docker, sourceRef);
-  for (const name of ['app', 'after', 'dry']) {
-    for (const tag of ['1.0.0', 'latest']) await removeImage(docker, `${env.plain.host}/${repo(name)}:${tag}`);
+  for (const name of [appRepo('docker'), appRepo('registry'), repo('after'), repo('dry')]) {
+    for (const tag of ['1.0.0', 'latest']) await removeImage(docker, `${env.plain.host}/${name}:${tag}`);
   }
 });
 
-describe('grunt with @dockpush/grunt', () => {
+describeEachEngine('grunt with @dockpush/grunt', (engine: E2eEngine) => {
+  it('pushes `grunt dockerPush:app` with the task-level and target options merged', async () => {
+    const run = await gruntWith(engine, 'dockerPush:app');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Running "dockerPush:app" (dockerPush) task');
+    expect(run.stdout).toContain('Done.');
+
+    const result = JSON.parse(readFileSync(path.join(project, 'out/app.json'), 'utf8')) as PushResult;
+    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0.0', 'latest']);
+    expect(result.image.repo).toBe(`${env.plain.host}/${appRepo(engine)}`);
+    expect((await listTags(env.plain.host, appRepo(engine))).sort()).toEqual(['1.0.0', 'latest']);
+    for (const p of result.pushed) {
+      expect(await manifestDigest(env.plain.host, appRepo(engine), p.tag)).toBe(p.digest);
+    }
+    expect(run.stdout).toContain(`>> Pushed ${result.pushed.map((p) => `${p.uri}@${p.digest}`).join(', ')}`);
+  });
+
+  it('fails `grunt dockerPush:missing` with a readable warning and stops there', async () => {
+    const run = await gruntWith(engine, 'dockerPush:missing', 'dockerPush:after');
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toContain('Warning: No local image "dockpush-e2e-no-such-image:1"');
+    expect(run.stdout).toContain('Aborted due to warnings.');
+    expect(run.stdout).not.toContain('Running "dockerPush:after"');
+    expect(run.stdout).not.toMatch(STACK_LINE);
+    expect(await listTags(env.plain.host, repo('after'))).toEqual([]);
+  });
+});
+
+describe('grunt with @dockpush/grunt, whatever the engine', () => {
   it('installs @dockpush/grunt and @dockpush/core by name from the npm registry', () => {
     const manifest = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
@@ -78,21 +115,6 @@ describe('grunt with @dockpush/grunt', () => {
     }
   });
 
-  it('pushes `grunt dockerPush:app` with the task-level and target options merged', async () => {
-    const run = await grunt('dockerPush:app');
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain('Running "dockerPush:app" (dockerPush) task');
-    expect(run.stdout).toContain('Done.');
-
-    const result = JSON.parse(readFileSync(path.join(project, 'out/app.json'), 'utf8')) as PushResult;
-    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0.0', 'latest']);
-    expect((await listTags(env.plain.host, repo('app'))).sort()).toEqual(['1.0.0', 'latest']);
-    for (const p of result.pushed) {
-      expect(await manifestDigest(env.plain.host, repo('app'), p.tag)).toBe(p.digest);
-    }
-    expect(run.stdout).toContain(`>> Pushed ${result.pushed.map((p) => `${p.uri}@${p.digest}`).join(', ')}`);
-  });
-
   it("turns grunt's --no-write into a dry run: the plan, and nothing pushed", async () => {
     const run = await grunt('dockerPush:dry', '--no-write');
     expect(run.status).toBe(0);
@@ -102,16 +124,6 @@ describe('grunt with @dockpush/grunt', () => {
       credentials: 'anonymous',
     });
     expect(await listTags(env.plain.host, repo('dry'))).toEqual([]);
-  });
-
-  it('fails `grunt dockerPush:missing` with a readable warning and stops there', async () => {
-    const run = await grunt('dockerPush:missing', 'dockerPush:after');
-    expect(run.status).not.toBe(0);
-    expect(run.stdout).toContain('Warning: No local image "dockpush-e2e-no-such-image:1"');
-    expect(run.stdout).toContain('Aborted due to warnings.');
-    expect(run.stdout).not.toContain('Running "dockerPush:after"');
-    expect(run.stdout).not.toMatch(STACK_LINE);
-    expect(await listTags(env.plain.host, repo('after'))).toEqual([]);
   });
 
   it('fails `grunt dockerPush:bad` naming the repository, and goes on with --force', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import type { PushPlan, PushResult, TagOutcome } from '@dockpush/core';
 import { runCommand, STACK_LINE, userEnv } from '../adapters/run-command';
+import { describeEachEngine, engineFlags, type E2eEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { createScratchProject } from '../support/packages';
@@ -47,47 +48,44 @@ afterAll(async () => {
   for (const ref of [sourceRef, bigRef, ...localRefs]) await removeImage(docker, ref);
 });
 
-describe('dockpush push', () => {
+describeEachEngine('dockpush push', (engine: E2eEngine) => {
+  /** A repository name of this engine's own. */
+  const n = (name: string) => `${engine}-${name}`;
+  /** dockpush push with this engine's flag. */
+  const push = (args: string[], options?: Parameters<typeof runCommand>[2]) =>
+    dockpush(['push', ...engineFlags(engine), ...args], options);
+
   it('pushes the tags given as flags and prints uri@digest for each', async () => {
-    localRefs.push(`${repo('flags')}:1.0.0`, `${repo('flags')}:latest`);
-    const run = await dockpush([
-      'push',
-      '--repo',
-      repo('flags'),
-      '--source',
-      sourceRef,
-      '-t',
-      '1.0.0',
-      '--tag',
-      'latest',
-    ]);
+    localRefs.push(`${repo(n('flags'))}:1.0.0`, `${repo(n('flags'))}:latest`);
+    const run = await push(['--repo', repo(n('flags')), '--source', sourceRef, '-t', '1.0.0', '--tag', 'latest']);
     expect(run.status).toBe(0);
-    await expectPushedLines(run.stdout, 'flags', ['1.0.0', 'latest']);
+    await expectPushedLines(run.stdout, n('flags'), ['1.0.0', 'latest']);
     // Progress, one line per change, on stderr (not a terminal here).
-    expect(run.stderr).toContain(`pushing ${repo('flags')}:1.0.0`);
+    expect(run.stderr).toContain(`pushing ${repo(n('flags'))}:1.0.0`);
     expect(run.stderr).toMatch(/ uploaded$/m);
   });
 
   it('reads a camelCase JSON config, with --tag overriding its tags, and prints only JSON with --json', async () => {
-    localRefs.push(`${repo('json')}:from-flag`);
+    localRefs.push(`${repo(n('json'))}:from-flag`);
     writeFileSync(
       path.join(project, 'push.json'),
-      JSON.stringify({ repo: repo('json'), source: sourceRef, tags: ['from-file'], retries: 1 }),
+      JSON.stringify({ repo: repo(n('json')), source: sourceRef, tags: ['from-file'], retries: 1 }),
     );
-    const run = await dockpush(['push', '--config', 'push.json', '--tag', 'from-flag', '--json']);
+    const run = await push(['--config', 'push.json', '--tag', 'from-flag', '--json']);
     expect(run.status).toBe(0);
     const result = JSON.parse(run.stdout) as PushResult;
-    expect(result.image.repo).toBe(repo('json'));
+    expect(result.image.repo).toBe(repo(n('json')));
+    expect(result.engine).toBe(engine);
     expect(result.pushed.map((p) => p.tag)).toEqual(['from-flag']);
-    expect(await listTags(env.plain.host, repoName('json'))).toEqual(['from-flag']);
-    expect(await manifestDigest(env.plain.host, repoName('json'), 'from-flag')).toBe(result.pushed[0]?.digest);
+    expect(await listTags(env.plain.host, repoName(n('json')))).toEqual(['from-flag']);
+    expect(await manifestDigest(env.plain.host, repoName(n('json')), 'from-flag')).toBe(result.pushed[0]?.digest);
   });
 
   it("runs a Runway hook entry's args block from YAML verbatim, ${env} lookups included", async () => {
     // Runway's hook pushes tags that exist locally: tag them as its build hook would have.
     for (const tag of ['runway', 'from-env']) {
-      await docker.getImage(sourceRef).tag({ repo: repo('runway'), tag });
-      localRefs.push(`${repo('runway')}:${tag}`);
+      await docker.getImage(sourceRef).tag({ repo: repo(n('runway')), tag });
+      localRefs.push(`${repo(n('runway'))}:${tag}`);
     }
     writeFileSync(
       path.join(project, 'runway-hook.yml'),
@@ -95,25 +93,25 @@ describe('dockpush push', () => {
         'path: runway.cfngin.hooks.docker.image.push',
         'required: true',
         'args:',
-        `  repo: ${repo('runway')}`,
+        `  repo: ${repo(n('runway'))}`,
         '  tags:',
         '    - runway',
         '    - ${env E2E_TAG}',
       ].join('\n'),
     );
-    const run = await dockpush(['push', '--config', 'runway-hook.yml', '--output-file', 'out/runway.json']);
+    const run = await push(['--config', 'runway-hook.yml', '--output-file', 'out/runway.json']);
     expect(run.stderr).not.toContain('error');
     expect(run.status).toBe(0);
-    await expectPushedLines(run.stdout, 'runway', ['runway', 'from-env']);
+    await expectPushedLines(run.stdout, n('runway'), ['runway', 'from-env']);
     const result = JSON.parse(readFileSync(path.join(project, 'out/runway.json'), 'utf8')) as PushResult;
     expect(result.pushed.map((p) => `${p.uri}@${p.digest}`).join('\n')).toBe(run.stdout.trim());
   });
 
   it('logs in with --username and the password piped to --password-stdin, never echoing it', async () => {
-    const authRepo = `${env.auth.host}/${repoName('auth')}`;
+    const authRepo = `${env.auth.host}/${repoName(n('auth'))}`;
     localRefs.push(`${authRepo}:1`);
-    const run = await dockpush(
-      ['push', '--repo', authRepo, '--source', sourceRef, '-t', '1', '-u', env.auth.username, '--password-stdin'],
+    const run = await push(
+      ['--repo', authRepo, '--source', sourceRef, '-t', '1', '-u', env.auth.username, '--password-stdin'],
       {
         cwd: project,
         input: `${env.auth.password}\n`,
@@ -121,34 +119,63 @@ describe('dockpush push', () => {
     );
     expect(run.stderr).not.toContain(env.auth.password);
     expect([run.status, run.stderr]).toEqual([0, expect.stringContaining('pushed ')]);
-    expect(await listTags(env.auth.host, repoName('auth'), env.auth)).toEqual(['1']);
+    expect(await listTags(env.auth.host, repoName(n('auth')), env.auth)).toEqual(['1']);
+    expect(`${authRepo}:1@${await manifestDigest(env.auth.host, repoName(n('auth')), '1', env.auth)}`).toBe(
+      run.stdout.trim(),
+    );
   });
 
   it('prints the plan with --dry-run --json and pushes nothing', async () => {
-    const run = await dockpush([
-      'push',
-      '--repo',
-      repo('dry'),
-      '--source',
-      sourceRef,
-      '--tag',
-      '1',
-      '--dry-run',
-      '--json',
-    ]);
+    const run = await push(['--repo', repo(n('dry')), '--source', sourceRef, '--tag', '1', '--dry-run', '--json']);
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout) as PushPlan).toEqual({
-      repo: repo('dry'),
+      repo: repo(n('dry')),
       tags: ['1'],
-      uri: { '1': `${repo('dry')}:1` },
+      uri: { '1': `${repo(n('dry'))}:1` },
       registry: env.plain.host,
       source: sourceRef,
       credentials: 'anonymous',
-      engine: 'docker',
+      engine,
     });
-    expect(await listTags(env.plain.host, repoName('dry'))).toEqual([]);
+    expect(await listTags(env.plain.host, repoName(n('dry')))).toEqual([]);
   });
 
+  it('exits 1 when the image is missing, saying what to do', async () => {
+    const run = await push(['--image', 'dockpush-e2e-no-such-image:1']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^dockpush: error: No local image "dockpush-e2e-no-such-image:1"/);
+    expect(run.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('stops on SIGINT with exit 130, leaving only the tags it reports completed', async () => {
+    let interrupted = false;
+    const run = await push(['--repo', repo(n('sigint')), '--source', bigRef, '-t', 'a', '-t', 'b', '--json'], {
+      cwd: project,
+      env: userEnv(),
+      onStderr: (chunk, child) => {
+        if (!interrupted && / uploading\b/.test(chunk)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    localRefs.push(`${repo(n('sigint'))}:a`, `${repo(n('sigint'))}:b`);
+    expect(interrupted).toBe(true);
+    expect(run.status).toBe(130);
+    expect(run.stderr).toContain('Push cancelled');
+    const { error } = JSON.parse(run.stdout) as { error: { code: string; outcomes: TagOutcome[] } };
+    expect(error.code).toBe('CANCELLED');
+    const completed = error.outcomes.filter((o) => o.status === 'pushed').map((o) => o.tag);
+    expect(error.outcomes.map((o) => o.tag)).toEqual(['a', 'b']);
+    expect(await listTags(env.plain.host, repoName(n('sigint')))).toEqual(completed);
+    for (const o of error.outcomes) {
+      if (o.status === 'pushed')
+        expect(await manifestDigest(env.plain.host, repoName(n('sigint')), o.tag)).toBe(o.digest);
+    }
+  });
+});
+
+describe('dockpush push: bad arguments', () => {
   it.each<[string, string[], string | undefined, RegExp]>([
     [
       'an invalid repository',
@@ -172,36 +199,6 @@ describe('dockpush push', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(STACK_LINE);
-  });
-
-  it('exits 1 when the image is missing, saying what to do', async () => {
-    const run = await dockpush(['push', '--image', 'dockpush-e2e-no-such-image:1']);
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^dockpush: error: No local image "dockpush-e2e-no-such-image:1"/);
-    expect(run.stderr).not.toMatch(STACK_LINE);
-  });
-
-  it('stops on SIGINT with exit 130, leaving only the tags it reports completed', async () => {
-    let interrupted = false;
-    const run = await dockpush(['push', '--repo', repo('sigint'), '--source', bigRef, '-t', 'a', '-t', 'b', '--json'], {
-      cwd: project,
-      env: userEnv(),
-      onStderr: (chunk, child) => {
-        if (!interrupted && / uploading /.test(chunk)) {
-          interrupted = true;
-          child.kill('SIGINT');
-        }
-      },
-    });
-    localRefs.push(`${repo('sigint')}:a`, `${repo('sigint')}:b`);
-    expect(interrupted).toBe(true);
-    expect(run.status).toBe(130);
-    expect(run.stderr).toContain('Push cancelled');
-    const { error } = JSON.parse(run.stdout) as { error: { code: string; outcomes: TagOutcome[] } };
-    expect(error.code).toBe('CANCELLED');
-    const completed = error.outcomes.filter((o) => o.status === 'pushed').map((o) => o.tag);
-    expect(error.outcomes.map((o) => o.tag)).toEqual(['a', 'b']);
-    expect(await listTags(env.plain.host, repoName('sigint'))).toEqual(completed);
   });
 });
 

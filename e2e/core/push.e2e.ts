@@ -13,18 +13,18 @@ import {
   RegistryAuthError,
   resolvePushPlan,
 } from '@dockpush/core';
+import { describeEachEngine, engineArgs, type E2eEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { listTags, manifestDigest } from '../support/registry-api';
 
 /**
- * The core push engine against a real dockerd and real registry:2 instances: every
- * push is proven through the registry's own HTTP API.
+ * Core's pushImage with each engine against a real dockerd and real registry:2 instances:
+ * every push is proven through the registry's own HTTP API.
  */
 const env = loadE2eEnv();
 const docker = new Dockerode();
 const unique = `${process.pid}-${Date.now().toString(36)}`;
-const name = (n: string) => `core-${n}-${unique}`;
 
 /** An env with no Docker credentials of the developer's. */
 function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -54,11 +54,16 @@ afterAll(async () => {
   await removeImage(docker, sourceRef);
 });
 
-describe('pushImage to a real registry:2', () => {
+describeEachEngine('pushImage to a real registry:2', (engine: E2eEngine) => {
+  const name = (n: string) => `core-${engine}-${n}-${unique}`;
+  /** pushImage with this engine. */
+  const push = (args: Record<string, unknown>, options: Parameters<typeof pushImage>[1]) =>
+    pushImage({ ...args, ...engineArgs(engine) }, options);
+
   it('pushes several tags of a source image, each with the digest the registry serves', async () => {
     const repo = `${env.plain.host}/${name('multi')}`;
     const events: PushEvent[] = [];
-    const result = (await pushImage(
+    const result = (await push(
       { repo, source: sourceRef, tags: ['1.0.0', 'latest', 'stable', '1.0.0'] },
       { docker, env: isolatedEnv(), onProgress: (e) => events.push(e) },
     )) as PushResult;
@@ -69,12 +74,12 @@ describe('pushImage to a real registry:2', () => {
       tags: ['1.0.0', 'latest', 'stable'],
       uri: { '1.0.0': `${repo}:1.0.0`, latest: `${repo}:latest`, stable: `${repo}:stable` },
     });
+    expect(result.engine).toBe(engine);
     expect(result.pushed.map((p) => p.uri)).toEqual([`${repo}:1.0.0`, `${repo}:latest`, `${repo}:stable`]);
     // One image, so one manifest digest for every tag.
     expect(new Set(result.pushed.map((p) => p.digest)).size).toBe(1);
     await expectInRegistry(result, env.plain.host);
 
-    expect(events.filter((e) => e.type === 'tagged')).toHaveLength(3);
     expect(
       events
         .filter((e) => e.type === 'tag-done')
@@ -82,13 +87,30 @@ describe('pushImage to a real registry:2', () => {
         .sort(),
     ).toEqual(['1.0.0', 'latest', 'stable']);
     expect(events.some((e) => e.type === 'layer' && e.state === 'pushed')).toBe(true);
-    // The tags after the first find the layers already there.
-    expect(events.some((e) => e.type === 'layer' && e.state === 'exists')).toBe(true);
+    if (engine === 'docker') {
+      // The engine pushes `<repo>:<tag>`, so each tag is tagged locally first...
+      expect(events.filter((e) => e.type === 'tagged')).toHaveLength(3);
+      // ...and the tags after the first find the layers already there.
+      expect(events.some((e) => e.type === 'layer' && e.state === 'exists')).toBe(true);
+    } else {
+      // The registry engine reads the source image itself: no local tag is needed.
+      expect(events.filter((e) => e.type === 'tagged')).toEqual([]);
+      // Each layer is uploaded once for all tags: every tag sees the same layers pushed.
+      const pushedLayers = (tag: string) =>
+        events.flatMap((e) => (e.type === 'layer' && e.tag === tag && e.state === 'pushed' ? [e.layer] : [])).sort();
+      expect(pushedLayers('1.0.0')).toHaveLength(2);
+      expect(pushedLayers('latest')).toEqual(pushedLayers('1.0.0'));
+      expect(pushedLayers('stable')).toEqual(pushedLayers('1.0.0'));
+    }
+    // Whatever the engine, no `<repo>:<tag>` is left in the local engine.
+    for (const uri of Object.values(result.image.uri)) {
+      await expect(docker.getImage(uri).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    }
   });
 
   it('retags by image ID as source, and defaults to "latest"', async () => {
     const repo = `${env.plain.host}/${name('by-id')}`;
-    const result = (await pushImage({ repo, source: sourceId }, { docker, env: isolatedEnv() })) as PushResult;
+    const result = (await push({ repo, source: sourceId }, { docker, env: isolatedEnv() })) as PushResult;
     expect(result.pushed.map((p) => p.tag)).toEqual(['latest']);
     await expectInRegistry(result, env.plain.host);
   });
@@ -99,7 +121,7 @@ describe('pushImage to a real registry:2', () => {
     await docker.getImage(own.id).tag({ repo, tag: 'v2' });
     await docker.getImage(own.id).tag({ repo: `${env.plain.host}/${name('elsewhere')}`, tag: 'x' });
     try {
-      const result = (await pushImage({ image: `${repo}:v1` }, { docker, env: isolatedEnv() })) as PushResult;
+      const result = (await push({ image: `${repo}:v1` }, { docker, env: isolatedEnv() })) as PushResult;
       expect(result.image.repo).toBe(repo);
       expect(result.image.tags.sort()).toEqual(['v1', 'v2']);
       expect(result.pushed.map((p) => p.tag).sort()).toEqual(['v1', 'v2']);
@@ -123,8 +145,10 @@ describe('pushImage to a real registry:2', () => {
       }),
     );
     const repo = `${env.auth.host}/${name('auth')}`;
-    expect((await resolvePushPlan({ repo }, { docker, env: e })).credentials).toBe('docker-config');
-    const result = (await pushImage({ repo, source: sourceRef, tags: ['a', 'b'] }, { docker, env: e })) as PushResult;
+    expect((await resolvePushPlan({ repo, ...engineArgs(engine) }, { docker, env: e })).credentials).toBe(
+      'docker-config',
+    );
+    const result = (await push({ repo, source: sourceRef, tags: ['a', 'b'] }, { docker, env: e })) as PushResult;
     await expectInRegistry(result, env.auth.host, env.auth);
   });
 
@@ -132,15 +156,22 @@ describe('pushImage to a real registry:2', () => {
     const repo = `${env.auth.host}/${name('wrong-pw')}`;
     const password = 'wrong-password-e2e-9d3f';
     const events: PushEvent[] = [];
-    const error = await pushImage(
+    const error = await push(
       { repo, source: sourceRef, auth: { username: env.auth.username, password } },
       { docker, env: isolatedEnv(), onProgress: (e) => events.push(e) },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
-    expect((error as Error).message).toMatch(new RegExp(`Cannot authenticate to ${env.auth.host}: .*unauthorized`));
-    expect((error as Error).message).toContain(
-      'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password',
-    );
+    if (engine === 'docker') {
+      expect((error as Error).message).toMatch(new RegExp(`Cannot authenticate to ${env.auth.host}: .*unauthorized`));
+      expect((error as Error).message).toContain(
+        'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password',
+      );
+    } else {
+      // The registry engine names the request the registry refused.
+      expect((error as Error).message).toMatch(
+        new RegExp(`^Cannot authenticate to ${env.auth.host}: it refused the credentials for .*\\. Check that`),
+      );
+    }
     expect(JSON.stringify(events) + (error as Error).message + (error as Error).stack).not.toContain(password);
     expect(events.filter((e) => e.type === 'tag-started')).toHaveLength(1);
     expect(await listTags(env.auth.host, name('wrong-pw'), env.auth)).toEqual([]);
@@ -148,30 +179,31 @@ describe('pushImage to a real registry:2', () => {
 
   it('fails anonymous pushes to the htpasswd registry the same way', async () => {
     const repo = `${env.auth.host}/${name('anon')}`;
-    await expect(pushImage({ repo, source: sourceRef }, { docker, env: isolatedEnv() })).rejects.toBeInstanceOf(
+    await expect(push({ repo, source: sourceRef }, { docker, env: isolatedEnv() })).rejects.toBeInstanceOf(
       RegistryAuthError,
     );
+    expect(await listTags(env.auth.host, name('anon'), env.auth)).toEqual([]);
   });
 
   it.each([
     ['a missing source', { source: 'dockpush-e2e-does-not-exist:1' }, /No local image "dockpush-e2e-does-not-exist:1"/],
-    [
-      'a missing local tag',
-      { tags: ['nope'] },
-      /No local image ".*:nope" in the Docker engine\. Nothing was pushed\. Tag the image first/,
-    ],
+    ['a missing local tag', { tags: ['nope'] }, /No local image ".*:nope" in the Docker engine\. /],
   ])('fails with ImageNotFoundError on %s, pushing nothing', async (_what, extra, message) => {
     const repo = `${env.plain.host}/${name('missing')}`;
-    const pending = pushImage({ repo, ...extra }, { docker, env: isolatedEnv() });
+    const pending = push({ repo, ...extra }, { docker, env: isolatedEnv() });
     await expect(pending).rejects.toBeInstanceOf(ImageNotFoundError);
     await expect(pending).rejects.toThrow(message);
+    if (engine === 'docker' && 'tags' in extra) {
+      // The engine pushes `<repo>:<tag>` as it is: that tag is what is missing.
+      await expect(pending).rejects.toThrow(/Nothing was pushed\. Tag the image first/);
+    }
     expect(await listTags(env.plain.host, name('missing'))).toEqual([]);
   });
 
   it('fails with ImageNotFoundError for a missing image', async () => {
-    await expect(
-      pushImage({ image: 'dockpush-e2e-nothing:here' }, { docker, env: isolatedEnv() }),
-    ).rejects.toBeInstanceOf(ImageNotFoundError);
+    await expect(push({ image: 'dockpush-e2e-nothing:here' }, { docker, env: isolatedEnv() })).rejects.toBeInstanceOf(
+      ImageNotFoundError,
+    );
   });
 
   it('fails an untagged image with ArgumentsError that says to give repo and source', async () => {
@@ -181,7 +213,7 @@ describe('pushImage to a real registry:2', () => {
     await createTestImage(docker, ref, { layers: 1, bytesPerLayer: 1024 });
     try {
       expect((await docker.getImage(untagged.id).inspect()).RepoTags ?? []).toEqual([]);
-      const error = await pushImage({ image: untagged.id }, { docker, env: isolatedEnv() }).catch((e: unknown) => e);
+      const error = await push({ image: untagged.id }, { docker, env: isolatedEnv() }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ArgumentsError);
       expect((error as Error).message).toMatch(
         /has no repository tags, so there is nothing to push it as; give repo .* with source/,
@@ -194,7 +226,7 @@ describe('pushImage to a real registry:2', () => {
 
   it('fails every tag with PushFailedError when the registry is unreachable (error inside a 200 stream)', async () => {
     const repo = `127.0.0.1:1/${name('unreachable')}`;
-    const error = await pushImage(
+    const error = await push(
       { repo, source: sourceRef, tags: ['x', 'y'], retries: 1 },
       { docker, env: isolatedEnv(), sleep: async () => undefined },
     ).catch((e: unknown) => e);
@@ -204,23 +236,28 @@ describe('pushImage to a real registry:2', () => {
       ['x', 'failed'],
       ['y', 'failed'],
     ]);
-    expect(outcomes[0]).toMatchObject({ attempts: 2, error: expect.stringMatching(/connection refused/) });
+    if (engine === 'docker') {
+      expect(outcomes[0]).toMatchObject({ attempts: 2, error: expect.stringMatching(/connection refused/) });
+    } else {
+      // The registry engine names the registry and the request that found nobody there.
+      expect(outcomes[0]).toMatchObject({
+        error: expect.stringMatching(/GET \/v2\/ on 127\.0\.0\.1:1 failed: .*ECONNREFUSED/),
+      });
+    }
     expect((error as Error).message).toMatch(/2 of 2 tags not pushed/);
   });
 
   it('writes the result to outputFile', async () => {
     const repo = `${env.plain.host}/${name('output')}`;
     const outputFile = join(mkdtempSync(join(tmpdir(), 'dockpush-out-')), 'nested', 'result.json');
-    const result = await pushImage({ repo, source: sourceRef, outputFile }, { docker, env: isolatedEnv() });
+    const result = await push({ repo, source: sourceRef, outputFile }, { docker, env: isolatedEnv() });
     expect(JSON.parse(readFileSync(outputFile, 'utf8'))).toEqual(result);
+    await expectInRegistry(result as PushResult, env.plain.host);
   });
 
   it('a dry run resolves the plan and pushes nothing', async () => {
     const repo = `${env.plain.host}/${name('dry')}`;
-    const plan = await pushImage(
-      { repo, source: sourceRef, tags: ['1'], dryRun: true },
-      { docker, env: isolatedEnv() },
-    );
+    const plan = await push({ repo, source: sourceRef, tags: ['1'], dryRun: true }, { docker, env: isolatedEnv() });
     expect(plan).toEqual({
       repo,
       tags: ['1'],
@@ -228,13 +265,13 @@ describe('pushImage to a real registry:2', () => {
       registry: env.plain.host,
       source: sourceRef,
       credentials: 'anonymous',
-      engine: 'docker',
+      engine,
     });
     expect(await listTags(env.plain.host, name('dry'))).toEqual([]);
   });
 
   it('fails with DockerUnavailableError when DOCKER_HOST answers nothing', async () => {
-    const pending = pushImage(
+    const pending = push(
       { repo: `${env.plain.host}/x`, source: sourceRef },
       {
         docker: new Dockerode({ socketPath: '/nonexistent/docker.sock' }),

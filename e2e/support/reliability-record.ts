@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { E2eEngine } from './engines';
 import { e2eRunId, e2eTmpDir } from './env';
 
 /**
@@ -14,6 +15,8 @@ export interface ReliabilityRecord {
   detail?: string;
   /** Which adapter, for bad input and secrets. */
   adapter?: string;
+  /** Which push engine, for cases run with each. */
+  engine?: E2eEngine;
   /** For a hung peer: the deadline that applied, and how long the run took in all. */
   deadline?: string;
   seconds?: number;

@@ -8,7 +8,7 @@ const SECTIONS: Array<[ReliabilityRecord['kind'], string, string]> = [
   [
     'fault',
     'Faults',
-    "Injected between the real engine and a real registry:2 by a proxy of the tests' own (e2e/support/fault-proxy.ts).",
+    "Injected between each push engine (the Docker engine, or dockpush's registry engine) and a real registry:2 by a proxy of the tests' own (e2e/support/fault-proxy.ts).",
   ],
   ['load', 'Load', 'Pushes sized to keep CI under 15 minutes; every tag checked in the registry.'],
   ['cancel', 'Cancellation', 'SIGINT to the CLI and AbortSignal in the API, mid-push.'],
@@ -34,7 +34,8 @@ const SECTIONS: Array<[ReliabilityRecord['kind'], string, string]> = [
 const ENGINE_BEHAVIOUR = [
   '## Engine behaviour',
   '',
-  'Seen with the Docker engine 20.10 and `registry:2`; dockpush pushes through the engine, so these hold for every push:',
+  'Seen with the Docker engine 20.10 and `registry:2`; with `engine: docker` dockpush pushes through the engine, so ' +
+    'these hold for every such push (the registry engine makes its own requests: see its rows above):',
   '',
   "- A registry's `307` redirect to another host is followed, and the blobs are pushed there, while dockpush reports " +
     'the original repository URI (it only sees what the engine reports).',
@@ -79,16 +80,12 @@ export function writeReliabilityReport(): void {
       out.push('');
       continue;
     }
-    const withAdapter = rows.some((r) => r.adapter);
-    out.push(withAdapter ? '| adapter | case | outcome | detail |' : '| case | outcome | detail |');
-    out.push(withAdapter ? '| --- | --- | --- | --- |' : '| --- | --- | --- |');
-    for (const r of rows) {
-      out.push(
-        withAdapter
-          ? `| ${cell(r.adapter)} | ${cell(r.case)} | ${cell(r.outcome)} | ${cell(r.detail)} |`
-          : `| ${cell(r.case)} | ${cell(r.outcome)} | ${cell(r.detail)} |`,
-      );
-    }
+    // adapter and engine: only in sections whose cases name one.
+    const columns = (['adapter', 'engine', 'case', 'outcome', 'detail'] as const).filter(
+      (key) => (key !== 'adapter' && key !== 'engine') || rows.some((r) => r[key]),
+    );
+    out.push(`| ${columns.join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`);
+    for (const r of rows) out.push(`| ${columns.map((key) => cell(r[key])).join(' | ')} |`);
     out.push('');
   }
   out.push(...ENGINE_BEHAVIOUR);
