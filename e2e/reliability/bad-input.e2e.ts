@@ -301,9 +301,9 @@ const hostile: HostileCase[] = [
   ],
   [
     'cli',
-    'a source transport not read yet',
+    'a docker-archive: source that does not exist',
     (r) => ['push', '--repo', r, '--source', 'docker-archive:app.tar'],
-    /--source: .*docker-archive: transport.*name\[:tag\]\[@digest\]/,
+    /--source: .*app\.tar does not exist; give a file made by `docker save -o`/,
   ],
   [
     'cli',

@@ -308,11 +308,12 @@ describe('pushImage: the engine option', () => {
   });
 
   it('says in the dry-run plan which engine would push', async () => {
+    const layout = mkdtempSync(join(tmpdir(), 'dockpush-layout-'));
     const plan = await pushImage(
-      { repo: REPO, source: 'oci:/layouts/app:1.0', tags: ['1'], dryRun: true },
+      { repo: REPO, source: `oci:${layout}:1.0`, tags: ['1'], dryRun: true },
       { docker: untouchable, env, authProviders: [anonymous] },
     );
-    expect(plan).toMatchObject({ engine: 'registry', source: 'oci:/layouts/app:1.0' });
+    expect(plan).toMatchObject({ engine: 'registry', source: `oci:${layout}:1.0` });
   });
 
   it('refuses compression with the Docker engine before anything is done', async () => {

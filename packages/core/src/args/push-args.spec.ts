@@ -1,6 +1,16 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_FLAVOR } from '../tags/flavor';
 import { ArgumentsError } from '../errors';
 import { parsePushArgs } from './push-args';
+
+/** Sources on disk: an archive (a file) and a layout (a folder), as the transports want them. */
+const onDisk = mkdtempSync(join(tmpdir(), 'dockpush-push-args-'));
+const archive = join(onDisk, 'app.tar');
+const layout = join(onDisk, 'layout');
+writeFileSync(archive, '');
+mkdirSync(layout);
 
 function issuesOf(input: unknown): string[] {
   try {
@@ -280,9 +290,9 @@ describe('parsePushArgs: engine, compression and source transports', () => {
     [{}, 'docker'],
     [{ engine: 'registry' }, 'registry'],
     [{ engine: 'docker', source: 'app:dev' }, 'docker'],
-    [{ source: 'docker-archive:/tmp/app.tar' }, 'registry'],
-    [{ source: 'oci:/tmp/layout:1.0' }, 'registry'],
-    [{ source: 'oci-archive:/tmp/layout.tar' }, 'registry'],
+    [{ source: `docker-archive:${archive}` }, 'registry'],
+    [{ source: `oci:${layout}:1.0` }, 'registry'],
+    [{ source: `oci-archive:${archive}` }, 'registry'],
   ])('%j pushes with the %s engine', (input, engine) => {
     expect(parsePushArgs({ repo: REPO, ...input }).engine).toBe(engine);
   });
@@ -309,6 +319,14 @@ describe('parsePushArgs: engine, compression and source transports', () => {
     [{ compression: 'gzip' }, 'compression', /registry engine.*engine: "registry" \(--engine registry\)/],
     [{ engine: 'docker', compressionLevel: 3 }, 'compressionLevel', /registry engine/],
     [{ engine: 'docker', source: 'docker-archive:/tmp/app.tar' }, 'engine', /engine: "registry"/],
+    [
+      { source: `docker-archive:${onDisk}/none.tar` },
+      'source',
+      /none\.tar does not exist; give a file made by `docker save -o`/,
+    ],
+    [{ source: `docker-archive:${layout}` }, 'source', /layout is not a file/],
+    [{ source: `oci:${archive}:1.0` }, 'source', /app\.tar is not a folder; give an OCI image layout folder/],
+    [{ source: `oci-archive:${onDisk}/none.tar` }, 'source', /does not exist; give an OCI layout tar/],
     [{ source: 'oci:' }, 'source', /names no path/],
     [{ source: 'docker-archive:' }, 'source', /names no path/],
   ])('%j is refused, naming %s', (input, path, message) => {

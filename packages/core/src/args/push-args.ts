@@ -4,7 +4,7 @@ import { ArgumentsError, type ArgumentIssue } from '../errors';
 import { parseFlavor, type Flavor } from '../tags/flavor';
 import { hasTagPlaceholders, TAG_PLACEHOLDERS } from '../tags/tag-placeholders';
 import { parseTagRules, type TagRule } from '../tags/tag-rule';
-import { openImageSource } from '../image-source/open-image-source';
+import { checkImageSourcePath, openImageSource } from '../image-source/open-image-source';
 import { explainInvalidImageReference, explainInvalidRepository, isValidTag } from './reference';
 
 /**
@@ -399,6 +399,7 @@ function checkSourceTransport(source: string, args: Record<string, unknown>): Ar
     openImageSource(source, () => {
       throw new Error('a transport source needs no engine');
     });
+    checkImageSourcePath(source);
     return [];
   } catch (error) {
     if (error instanceof ArgumentsError) return [...error.issues];

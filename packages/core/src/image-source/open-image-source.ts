@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { ArgumentsError } from '../errors';
 import { DockerArchiveSource } from './docker-archive-source';
 import { EngineImageSource, type ImageExporter } from './engine-image-source';
@@ -40,4 +41,29 @@ export function openImageSource(spec: string, exporter: () => ImageExporter, fie
   }
   if (kind === 'docker-archive') return new DockerArchiveSource(path, reference);
   return new OciLayoutSource(kind as 'oci' | 'oci-archive', path, reference);
+}
+
+/**
+ * For an archive or layout source: the archive is a file and the layout a folder, checked with
+ * the arguments, before anything is pushed or tagged. Other sources pass.
+ */
+export function checkImageSourcePath(spec: string, field = 'source'): void {
+  const transport = /^(docker-archive|oci|oci-archive):(.*)$/s.exec(spec);
+  if (!transport) return;
+  const [, kind = '', rest = ''] = transport;
+  const { path } = splitPathAndReference(rest);
+  if (!path) return;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  const folder = kind === 'oci';
+  const made =
+    kind === 'docker-archive' ? 'docker save -o' : folder ? 'an OCI image layout folder' : 'an OCI layout tar';
+  const fix = kind === 'docker-archive' ? `give a file made by \`${made}\`` : `give ${made}`;
+  if (!stat) {
+    throw new ArgumentsError([{ path: field, message: `"${spec}": ${path} does not exist; ${fix}` }]);
+  }
+  if (folder ? !stat.isDirectory() : !stat.isFile()) {
+    throw new ArgumentsError([
+      { path: field, message: `"${spec}": ${path} is ${folder ? 'not a folder' : 'not a file'}; ${fix}` },
+    ]);
+  }
 }
