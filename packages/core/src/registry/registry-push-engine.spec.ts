@@ -157,7 +157,7 @@ function ecrJob(registry: string, createRepository: boolean, creator: EcrReposit
     retries: 0,
     timeout: 10,
   });
-  const authconfig: EngineAuthConfig = { username: 'AWS', password: 'ecr-token' };
+  const authconfig: EngineAuthConfig = { username: 'AWS', password: 'ecr-token', serveraddress: registry };
   const credentials = new CredentialSession([{ resolve: async () => ({ source: 'ecr', authconfig }) }]);
   const controller = new AbortController();
   const job: PushJob = {
