@@ -113,7 +113,12 @@ beforeAll(() => {
             'nx-release-publish': {
               executor: '@dockpush/nx:release-publish',
               dependsOn: ['docker-build'],
-              options: { repo, source: localImage, tags: ['latest'] },
+              options: {
+                repo,
+                source: localImage,
+                tags: ['latest'],
+                tagRules: ['type=semver,pattern={{major}}.{{minor}}'],
+              },
             },
           },
         },
@@ -130,15 +135,16 @@ beforeAll(() => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const ref of [localImage, `${repo}:1.0.0`, `${repo}:1.1.0`, `${repo}:1.2.0`, `${repo}:latest`]) {
+  const tags = ['1.0.0', '1.0', '1.1.0', '1.1', '1.2.0', '1.2', 'latest'];
+  for (const ref of [localImage, ...tags.map((tag) => `${repo}:${tag}`)]) {
     await removeImage(docker, ref);
   }
 });
 
-it('the first nx release pushes its version and latest', async () => {
+it('the first nx release pushes its version, the major.minor its tag rule renders, and latest', async () => {
   const output = run('npx', ['nx', 'release', '1.0.0', '--yes']);
   expect(output).toContain('Release version 1.0.0 of web (from nx release).');
-  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0.0', 'latest']);
+  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0', '1.0.0', 'latest']);
   const digest = await manifestDigest(host, repoPath, '1.0.0');
   expect(output).toContain(`${repo}:1.0.0   ${digest}`);
   expect(await manifestDigest(host, repoPath, 'latest')).toBe(digest);
@@ -151,18 +157,21 @@ it('a second nx release pushes the new version and moves latest to it', async ()
 
   const output = run('npx', ['nx', 'release', '1.1.0', '--yes']);
   expect(output).toContain('Release version 1.1.0 of web (from nx release).');
-  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0.0', '1.1.0', 'latest']);
+  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0', '1.0.0', '1.1', '1.1.0', 'latest']);
   const second = await manifestDigest(host, repoPath, '1.1.0');
   expect(second).not.toBe(first);
   expect(await manifestDigest(host, repoPath, 'latest')).toBe(second);
   expect(await manifestDigest(host, repoPath, '1.0.0')).toBe(first);
 });
 
-it('nx release --dry-run leaves the registry untouched', async () => {
+it('nx release --dry-run renders the tag rule from the version it resolved, and leaves the registry untouched', async () => {
   const before = await manifestDigest(host, repoPath, 'latest');
   const output = run('npx', ['nx', 'release', '1.2.0', '--dry-run', '--yes']);
   expect(output).toContain('nothing was pushed');
   expect(output).toContain(`${repo}:1.2.0`);
-  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0.0', '1.1.0', 'latest']);
+  // No v1.2.0 git tag exists in a dry run: 1.2 comes from the resolved version, not HEAD's v1.1.0.
+  expect(output).toContain(`${repo}:1.2 `);
+  expect(output).not.toContain(`${repo}:1.1 `);
+  expect((await listTags(host, repoPath)).sort()).toEqual(['1.0', '1.0.0', '1.1', '1.1.0', 'latest']);
   expect(await manifestDigest(host, repoPath, 'latest')).toBe(before);
 });

@@ -18,8 +18,12 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   /** Where tag rules read git and `{version}` reads package.json; default the current directory. */
   cwd?: string;
-  /** Placeholder values an adapter knows: `{version}` (else package.json in `cwd`), `{projectName}` (Nx). */
-  tagValues?: { version?: string; projectName?: string };
+  /**
+   * Values an adapter knows: placeholders `{version}` (else package.json in `cwd`) and
+   * `{projectName}` (Nx); `semver`, the version `type=semver` and `type=match` rules without
+   * `value=` render from in place of the git tag at HEAD (e.g. the version `nx release` resolved).
+   */
+  tagValues?: { version?: string; projectName?: string; semver?: string };
   accountIds?: AccountIdProvider;
   regions?: RegionProvider;
   ecrTokens?: EcrTokenProvider;

@@ -83,6 +83,11 @@ describe('resolvePush: tag rules and placeholders', () => {
     expect(result.tags).toEqual(['api-9.9.9']);
   });
 
+  it("renders semver rules from the adapter's semver value, with no git tag at HEAD", async () => {
+    const result = await plan({ tagRules: RULES }, github('refs/heads/main'), { tagValues: { semver: '1.2.0' } });
+    expect(result.tags).toEqual(['1.2.0', '1.2', 'main', 'sha-0123456', 'latest']);
+  });
+
   it('keeps plans without rules or placeholders as they were', async () => {
     const result = await plan({ tags: ['1.0'] }, github('refs/heads/main'));
     expect(result.tags).toEqual(['1.0']);

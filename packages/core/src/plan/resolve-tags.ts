@@ -56,7 +56,8 @@ export async function resolveTags(
     const tag = renderTagPlaceholders(template, values, `tags[${i}]`);
     if (!sources.has(tag)) sources.set(tag, template);
   });
-  const rendered = renderTagRules(args.tagRules, args.flavor, context);
+  const semver = options.tagValues?.semver;
+  const rendered = renderTagRules(args.tagRules, args.flavor, context, semver !== undefined ? { semver } : {});
   for (const { tag, rule } of rendered.tags) {
     if (!sources.has(tag)) sources.set(tag, rule);
   }

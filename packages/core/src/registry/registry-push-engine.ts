@@ -65,13 +65,19 @@ export class RegistryPushEngine implements PushEngine {
         const result = await push();
         return { imageId: result.imageId, outcomes: outcomesAfter((tag) => skipped(job, tag, 'not attempted')) };
       } catch (error) {
-        if (error instanceof PushFailedError) {
-          return { imageId: '', outcomes: outcomesAfter((tag) => skipped(job, tag, 'not attempted')) };
-        }
+        // First: a cancellation aborts the manifests still being written, which then fail too.
         if (signal.aborted) {
           debug('stopped: %s', (error as Error).message);
           const reason = options.signal?.aborted ? 'cancelled' : 'the onProgress listener threw';
           return { imageId: '', outcomes: outcomesAfter((tag) => skipped(job, tag, reason)) };
+        }
+        if (error instanceof PushFailedError) {
+          // Each tag as the push ended it: pushed, or failed with the registry's error.
+          const ended = new Map(error.outcomes.map((o) => [o.tag, o]));
+          return {
+            imageId: '',
+            outcomes: outcomesAfter((tag) => ended.get(tag) ?? skipped(job, tag, 'not attempted')),
+          };
         }
         if (!(error instanceof RegistryRequestError)) throw error;
         if (isRepositoryMissing(error) && resolved.ecr?.kind === 'private' && args.createRepository && !created) {

@@ -90,6 +90,19 @@ describe('renderTagRules: type=semver patterns (README table)', () => {
     ]);
   });
 
+  it("renders from a semver input (a release tool's resolved version) in place of the git tag", () => {
+    const rules = [
+      'type=semver,pattern={{major}}.{{minor}}',
+      'type=match,pattern=\\d+',
+      'type=semver,pattern={{version}},value=v3.0.0',
+    ];
+    const options = { semver: '1.2.0' };
+    const onBranch = renderTagRules(parseTagRules(rules), DEFAULT_FLAVOR, at('refs/heads/master'), options);
+    expect(onBranch.tags.map((t) => t.tag)).toEqual(['1.2', '3.0.0', '1', 'latest']);
+    const onOlderTag = renderTagRules(parseTagRules(rules), DEFAULT_FLAVOR, at('refs/tags/v1.1.0'), options);
+    expect(onOlderTag.tags.map((t) => t.tag)).toEqual(['1.2', '3.0.0', '1', 'latest']);
+  });
+
   it('major version zero (README): 0.1.2 and 0.1, and {{major}} disabled by enable=false', () => {
     const rules = [
       'type=semver,pattern={{version}}',

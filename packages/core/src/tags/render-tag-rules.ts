@@ -32,6 +32,11 @@ export interface TagRulesResult {
 export interface RenderTagRulesOptions {
   /** Length of a short SHA (`type=sha`, `{{sha}}`); metadata-action's default is 7. */
   shortShaLength?: number;
+  /**
+   * The version `type=semver` and `type=match` rules without `value=` render from, in place of
+   * the git tag at HEAD: a release tool's resolved version, known before (or without) its tag.
+   */
+  semver?: string;
 }
 
 type Outcome = { value: string; autoLatest: boolean } | { skip: string };
@@ -72,7 +77,7 @@ export function renderTagRules(
       continue;
     }
 
-    const outcome = renderRule(rule, context, render, shortSha);
+    const outcome = renderRule(rule, context, render, shortSha, options.semver);
     if ('skip' in outcome) {
       skipped.push(skip(rule, outcome.skip));
       continue;
@@ -115,18 +120,20 @@ function renderRule(
   context: TagContext,
   render: (template: string, helpers?: Record<string, ExpressionHelper>) => string,
   shortSha: (sha: string) => string,
+  semverInput: string | undefined,
 ): Outcome {
   const where = describeRef(context);
+  const tagged = semverInput ?? context.tag;
   switch (rule.type) {
     case 'schedule':
       if (context.event !== 'schedule') return { skip: `this is not a scheduled run (${where})` };
       return { value: render(rule.pattern, dateHelpers(context)), autoLatest: false };
 
     case 'semver': {
-      if (context.tag === undefined && !rule.value) {
+      if (tagged === undefined && !rule.value) {
         return { skip: `the build is for ${where}, not a git tag, and the rule has no value=` };
       }
-      let version = rule.value ? render(rule.value) : (context.tag as string);
+      let version = rule.value ? render(rule.value) : (tagged as string);
       if (rule.match) {
         // As metadata-action: the first group (or the whole match); no match keeps the value.
         const m = new RegExp(rule.match).exec(version);
@@ -151,10 +158,10 @@ function renderRule(
     }
 
     case 'match': {
-      if (context.tag === undefined && !rule.value) {
+      if (tagged === undefined && !rule.value) {
         return { skip: `the build is for ${where}, not a git tag, and the rule has no value=` };
       }
-      const subject = rule.value ? render(rule.value) : (context.tag as string);
+      const subject = rule.value ? render(rule.value) : (tagged as string);
       const m = subject.match(rule.pattern);
       if (!m) return { skip: `pattern=${rule.patternText} does not match ${subject}` };
       const group = m[rule.group];

@@ -50,6 +50,7 @@ export async function pushExecutor(
   options: PushExecutorSchema,
   context: ExecutorContext,
   dependencies: Partial<PushExecutorDependencies> = {},
+  tagValues: Pick<NonNullable<PushOptions['tagValues']>, 'semver'> = {},
 ): Promise<{ success: boolean }> {
   const deps = { ...defaultDependencies(), ...dependencies };
   const { args, dryRun, outputFile, task, projectDir, projectName } = normalizeOptions(options, context, deps.env);
@@ -74,7 +75,7 @@ export async function pushExecutor(
       signal: controller.signal,
       env: deps.env,
       cwd: projectDir,
-      ...(projectName ? { tagValues: { projectName } } : {}),
+      tagValues: { ...tagValues, ...(projectName ? { projectName } : {}) },
       ...(renderer ? { onProgress: (event) => renderer.onProgress(event) } : {}),
     });
     renderer?.close();

@@ -116,6 +116,21 @@ describe('@dockpush/nx:release-publish', () => {
     expect(output).toContain('localhost:5000/web:2.0.0');
   });
 
+  it('hands the resolved version to tag rules as their semver input, in a dry run too', async () => {
+    for (const dryRun of [false, true]) {
+      const { outcome, calls } = await release({
+        repo: 'localhost:5000/web',
+        source: 'web:latest',
+        dryRun,
+        tagRules: ['type=semver,pattern={{major}}.{{minor}}'],
+        nxReleaseVersionData: versionData({ newVersion: '1.2.0+build.5' }),
+      });
+      expect(outcome).toEqual({ success: true });
+      expect(calls[0]?.input).toMatchObject({ tags: ['1.2.0-build.5'] });
+      expect(calls[0]?.options.tagValues).toEqual({ semver: '1.2.0+build.5', projectName: 'web' });
+    }
+  });
+
   it("pushes @nx/docker's image from its version file, to its repository unless repo is set", async () => {
     const root = workspace({ 'tmp/apps/web/.docker-version': 'localhost:5000/apps-web:2611.27.abc123\n' });
     const fromFile = await release({ tags: ['latest'] }, root);

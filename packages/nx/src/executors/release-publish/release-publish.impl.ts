@@ -9,7 +9,8 @@ import type { ReleasePublishExecutorSchema } from './schema';
  * `@dockpush/nx:release-publish`, a project's `nx-release-publish` target: pushes the
  * version `nx release` resolved, plus `tags` (e.g. `latest`), through the push executor.
  * With `@nx/docker`'s release versioning, pushes the image it tagged, to its repository
- * unless `repo` or `ecrRepo` says otherwise. `nx release --dry-run` pushes nothing.
+ * unless `repo` or `ecrRepo` says otherwise. `type=semver` and `type=match` tag rules render
+ * from the resolved version. `nx release --dry-run` pushes nothing.
  */
 export async function releasePublishExecutor(
   options: ReleasePublishExecutorSchema,
@@ -56,7 +57,9 @@ export async function releasePublishExecutor(
     tags: [version.tag, ...extraTags],
   };
   log.info(`Release version ${version.tag} of ${projectName} (from ${version.from}).`);
-  return pushExecutor(releaseOptions, context, dependencies);
+  // Tag rules such as type=semver render from this version, not the git tag at HEAD, which a
+  // dry run (or a release that tags after publishing) has not created.
+  return pushExecutor(releaseOptions, context, dependencies, { semver: version.version });
 }
 
 export default releasePublishExecutor;

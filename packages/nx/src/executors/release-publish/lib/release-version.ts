@@ -12,6 +12,8 @@ export function dockerVersionFile(workspaceRoot: string, projectRoot: string): s
 export type ReleaseVersion =
   | {
       kind: 'version';
+      /** The version as resolved, for tag rules (`type=semver` renders from it). */
+      version: string;
       /** The version as a Docker tag (`+build` metadata becomes `-build`, as docker/metadata-action does). */
       tag: string;
       /** Where the version came from, for the log. */
@@ -41,11 +43,12 @@ export function resolveReleaseVersion(
   if (entry) {
     const version = entry.dockerVersion ?? entry.newVersion;
     if (!version) return { kind: 'unchanged', from: 'nx release' };
-    return { kind: 'version', tag: asDockerTag(version), from: 'nx release', ...imageOf(version) };
+    return { kind: 'version', version, tag: asDockerTag(version), from: 'nx release', ...imageOf(version) };
   }
   if (image?.tag) {
     return {
       kind: 'version',
+      version: image.tag,
       tag: image.tag,
       from: dockerVersionFileLabel(projectRoot),
       ...imageOf(image.tag),
@@ -53,7 +56,7 @@ export function resolveReleaseVersion(
   }
   const version = readJsonObject(join(workspaceRoot, projectRoot, 'package.json'))?.version;
   if (typeof version === 'string' && version) {
-    return { kind: 'version', tag: asDockerTag(version), from: `${join(projectRoot, 'package.json')}` };
+    return { kind: 'version', version, tag: asDockerTag(version), from: `${join(projectRoot, 'package.json')}` };
   }
   return { kind: 'none' };
 }
