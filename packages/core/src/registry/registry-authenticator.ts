@@ -53,6 +53,8 @@ export class RegistryAuthenticator {
   async onUnauthorized(challenges: AuthChallenge[], alreadyAuthorized: boolean): Promise<boolean> {
     const challenge =
       challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic');
+    // A 401 with no challenge at all: nothing to answer it with; the caller reports the registry's refusal.
+    if (challenges.length === 0) return false;
     if (!challenge) {
       throw new RegistryAuthError(
         this.options.registry,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { ArgumentsError } from '../errors';
+import { ArgumentsError, PushFailedError, RegistryAuthError } from '../errors';
 import type { PushEvent } from '../events';
 import { EngineImageSource, type ImageExporter } from '../image-source/engine-image-source';
 import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
@@ -180,6 +180,40 @@ describe('pushToRegistry', () => {
     await expect(pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTimeoutMs: 300 })).rejects.toThrow(
       'the push did not finish within 300 ms (totalTimeoutMs)',
     );
+  });
+
+  describe('when the registry refuses the manifest', () => {
+    class RefusingManifests extends AcceptingRegistry {
+      constructor(
+        private readonly status: number,
+        private readonly code: string,
+      ) {
+        super();
+      }
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        if (req.method === 'PUT' && req.url.pathname.includes('/manifests/')) {
+          this.sent.push(req);
+          const body = Buffer.from(JSON.stringify({ errors: [{ code: this.code, message: 'refused' }] }));
+          return { status: this.status, headers: {}, body };
+        }
+        return super.send(req);
+      }
+    }
+
+    it('fails with RegistryAuthError on a 401, as anywhere else in the push', async () => {
+      const push = pushToRegistry(base(new RefusingManifests(401, 'UNAUTHORIZED')));
+      await expect(push).rejects.toThrow(RegistryAuthError);
+      await expect(push).rejects.toThrow(/refused anonymous access for manifest 1\.0 \(UNAUTHORIZED: refused\)/);
+    });
+
+    it.each([
+      [403, 'DENIED'],
+      [400, 'MANIFEST_INVALID'],
+    ])("fails the tag with PushFailedError on a %d, keeping the registry's reason", async (status, code) => {
+      const push = pushToRegistry(base(new RefusingManifests(status, code)));
+      await expect(push).rejects.toThrow(PushFailedError);
+      await expect(push).rejects.toThrow(new RegExp(`${code}: refused`));
+    });
   });
 
   describe('with zstd', () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import createDebug from 'debug';
 import { mapWithConcurrency } from '../concurrency';
-import { ArgumentsError, PushFailedError } from '../errors';
+import { ArgumentsError, PushFailedError, RegistryAuthError } from '../errors';
 import type { TagOutcome } from '../push-result';
 import type { LayerState, PushEvent } from '../events';
 import { ImageSourceError, LayerDigestMismatchError } from '../image-source/image-source-error';
@@ -294,6 +294,7 @@ class RegistryPush {
     }
     const outcomes: TagOutcome[] = [];
     const pushed: RegistryPushedTag[] = [];
+    let refused: RegistryAuthError | undefined;
     await mapWithConcurrency([...this.uris], 4, async ([tag, uri]) => {
       try {
         const digest = await this.putManifest(tag, manifests.root);
@@ -308,6 +309,7 @@ class RegistryPush {
           durationMs: Date.now() - started,
         });
       } catch (error) {
+        if (error instanceof RegistryAuthError) refused ??= error;
         const message = redact((error as Error).message);
         outcomes.push({ tag, uri, status: 'failed', error: message, attempts: 1 });
         this.emit({ type: 'tag-failed', tag, uri, error: message });
@@ -315,6 +317,9 @@ class RegistryPush {
     });
     const order = [...this.uris.keys()];
     outcomes.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
+    // Credentials refused (after the session had its chance to renew them) fail the push as they
+    // would on any other request, unless some tags were written: then each tag's outcome tells.
+    if (refused && pushed.length === 0) throw refused;
     if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
     pushed.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
     return { engine: 'registry', imageId: manifests.imageId, mediaType: manifests.root.mediaType, pushed };
@@ -330,9 +335,18 @@ class RegistryPush {
       target: `/v2/${this.path}/manifests/${reference}`,
       headers: { 'Content-Type': manifest.mediaType },
       body: manifest.bytes,
-      ok: [200, 201, 202],
+      ok: [200, 201, 202, 403],
       what: `manifest ${reference}`,
     });
+    if (response.status === 403) {
+      // Denied this tag (an immutable tag, a policy): the tag fails, the credentials were accepted.
+      throw this.client.errorFor(
+        'PUT',
+        `/v2/${this.path}/manifests/${reference}`,
+        response,
+        `manifest ${reference} (access denied; check that you may push this tag to this repository)`,
+      );
+    }
     const served = response.headers['docker-content-digest'];
     const digest = typeof served === 'string' && served ? served : manifest.digest;
     if (digest !== manifest.digest)
