@@ -87,17 +87,6 @@ async function expectRegistryMatchesReport(run: Run): Promise<void> {
   for (const p of reported) expect(await manifestDigest(registry.host, run.repoName, p.tag)).toBe(p.digest);
 }
 
-/**
- * Cases the registry engine does not pass yet, run with the Docker engine only until it does:
- * registry:2 drops an upload whose PATCH was cut mid-body, and the registry engine fails the tags
- * instead of starting that blob again.
- */
-const notYetWithRegistryEngine = new Set<string>(['an upload cut after 64 KiB']);
-
-function onEngine<T extends [string, ...unknown[]]>(engine: E2eEngine, cases: T[]): T[] {
-  return engine === 'docker' ? cases : cases.filter(([what]) => !notYetWithRegistryEngine.has(what));
-}
-
 const retriesOf = (run: Run) => run.events.filter((e) => e.type === 'tag-retrying').length;
 const attemptsOf = (run: Run) => run.events.filter((e) => e.type === 'tag-started').length;
 
@@ -111,35 +100,33 @@ function retriesDetail(engine: E2eEngine, run: Run): string {
 }
 
 describeEachEngine('transient faults are survived', (engine: E2eEngine) => {
-  it.each<[string, FaultRule[]]>(
-    onEngine(engine, [
-      ['connection resets on the first two layer uploads', [{ method: 'PATCH', action: { kind: 'reset' }, times: 2 }]],
+  it.each<[string, FaultRule[]]>([
+    ['connection resets on the first two layer uploads', [{ method: 'PATCH', action: { kind: 'reset' }, times: 2 }]],
+    [
+      '503 for the first 3 requests',
+      [{ action: { kind: 'status', status: 503, code: 'UNAVAILABLE', message: 'service unavailable' }, times: 3 }],
+    ],
+    ['an upload cut after 64 KiB', [{ method: 'PATCH', action: { kind: 'cut', afterBytes: 64 * 1024 }, times: 1 }]],
+    [
+      'a 3 s stall on the first manifest',
+      [{ method: 'PUT', path: /\/manifests\//, action: { kind: 'stall', ms: 3000 }, times: 1 }],
+    ],
+    [
+      'a reset on the first manifest upload',
+      [{ method: 'PUT', path: /\/manifests\//, action: { kind: 'reset' }, times: 1 }],
+    ],
+    [
+      '503 on the blob upload start, twice',
       [
-        '503 for the first 3 requests',
-        [{ action: { kind: 'status', status: 503, code: 'UNAVAILABLE', message: 'service unavailable' }, times: 3 }],
+        {
+          method: 'POST',
+          path: /\/blobs\/uploads\//,
+          action: { kind: 'status', status: 503, code: 'UNAVAILABLE', message: 'try later' },
+          times: 2,
+        },
       ],
-      ['an upload cut after 64 KiB', [{ method: 'PATCH', action: { kind: 'cut', afterBytes: 64 * 1024 }, times: 1 }]],
-      [
-        'a 3 s stall on the first manifest',
-        [{ method: 'PUT', path: /\/manifests\//, action: { kind: 'stall', ms: 3000 }, times: 1 }],
-      ],
-      [
-        'a reset on the first manifest upload',
-        [{ method: 'PUT', path: /\/manifests\//, action: { kind: 'reset' }, times: 1 }],
-      ],
-      [
-        '503 on the blob upload start, twice',
-        [
-          {
-            method: 'POST',
-            path: /\/blobs\/uploads\//,
-            action: { kind: 'status', status: 503, code: 'UNAVAILABLE', message: 'try later' },
-            times: 2,
-          },
-        ],
-      ],
-    ]),
-  )('%s', async (what, faults) => {
+    ],
+  ])('%s', async (what, faults) => {
     const run = await pushThroughProxy(engine, faults);
     const injected = proxy.requests.filter((r) => r.injected).length;
     // The layers were uploaded, not mounted from another repository.
@@ -244,7 +231,7 @@ describeEachEngine('failures that last', (engine: E2eEngine) => {
     }
   });
 
-  const lasting = onEngine<[string, FaultRule, RegExp, unknown]>(engine, [
+  const lasting: [string, FaultRule, RegExp, unknown][] = [
     [
       'manifest invalid',
       {
@@ -280,22 +267,20 @@ describeEachEngine('failures that last', (engine: E2eEngine) => {
       /unauthorized|authentication required/,
       RegistryAuthError,
     ],
-  ]);
-  // `it.each` refuses an empty table: the registry engine has none of these cases yet.
-  if (lasting.length > 0)
-    it.each(lasting)('%s is not retried', async (what, fault, message, errorClass) => {
-      const run = await pushThroughProxy(engine, [fault], ['1']);
-      expect(run.error).toBeInstanceOf(errorClass);
-      expect((run.error as Error).message).toMatch(message);
-      expect(attemptsOf(run)).toBe(1);
-      expect(retriesOf(run)).toBe(0);
-      recordReliability({
-        kind: 'fault',
-        engine,
-        case: `registry answers ${what}`,
-        outcome: `failed at once: ${(run.error as Error).name}`,
-        detail: `${attemptsOf(run)} attempt, 0 retries`,
-      });
-      await expectRegistryMatchesReport(run);
+  ];
+  it.each(lasting)('%s is not retried', async (what, fault, message, errorClass) => {
+    const run = await pushThroughProxy(engine, [fault], ['1']);
+    expect(run.error).toBeInstanceOf(errorClass);
+    expect((run.error as Error).message).toMatch(message);
+    expect(attemptsOf(run)).toBe(1);
+    expect(retriesOf(run)).toBe(0);
+    recordReliability({
+      kind: 'fault',
+      engine,
+      case: `registry answers ${what}`,
+      outcome: `failed at once: ${(run.error as Error).name}`,
+      detail: `${attemptsOf(run)} attempt, 0 retries`,
     });
+    await expectRegistryMatchesReport(run);
+  });
 });

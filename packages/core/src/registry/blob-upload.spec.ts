@@ -17,7 +17,11 @@ class FakeUploadRegistry implements HttpClient {
   cuts = new Map<number, number>();
   /** Forget everything received (a registry that lost the upload's data). */
   loseDataOnCut = false;
+  /** Drop the upload on a cut, as registry:2 does: its status is then 404 and a new upload is needed. */
+  dropOnCut = false;
   private patches = 0;
+  private upload = 1;
+  private dropped = false;
 
   async send(req: HttpRequest): Promise<HttpResponse> {
     this.sent.push(req);
@@ -26,11 +30,25 @@ class FakeUploadRegistry implements HttpClient {
       headers,
       body: Buffer.alloc(0),
     });
-    const range = () => ({ range: `0-${Math.max(0, this.held.length - 1)}`, location: '/v2/app/blobs/uploads/u1' });
+    const current = `/v2/app/blobs/uploads/u${this.upload}`;
+    const range = () => ({ range: `0-${Math.max(0, this.held.length - 1)}`, location: current });
     const path = req.url.pathname;
     if (path === '/v2/') return answer(200);
-    if (req.method === 'POST') return answer(202, { location: '/v2/app/blobs/uploads/u1' });
-    if (req.method === 'GET' && path === '/v2/app/blobs/uploads/u1') return answer(204, range());
+    if (req.method === 'POST') {
+      if (this.dropped) {
+        this.dropped = false;
+        this.upload++;
+      }
+      return answer(202, { location: `/v2/app/blobs/uploads/u${this.upload}` });
+    }
+    if (path !== current || this.dropped) {
+      const body = Buffer.from(
+        JSON.stringify({ errors: [{ code: 'BLOB_UPLOAD_INVALID', message: 'blob upload invalid' }] }),
+      );
+      if (req.method !== 'HEAD' && !(req.method === 'PUT' && path.includes('/blobs/sha256')))
+        return { status: 404, headers: {}, body };
+    }
+    if (req.method === 'GET' && path === current) return answer(204, range());
     if (req.method === 'PATCH') {
       const body = req.body as Buffer;
       const [start] = (req.headers?.['Content-Range'] ?? '').split('-').map(Number);
@@ -38,6 +56,10 @@ class FakeUploadRegistry implements HttpClient {
       const cut = this.cuts.get(++this.patches);
       if (cut !== undefined) {
         this.held = this.loseDataOnCut ? Buffer.alloc(0) : Buffer.concat([this.held, body.subarray(0, cut)]);
+        if (this.dropOnCut) {
+          this.held = Buffer.alloc(0);
+          this.dropped = true;
+        }
         throw new HttpNetworkError('ECONNRESET: socket hang up', 'network');
       }
       this.held = Buffer.concat([this.held, body]);
@@ -102,6 +124,33 @@ describe('BlobUploadSession', () => {
     fake.cuts.set(1, 0);
     await upload(fake, data, 4000);
     expect(fake.patchRanges()).toEqual(['0-3999', '0-3999', '4000-7999', '8000-9999']);
+  });
+
+  it('starts the blob again in a new upload when the registry dropped the upload during its first chunk', async () => {
+    const fake = new FakeUploadRegistry();
+    fake.dropOnCut = true;
+    fake.cuts.set(1, 1500);
+    const digest = await upload(fake, data, 12_000);
+    expect(fake.sent.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      'GET /v2/',
+      'POST /v2/app/blobs/uploads/',
+      'PATCH /v2/app/blobs/uploads/u1',
+      'GET /v2/app/blobs/uploads/u1',
+      'POST /v2/app/blobs/uploads/',
+      'PATCH /v2/app/blobs/uploads/u2',
+      'PUT /v2/app/blobs/uploads/u2',
+    ]);
+    expect(fake.patchRanges()).toEqual(['0-9999', '0-9999']);
+    expect(fake.blobs.get(digest)?.equals(data)).toBe(true);
+  });
+
+  it('fails, saying why, when the registry dropped the upload after chunks it no longer has', async () => {
+    const fake = new FakeUploadRegistry();
+    fake.dropOnCut = true;
+    fake.cuts.set(2, 100);
+    await expect(upload(fake, data, 4000)).rejects.toThrow(
+      'the registry dropped the upload after 4000 bytes had been sent, and dockpush no longer holds them to start it again. Push again.',
+    );
   });
 
   it('fails, saying so, when the registry lost data it had acknowledged', async () => {

@@ -133,7 +133,29 @@ export class BlobUploadSession {
         if (!resumable || attempt > this.retries) throw error;
         if (error.status === 416 && this.offset === 0) refusedAtZero = true;
         await sleep(backoffDelay(attempt, 200, 5000));
-        let held = await this.status();
+        let held: number;
+        try {
+          held = await this.status();
+        } catch (lost) {
+          // The registry dropped the upload (registry:2 does after a PATCH cut mid-body). With
+          // this chunk the first, the whole blob so far is at hand: start it again in a new upload.
+          if (!(lost instanceof RegistryRequestError && lost.status === 404)) throw lost;
+          if (chunkStart > 0) {
+            throw new RegistryRequestError(
+              this.blobs.client.registry,
+              'PATCH',
+              this.location.pathname,
+              404,
+              `${what}: the registry dropped the upload after ${chunkStart} bytes had been sent, and dockpush ` +
+                'no longer holds them to start it again. Push again.',
+              false,
+              { cause: lost },
+            );
+          }
+          this.location = (await this.blobs.startUpload()).location;
+          refusedAtZero = false;
+          held = 0;
+        }
         // `0-0` is 0 or 1 byte; after a refusal at 0 it was 1.
         if (held === 0 && refusedAtZero) held = 1;
         if (held < chunkStart || held > chunkStart + chunk.length) {
