@@ -200,11 +200,7 @@ if (!ecrE2eEnabled()) {
         expectNoSecrets(result, events);
       });
 
-      // Not yet with the registry engine, which fails it today: its layer checks run in parallel, each
-      // meets the rejected token, and only the first may renew it; the others end the push with
-      // RegistryAuthError instead of retrying with the renewed token.
-      const itUnlessRegistryEngine = engine === 'registry' ? () => undefined : it;
-      itUnlessRegistryEngine('renews a token the registry rejects, once, and pushes', async () => {
+      it('renews a token the registry rejects, once, and pushes', async () => {
         const expired = randomBytes(18).toString('base64url');
         ecr.standIn.queuePasswords(expired);
         const name = repoName('expired');

@@ -33,6 +33,8 @@ export class RegistryAuthenticator {
   private credential: RegistryCredential | undefined;
   private credentialLoaded = false;
   private readonly now: () => number;
+  /** The answer to a 401 under way, which requests refused meanwhile wait for. */
+  private answering: Promise<boolean> | undefined;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.now = options.now ?? Date.now;
@@ -49,8 +51,13 @@ export class RegistryAuthenticator {
     return this.header;
   }
 
-  /** Answers a 401: `false` when there is nothing more to try (the caller then reports the refusal). */
-  async onUnauthorized(challenges: AuthChallenge[], alreadyAuthorized: boolean): Promise<boolean> {
+  /**
+   * Answers a 401: `false` when there is nothing more to try (the caller then reports the refusal).
+   * `sent` is the Authorization header the refused request carried. Requests refused together
+   * share one renewal: those refused while it runs, or with a header it has since replaced, wait
+   * for it and are sent again with the new header.
+   */
+  async onUnauthorized(challenges: AuthChallenge[], alreadyAuthorized: boolean, sent?: string): Promise<boolean> {
     const challenge =
       challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic');
     // A 401 with no challenge at all: nothing to answer it with; the caller reports the registry's refusal.
@@ -61,6 +68,22 @@ export class RegistryAuthenticator {
         'it asks for an authentication scheme dockpush does not speak',
       );
     }
+    if (this.answering) {
+      await this.answering.catch(() => undefined);
+      if (this.header !== undefined && this.header !== sent) return true;
+    } else if (alreadyAuthorized && sent !== undefined && this.header !== undefined && this.header !== sent) {
+      return true;
+    }
+    const answering = this.answer(challenge, alreadyAuthorized);
+    this.answering = answering;
+    try {
+      return await answering;
+    } finally {
+      if (this.answering === answering) this.answering = undefined;
+    }
+  }
+
+  private async answer(challenge: AuthChallenge, alreadyAuthorized: boolean): Promise<boolean> {
     this.challenge = challenge;
     if (alreadyAuthorized) {
       // Refused what we sent: ask the source for fresh credentials once (a renewed ECR token).

@@ -212,6 +212,31 @@ describe('RegistryClient.request', () => {
     expect(renewed).toBe(1);
   });
 
+  it('renews refused credentials once for requests refused together, which all wait for it and go through', async () => {
+    let renewals = 0;
+    const credentials: RegistryCredentialSource = {
+      get: async () => ({ username: 'AWS', password: 'old-token' }),
+      // Renews once per registry, as the push's credential session does; slowly, as STS is.
+      refused: async () => {
+        if (renewals++ > 0) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { username: 'AWS', password: 'new-token' };
+      },
+    };
+    const fresh = `Basic ${Buffer.from('AWS:new-token').toString('base64')}`;
+    const http = new FakeHttp({
+      'GET https://reg.example.com/v2/': () => basicChallenge,
+      '* https://reg.example.com/v2/team/app/blobs/sha256:x': (req) =>
+        withAuth(req) === fresh ? { status: 200 } : basicChallenge,
+    });
+    const c = client(http, 'reg.example.com', credentials);
+    await c.ping();
+    const check = () => c.request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:x', ok: [200], what: 'check' });
+    const answers = await Promise.all([check(), check(), check()]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(renewals).toBe(1);
+  });
+
   it('fails with RegistryAuthError when the credentials are refused, without the secret in the message', async () => {
     const http = new FakeHttp({
       'GET https://reg.example.com/v2/': () => basicChallenge,
@@ -223,7 +248,7 @@ describe('RegistryClient.request', () => {
       .request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:x', ok: [200], what: 'check' })
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
-    expect((error as Error).message).toContain('it refused the credentials for check');
+    expect((error as Error).message).toContain('it refused the credentials for check (no details).');
     expect((error as Error).message).not.toContain('p-secret');
   });
 

@@ -137,6 +137,7 @@ export class RegistryClient {
         const retry = await this.authenticator.onUnauthorized(
           parseChallenges(response.headers['www-authenticate']),
           authorizedOnce || authorization !== undefined,
+          authorization,
         );
         authorizedOnce = true;
         if (retry) continue;
@@ -152,7 +153,7 @@ export class RegistryClient {
         );
       }
       if (response.status === 401 || response.status === 403) {
-        const detail = `for ${request.what} (${registryMessage(response)})`;
+        const detail = `for ${request.what} (${registryMessage(response).replace(/^\((.*)\)$/, '$1')})`;
         throw new RegistryAuthError(
           this.options.registry,
           this.authenticator.hasCredential
