@@ -107,10 +107,12 @@ async function prepareLocalTags(job: PushJob, engine: EnginePort, localTags: Loc
   );
   const missing = infos.filter((i) => !i.info).map((i) => resolved.repository.withTag(i.tag));
   if (missing.length > 0) {
-    throw new ImageNotFoundError(
-      missing,
-      `Nothing was pushed. Tag the image first (docker tag <image> ${missing[0]}), or give source (--source) to have dockpush tag it.`,
-    );
+    throw new ImageNotFoundError(missing, missingLocalTagAdvice(missing[0] as string));
   }
   return infos[0]?.info?.Id ?? '';
+}
+
+/** The advice when no source is given and the image is not tagged locally as the push's first tag. */
+export function missingLocalTagAdvice(reference: string): string {
+  return `Nothing was pushed. Tag the image first (docker tag <image> ${reference}), or give source (--source) to have dockpush tag it.`;
 }

@@ -9,7 +9,7 @@ import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import type { EcrRegistry } from '../ecr/ecr-registry';
 import type { PushJob } from '../engine/push-engine';
-import { PushCancelledError, PushFailedError } from '../errors';
+import { ImageNotFoundError, PushCancelledError, PushFailedError } from '../errors';
 import type { PushEvent } from '../events';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { PushPlan } from '../plan/resolve-push-plan';
@@ -264,6 +264,27 @@ describe('RegistryPushEngine: a tag the registry refuses', () => {
     } finally {
       await registry.stop();
     }
+  });
+});
+
+describe('RegistryPushEngine: no source, and no local image under the first tag', () => {
+  it('advises as the Docker engine does: tag the image first, or give source', async () => {
+    const job = ecrJob('127.0.0.1:1', false, { createRepository: async () => undefined }, []);
+    const repo = '127.0.0.1:1/app';
+    job.args = parsePushArgs({ repo, tags: ['1.0'], engine: 'registry', retries: 0, timeout: 10 });
+    // The engine's own default advice, as DockerEngine gives it when asked without one.
+    job.dockerEngine = async () =>
+      ({
+        inspect: async (reference: string, _limits: unknown, hint = 'Build it or pull it first.') => {
+          throw new ImageNotFoundError(reference, hint);
+        },
+      }) as unknown as Awaited<ReturnType<PushJob['dockerEngine']>>;
+    const error = await new RegistryPushEngine().push(job).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageNotFoundError);
+    expect((error as Error).message).toBe(
+      `No local image "${repo}:1.0" in the Docker engine. Nothing was pushed. Tag the image first ` +
+        `(docker tag <image> ${repo}:1.0), or give source (--source) to have dockpush tag it.`,
+    );
   });
 });
 

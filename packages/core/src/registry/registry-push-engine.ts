@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import { sessionRegistryCredentials } from '../auth/session-registry-credentials';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
+import { missingLocalTagAdvice } from '../engine/docker-push-engine';
 import type { EnginePushResult, PushEngine, PushJob } from '../engine/push-engine';
 import { PushFailedError } from '../errors';
 import type { ImageExporter } from '../image-source/engine-image-source';
@@ -37,8 +38,15 @@ export class RegistryPushEngine implements PushEngine {
       }
       job.emit(event);
     };
+    // With no source, the image is read from the local `<repo>:<first tag>`: missing, it wants tagging.
+    const localTag = args.source === undefined && !resolved.image ? sourceSpec(job) : undefined;
     const exporter: ImageExporter = {
-      inspect: async (reference) => (await job.dockerEngine()).inspect(reference, limits),
+      inspect: async (reference) =>
+        (await job.dockerEngine()).inspect(
+          reference,
+          limits,
+          reference === localTag ? missingLocalTagAdvice(reference) : undefined,
+        ),
       export: async (reference) => (await job.dockerEngine()).export(reference, limits),
     };
     const source = openImageSource(sourceSpec(job), () => exporter);
