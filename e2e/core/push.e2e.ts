@@ -169,7 +169,12 @@ describeEachEngine('pushImage to a real registry:2', (engine: E2eEngine) => {
     } else {
       // The registry engine names the request the registry refused.
       expect((error as Error).message).toMatch(
-        new RegExp(`^Cannot authenticate to ${env.auth.host}: it refused the credentials for .*\\. Check that`),
+        new RegExp(
+          `^Cannot authenticate to ${env.auth.host}: it refused the credentials for .*\\. The registry refused`,
+        ),
+      );
+      expect((error as Error).message).toContain(
+        'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password',
       );
     }
     expect(JSON.stringify(events) + (error as Error).message + (error as Error).stack).not.toContain(password);

@@ -176,7 +176,7 @@ function adviceFor(
   switch (kind) {
     case 'auth':
       if (credentialSource === 'explicit') {
-        return 'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';
+        return EXPLICIT_CREDENTIALS_REFUSED;
       }
       return o.ecr
         ? 'Check that the AWS credentials may push to this repository (ecr:GetAuthorizationToken and the layer and image actions).'
@@ -207,3 +207,7 @@ function errorText(error: unknown): string {
   const detail = e.json?.message ?? e.message ?? String(error);
   return e.statusCode ? `${detail} (HTTP ${e.statusCode})` : detail;
 }
+
+/** The advice when the registry refuses the credentials given in `auth`. */
+export const EXPLICIT_CREDENTIALS_REFUSED =
+  'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';

@@ -42,6 +42,9 @@ export interface RegistryRequest {
 
 const MAX_REDIRECTS = 5;
 
+/** The advice that ends a refusal of credentials (the registry engine replaces it for credentials given in `auth`). */
+export const LOGIN_ADVICE = 'Check that you are logged in and may push to this repository.';
+
 /**
  * One registry, spoken to over the OCI Distribution API: chooses HTTPS (or plain HTTP where
  * allowed), authenticates, follows redirects without credentials when they leave the registry,
@@ -157,8 +160,7 @@ export class RegistryClient {
         throw new RegistryAuthError(
           this.options.registry,
           this.authenticator.hasCredential
-            ? `${response.status === 401 ? 'it refused the credentials' : 'access denied'} ${detail}. ` +
-                'Check that you are logged in and may push to this repository.'
+            ? `${response.status === 401 ? 'it refused the credentials' : 'access denied'} ${detail}. ` + LOGIN_ADVICE
             : `it refused anonymous access ${detail}. Log in to it or give credentials.`,
         );
       }

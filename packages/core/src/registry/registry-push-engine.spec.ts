@@ -9,7 +9,7 @@ import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import type { EcrRegistry } from '../ecr/ecr-registry';
 import type { PushJob } from '../engine/push-engine';
-import { ImageNotFoundError, PushCancelledError, PushFailedError } from '../errors';
+import { ImageNotFoundError, PushCancelledError, PushFailedError, RegistryAuthError } from '../errors';
 import type { PushEvent } from '../events';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { PushPlan } from '../plan/resolve-push-plan';
@@ -285,6 +285,33 @@ describe('RegistryPushEngine: no source, and no local image under the first tag'
       `No local image "${repo}:1.0" in the Docker engine. Nothing was pushed. Tag the image first ` +
         `(docker tag <image> ${repo}:1.0), or give source (--source) to have dockpush tag it.`,
     );
+  });
+});
+
+describe('RegistryPushEngine: credentials given in auth, refused', () => {
+  it('says they came from auth, as the Docker engine does, without the password', async () => {
+    const registry = new FakeRegistry({ basic: 'AWS:ecr-token' });
+    const host = await registry.start();
+    try {
+      const error = await pushImage(
+        {
+          repo: `${host}/app`,
+          source: `oci:${ociLayout(dir)}`,
+          tags: ['1.0'],
+          engine: 'registry',
+          retries: 0,
+          auth: { username: 'AWS', password: 'wrong-secret' },
+        },
+        { env },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryAuthError);
+      expect((error as Error).message).toMatch(
+        /^Cannot authenticate to .*: it refused the credentials for .*\. The registry refused the credentials given in auth \(--username\/--password-stdin\): check the username and password/,
+      );
+      expect((error as Error).message).not.toContain('wrong-secret');
+    } finally {
+      await registry.stop();
+    }
   });
 });
 

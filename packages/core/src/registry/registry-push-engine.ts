@@ -3,12 +3,14 @@ import { sessionRegistryCredentials } from '../auth/session-registry-credentials
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import { missingLocalTagAdvice } from '../engine/docker-push-engine';
 import type { EnginePushResult, PushEngine, PushJob } from '../engine/push-engine';
-import { PushFailedError } from '../errors';
+import { PushFailedError, RegistryAuthError } from '../errors';
+import { EXPLICIT_CREDENTIALS_REFUSED } from '../engine/tag-pusher';
 import type { ImageExporter } from '../image-source/engine-image-source';
 import { openImageSource } from '../image-source/open-image-source';
 import type { TagOutcome } from '../push-result';
 import { redact } from '../redact';
 import { pushToRegistry } from './registry-push';
+import { LOGIN_ADVICE } from './registry-client';
 import { RegistryRequestError } from './registry-errors';
 
 const debug = createDebug('dockpush:registry:engine');
@@ -86,6 +88,17 @@ export class RegistryPushEngine implements PushEngine {
             imageId: '',
             outcomes: outcomesAfter((tag) => ended.get(tag) ?? skipped(job, tag, 'not attempted')),
           };
+        }
+        if (error instanceof RegistryAuthError && error.message.endsWith(LOGIN_ADVICE)) {
+          // Credentials the caller gave in `auth`: say so, as the Docker engine does.
+          if ((await resolved.credentials.sourceFor(repository.registry)) === 'explicit') {
+            const prefix = `Cannot authenticate to ${repository.registry}: `;
+            const detail = error.message.slice(prefix.length, -LOGIN_ADVICE.length);
+            throw new RegistryAuthError(repository.registry, `${detail}${EXPLICIT_CREDENTIALS_REFUSED}`, {
+              cause: error,
+            });
+          }
+          throw error;
         }
         if (!(error instanceof RegistryRequestError)) throw error;
         if (isRepositoryMissing(error) && resolved.ecr?.kind === 'private' && args.createRepository && !created) {
