@@ -493,11 +493,9 @@ const DOCKER_ENGINE_LIMITS = `## What limits the Docker engine path
   A Go binary starts in ≈20 ms; a Node CLI cannot, so the CLI misses the small-image target by design.
 - **skopeo** is faster on incompressible data because it compresses with pgzip (parallel gzip,
   all cores per layer) and streams \`docker save\`'s output straight to the registry; the engine
-  compresses each layer on one core. To match it dockpush would have to do the upload itself
-  (read the image with \`GET /images/{name}/get\`, compress layers in parallel or skip compression
-  for incompressible layers, and speak the registry API directly) instead of asking the engine to
-  push — a different product, with its own auth and retry code, given up here so that
-  \`docker push\`'s credentials, mounts and behaviour stay exactly the same.
+  compresses each layer on one core. The registry engine (\`--engine registry\`) is dockpush's
+  answer: it reads the engine's export, compresses blocks of every layer in parallel, stores blocks
+  that do not compress, and speaks the registry API itself; see its own targets above.
 - **10 tags**: one upload, then nine tags at once (concurrency 4) that each find the layers there and
   put a manifest. Through the API that beats a \`docker push\` loop by half and matches
   \`--all-tags\`; the CLI pays its start-up once, which is what puts it over the loop. The extra nine
