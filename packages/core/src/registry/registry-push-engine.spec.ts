@@ -16,20 +16,9 @@ import type { PushPlan } from '../plan/resolve-push-plan';
 import { pushImage } from '../push-client';
 import { RepositoryReference } from '../args/repository-reference';
 import { RegistryPushEngine } from './registry-push-engine';
+import { emptyOciImage } from '@dockpush/core/testing';
 
-const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } }));
-const manifest = Buffer.from(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.oci.image.config.v1+json',
-      digest: sha256Digest(config),
-      size: config.length,
-    },
-    layers: [],
-  }),
-);
+const { config, manifest } = emptyOciImage;
 
 /** An OCI layout holding one image with no layers. */
 function ociLayout(dir: string): string {

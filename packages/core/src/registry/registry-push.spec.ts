@@ -14,20 +14,9 @@ import type { HttpClient, HttpRequest, HttpResponse } from './http-client';
 import { RegistryRequestError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
 import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
+import { emptyOciImage } from '@dockpush/core/testing';
 
-const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } }));
-const manifest = Buffer.from(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.oci.image.config.v1+json',
-      digest: sha256Digest(config),
-      size: config.length,
-    },
-    layers: [],
-  }),
-);
+const { config, manifest } = emptyOciImage;
 const stored: StoredImage = {
   kind: 'stored',
   location: 'oci:/fake',

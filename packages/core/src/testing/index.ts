@@ -3,6 +3,7 @@
  * Kept out of the build and of the published package.
  */
 import type Dockerode from 'dockerode';
+import { sha256Digest } from '../image-source/layer-digest';
 import type { PushPlan } from '../plan/resolve-push-plan';
 
 /** The dry-run plan for one tag `1` of localhost:5000/app, pushed anonymously through the Docker engine. */
@@ -25,3 +26,22 @@ export const emptyEngine = {
     },
   }),
 } as unknown as Dockerode;
+
+const emptyConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } }));
+
+/** An OCI image with no layers: its config and its manifest, as bytes. */
+export const emptyOciImage = {
+  config: emptyConfig,
+  manifest: Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha256Digest(emptyConfig),
+        size: emptyConfig.length,
+      },
+      layers: [],
+    }),
+  ),
+};
