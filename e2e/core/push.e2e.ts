@@ -95,12 +95,11 @@ describeEachEngine('pushImage to a real registry:2', (engine: E2eEngine) => {
     } else {
       // The registry engine reads the source image itself: no local tag is needed.
       expect(events.filter((e) => e.type === 'tagged')).toEqual([]);
-      // Each layer is uploaded once for all tags: every tag sees the same layers pushed.
+      // Each layer is uploaded once for all tags, and reported once, under the first tag.
       const pushedLayers = (tag: string) =>
         events.flatMap((e) => (e.type === 'layer' && e.tag === tag && e.state === 'pushed' ? [e.layer] : [])).sort();
       expect(pushedLayers('1.0.0')).toHaveLength(2);
-      expect(pushedLayers('latest')).toEqual(pushedLayers('1.0.0'));
-      expect(pushedLayers('stable')).toEqual(pushedLayers('1.0.0'));
+      expect(events.filter((e) => e.type === 'layer' && e.tag !== '1.0.0')).toEqual([]);
     }
     // Whatever the engine, no `<repo>:<tag>` is left in the local engine.
     for (const uri of Object.values(result.image.uri)) {

@@ -14,7 +14,8 @@ import { listTags } from '../support/registry-api';
  * spawns `node`, so module caches and the SDK's once-a-process warnings start empty. Touches
  * nothing on the machine (the AWS stand-in is on a loopback port), so it always runs.
  */
-const corePath = join(repoRoot, 'packages', 'core', 'dist', 'index.js');
+const coreDist = join(repoRoot, 'packages', 'core', 'dist');
+const corePath = join(coreDist, 'index.js');
 const env = loadE2eEnv();
 const docker = new Dockerode();
 const unique = `${process.pid}-${Date.now().toString(36)}`;
@@ -183,9 +184,12 @@ describe('the AWS SDK in a user process, against the AWS stand-in', () => {
          core.resolvePushPlan({ ecr_repo: { repo_name: 'b' } }),
        ]);
        const third = await core.resolvePushPlan({ ecrRepo: { repoName: 'c', awsRegion: 'eu-west-1' } });
-       const tokens = new core.SdkEcrTokenProvider();
-       const priv = await tokens.getToken(core.parseEcrRegistry(third.registry));
-       const pub = await tokens.getToken(core.parseEcrRegistry('public.ecr.aws'));
+       // The token provider is core's own (not exported): loaded from the built file by path.
+       const { SdkEcrTokenProvider } = require(${JSON.stringify(join(coreDist, 'ecr', 'aws-clients.js'))});
+       const { parseEcrRegistry } = require(${JSON.stringify(join(coreDist, 'ecr', 'ecr-registry.js'))});
+       const tokens = new SdkEcrTokenProvider();
+       const priv = await tokens.getToken(parseEcrRegistry(third.registry));
+       const pub = await tokens.getToken(parseEcrRegistry('public.ecr.aws'));
        return {
          repos: [...first, third].map((p) => p.repo),
          tokens: [priv, pub].map((t) => ({ username: t.username, matches: t.password === ${JSON.stringify(password)} })),
