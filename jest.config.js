@@ -11,6 +11,7 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }];
 const workspaceSources = {
   '^@dockpush/core$': '<rootDir>/packages/core/src/index.ts',
   '^@dockpush/core/errors$': '<rootDir>/packages/core/src/errors.ts',
+  '^@dockpush/core/model$': '<rootDir>/packages/core/src/model.ts',
   '^@dockpush/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
   '^dockpush$': '<rootDir>/packages/dockpush/src/index.ts',
   '^@dockpush/nx$': '<rootDir>/packages/nx/src/index.ts',

@@ -17,8 +17,8 @@ const root = path.resolve(__dirname, '..');
 /** True when the built core's argument model has `engine`: the CLI and the API can choose the registry engine. */
 function engineOptionWired() {
   try {
-    const core = require(path.join(root, 'packages/core'));
-    return Boolean(core.pushArgsShape && core.pushArgsShape.shape && core.pushArgsShape.shape.engine);
+    const { pushArgsShape } = require(path.join(root, 'packages/core/dist/model.js'));
+    return Boolean(pushArgsShape && pushArgsShape.shape && pushArgsShape.shape.engine);
   } catch {
     return false;
   }

@@ -18,7 +18,6 @@ const PUBLIC_NAMES = [
   'isPushPlan',
   'parseJsonText',
   'parsePushArgs',
-  'pushArgsShape',
   'pushImage',
   'redact',
   'registerSecret',

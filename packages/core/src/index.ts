@@ -13,7 +13,6 @@ export type { PushPlan } from './plan/resolve-push-plan';
 export { isPushPlan, type PushResult, type PushedTag, type TagOutcome } from './push-result';
 export {
   parsePushArgs,
-  pushArgsShape,
   closest,
   type PushArgs,
   type PushArgsInput,

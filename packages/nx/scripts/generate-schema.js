@@ -26,7 +26,7 @@ const nxNotes = {
 
 /** The push executor's options: the model's, with the Nx notes. */
 function pushOptionsSchema() {
-  const core = require('@dockpush/core');
+  const core = require('@dockpush/core/model');
   // The zod that built the model: toJSONSchema reads its internals.
   const coreDir = path.dirname(require.resolve('@dockpush/core/package.json'));
   const { z } = require(require.resolve('zod', { paths: [coreDir] }));

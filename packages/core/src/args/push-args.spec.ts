@@ -336,3 +336,39 @@ describe('parsePushArgs: engine, compression and source transports', () => {
     );
   });
 });
+
+describe('parsePushArgs loads zod only for arguments that do not conform', () => {
+  /** parsePushArgs from a fresh module registry in which loading zod throws. */
+  function parseWithoutZod(input: unknown): unknown {
+    let result: unknown;
+    jest.isolateModules(() => {
+      jest.doMock('zod', () => {
+        throw new Error('zod was loaded');
+      });
+      result = (require('./push-args') as typeof import('./push-args')).parsePushArgs(input);
+    });
+    return result;
+  }
+
+  it('valid arguments: parsed without zod', () => {
+    expect(parseWithoutZod({ repo: 'localhost:5000/app', tags: ['1.0'], dry_run: true })).toMatchObject({
+      target: { kind: 'repo', repo: 'localhost:5000/app' },
+      tags: ['1.0'],
+      dryRun: true,
+    });
+  });
+
+  it('arguments that do not conform: zod is asked (and words the error)', () => {
+    expect(() => parseWithoutZod({ repo: 'localhost:5000/app', retries: 'three' })).toThrow('zod was loaded');
+    expect(issuesOf({ repo: 'localhost:5000/app', retries: 'three' })).toEqual([
+      'retries: expected number, got the string "three"',
+    ]);
+  });
+
+  it('the parsed arguments are a copy: changing the input afterwards changes nothing', () => {
+    const input = { repo: 'localhost:5000/app', tags: ['1.0'], auth: { username: 'u', password: 'p' } };
+    const args = parsePushArgs(input);
+    input.auth.username = 'changed';
+    expect(args.auth).toEqual({ username: 'u', password: 'p' });
+  });
+});

@@ -1,68 +1,30 @@
-import { z } from 'zod';
 import { DEFAULT_TIMEOUT_SECONDS } from '../deadline';
 import { ArgumentsError, type ArgumentIssue } from '../errors';
 import { parseFlavor, type Flavor } from '../tags/flavor';
 import { hasTagPlaceholders, TAG_PLACEHOLDERS } from '../tags/tag-placeholders';
 import { parseTagRules, type TagRule } from '../tags/tag-rule';
-import { checkImageSourcePath, openImageSource } from '../image-source/open-image-source';
 import { explainInvalidImageReference, explainInvalidRepository, isValidTag } from './reference';
+import { describeValue } from './describe-value';
+import {
+  AUTH_ALIASES,
+  type CompressionName,
+  ECR_REPO_ALIASES,
+  type EngineName,
+  TOP_LEVEL_ALIASES,
+  TOP_LEVEL_EXTRA_ALIASES,
+} from './option-names';
+import type { DockerImageLike, EcrRepoArgs, ExplicitAuth, PushArgsInput } from './push-args-model';
+import pushArgsJsonSchema from './push-args.schema.json';
+import { conformsToSchema } from './schema-check';
 
 /**
- * The one argument model of dockpush. Every adapter (Nx, Gulp, Grunt, Node, CLI) passes
- * its options through `parsePushArgs`; Nx's schema.json is generated from `pushArgsSchema`.
+ * Arguments as every adapter (Nx, Gulp, Grunt, Node, CLI) passes them to core: checked against
+ * the one model (push-args-model.ts) and the rules that span fields, with defaults applied.
  */
 
-const AWS_REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
-/** ECR Public's registry alias grammar (its CreateRegistry/PutRegistryCatalogData rules). */
-const ECR_PUBLIC_ALIAS_RE = /^(?=.{2,50}$)[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
-
-export const ecrRepoSchema = z
-  .strictObject({
-    repoName: z.string().min(1).describe('Name of the ECR repository, e.g. "team/app".'),
-    accountId: z
-      .string()
-      .regex(/^\d{12}$/, 'must be a 12-digit AWS account ID, e.g. "123456789012"')
-      .optional()
-      .describe('AWS account ID of a private repository; discovered with STS GetCallerIdentity when omitted.'),
-    awsRegion: z
-      .string()
-      .regex(AWS_REGION_RE, 'must be an AWS region such as "us-east-1"')
-      .optional()
-      .describe(
-        'AWS region of a private repository; taken from AWS_REGION, AWS_DEFAULT_REGION or the profile when omitted.',
-      ),
-    registryAlias: z
-      .string()
-      .regex(
-        ECR_PUBLIC_ALIAS_RE,
-        'must be an ECR Public registry alias: 2 to 50 lowercase letters, digits and separators (. _ -), starting with a letter, e.g. "myalias"',
-      )
-      .optional()
-      .describe('ECR Public registry alias: pushes to public.ecr.aws/<alias>/<repoName>.'),
-  })
-  .describe('An AWS ECR repository (private, or ECR Public with registryAlias).');
-
-export const dockerImageSchema = z
-  .object({
-    id: z.string().optional(),
-    repo: z.string().min(1),
-    tags: z.array(z.string()),
-    uri: z.record(z.string(), z.string()).optional(),
-  })
-  .describe('A DockerImage: its repository and tags.');
-
-export const authSchema = z
-  .union([
-    z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
-    z.strictObject({ identityToken: z.string().min(1) }),
-  ])
-  .describe('Explicit registry credentials: { username, password } or { identityToken }. Beats discovery.');
-
-/** What uploads the image: the Docker engine, or dockpush itself over the registry API. */
-export const ENGINES = ['docker', 'registry'] as const;
-export type EngineName = (typeof ENGINES)[number];
-export const COMPRESSIONS = ['gzip', 'zstd'] as const;
-export type CompressionName = (typeof COMPRESSIONS)[number];
+export { closest } from './closest-name';
+export { COMPRESSIONS, ENGINES, type CompressionName, type EngineName } from './option-names';
+export type { DockerImageLike, EcrRepoArgs, ExplicitAuth, PushArgsInput } from './push-args-model';
 
 /** `docker-archive:`, `oci:`, `oci-archive:`: a source that only the registry engine reads. */
 const SOURCE_TRANSPORT = /^(docker-archive|oci|oci-archive):/;
@@ -71,81 +33,6 @@ const SOURCE_TRANSPORT = /^(docker-archive|oci|oci-archive):/;
 export function isSourceTransport(source: string): boolean {
   return SOURCE_TRANSPORT.test(source);
 }
-
-/** The canonical (camelCase) model, without cross-field rules: the source of Nx's schema.json. */
-export const pushArgsShape = z.strictObject({
-  ecrRepo: ecrRepoSchema.optional(),
-  image: z
-    .union([z.string().min(1), dockerImageSchema])
-    .optional()
-    .describe('A local image (reference or ID) pushed under its own repository and tags.'),
-  repo: z.string().optional().describe('Repository URI to push to, e.g. "localhost:5000/app" or "ghcr.io/org/app".'),
-  tags: z
-    .array(z.string())
-    .optional()
-    .describe(
-      'Tags to push; may hold {version}, {sha}, {shortSha}, {branch}, {date}, {projectName}. Default: the image\'s own tags with image, else ["latest"] (none with tagRules).',
-    ),
-  tagRules: z
-    .array(z.string())
-    .optional()
-    .describe(
-      'Tag rules in docker/metadata-action syntax, e.g. "type=semver,pattern={{version}}", "type=sha", "type=ref,event=branch"; rendered from CI variables or local git.',
-    ),
-  flavor: z
-    .array(z.string())
-    .optional()
-    .describe('Defaults for every tag rule, e.g. "latest=false", "prefix=v", "suffix=-alpine,onlatest=true".'),
-  source: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'The image to push: a local image (reference or ID), tagged as <repo>:<tag> for each tag with the docker engine; or docker-archive:PATH, oci:PATH[:REF], oci-archive:PATH[:REF] (registry engine).',
-    ),
-  engine: z
-    .enum(ENGINES)
-    .optional()
-    .describe(
-      'What uploads the image: "docker" (the Docker engine pushes it) or "registry" (dockpush uploads blobs and manifests itself). Default "docker"; "registry" when source is an archive or OCI layout.',
-    ),
-  compression: z
-    .enum(COMPRESSIONS)
-    .optional()
-    .describe('Registry engine: compression of the layers it compresses (default gzip).'),
-  compressionLevel: z
-    .number()
-    .int()
-    .min(0)
-    .max(19)
-    .optional()
-    .describe(
-      'Registry engine: compression level; gzip 0 (store) to 9 (smallest), default 1; zstd 1 (fastest) to 19 (smallest), default 3.',
-    ),
-  auth: authSchema.optional(),
-  dryRun: z.boolean().optional().describe('Resolve everything and push nothing.'),
-  retries: z.number().int().min(0).max(10).optional().describe('Retries of a tag on transient failures (default 3).'),
-  concurrency: z.number().int().min(1).max(32).optional().describe('Tags pushed at once (default 4).'),
-  createRepository: z.boolean().optional().describe('ECR only: create the repository when it does not exist.'),
-  outputFile: z.string().min(1).optional().describe('Write the result as JSON to this path.'),
-  keepLocalTags: z
-    .boolean()
-    .optional()
-    .describe('Keep the <repo>:<tag> tags created locally for source after the push (default: removed).'),
-  timeout: z
-    .number()
-    .positive()
-    .max(86_400)
-    .optional()
-    .describe(
-      'Seconds any single wait may go without an answer or progress: an engine request, the push stream, a credential helper, an AWS call (default 60).',
-    ),
-});
-
-export type PushArgsInput = z.input<typeof pushArgsShape>;
-export type EcrRepoArgs = z.output<typeof ecrRepoSchema>;
-export type ExplicitAuth = z.output<typeof authSchema>;
-export type DockerImageLike = z.output<typeof dockerImageSchema>;
 
 /** Where a push goes: exactly one of these. */
 export type PushTarget =
@@ -181,24 +68,6 @@ export interface PushArgs {
 export const DEFAULT_RETRIES = 3;
 export const DEFAULT_CONCURRENCY = 4;
 
-/** Runway's snake_case names and their canonical spelling. */
-const TOP_LEVEL_ALIASES: Record<string, string> = { ecr_repo: 'ecrRepo' };
-const ECR_REPO_ALIASES: Record<string, string> = {
-  repo_name: 'repoName',
-  account_id: 'accountId',
-  aws_region: 'awsRegion',
-  registry_alias: 'registryAlias',
-};
-const TOP_LEVEL_EXTRA_ALIASES: Record<string, string> = {
-  dry_run: 'dryRun',
-  create_repository: 'createRepository',
-  output_file: 'outputFile',
-  keep_local_tags: 'keepLocalTags',
-  tag_rules: 'tagRules',
-  compression_level: 'compressionLevel',
-};
-const AUTH_ALIASES: Record<string, string> = { identity_token: 'identityToken' };
-
 const TARGET_FIELDS = ['ecrRepo', 'image', 'repo'] as const;
 
 /**
@@ -208,7 +77,7 @@ const TARGET_FIELDS = ['ecrRepo', 'image', 'repo'] as const;
 export function parsePushArgs(input: unknown): PushArgs {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ArgumentsError(
-      `dockpush arguments must be an object such as { repo: "localhost:5000/app", tags: ["1.0.0"] }, got ${describeType(input)}`,
+      `dockpush arguments must be an object such as { repo: "localhost:5000/app", tags: ["1.0.0"] }, got ${describeValue(input)}`,
     );
   }
   const issues: ArgumentIssue[] = [];
@@ -225,15 +94,16 @@ export function parsePushArgs(input: unknown): PushArgs {
     normalized.auth = canonicalize(normalized.auth, AUTH_ALIASES, 'auth', issues);
   }
 
-  const parsed = pushArgsShape.safeParse(normalized);
-  if (!parsed.success) {
-    issues.push(...parsed.error.issues.flatMap((issue) => describeZodIssue(issue, normalized)));
-  }
-  const data: Partial<z.output<typeof pushArgsShape>> = parsed.success ? parsed.data : {};
-  issues.push(...checkRules(parsed.success ? data : normalized));
+  // Valid arguments, the usual case, are known so without zod; anything else is zod's to judge and word.
+  const checked = conformsToSchema(pushArgsJsonSchema, normalized)
+    ? { data: structuredClone(normalized) as PushArgsInput, issues: undefined }
+    : checkWithModel(normalized);
+  if (checked.issues) issues.push(...checked.issues);
+  const data: Partial<PushArgsInput> = checked.data ?? {};
+  issues.push(...checkRules(checked.data ?? normalized));
   let tagRules: TagRule[] = [];
   let flavor: Flavor | undefined;
-  if (parsed.success) {
+  if (checked.data) {
     tagRules = collectIssues(issues, () => parseTagRules(data.tagRules ?? [])) ?? [];
     flavor = collectIssues(issues, () => parseFlavor(data.flavor ?? []));
   }
@@ -395,6 +265,9 @@ function checkSourceTransport(source: string, args: Record<string, unknown>): Ar
       },
     ];
   }
+  // Loaded here: only a push from an archive or layout reads them.
+  const { checkImageSourcePath, openImageSource } =
+    require('../image-source/open-image-source') as typeof import('../image-source/open-image-source');
   try {
     openImageSource(source, () => {
       throw new Error('a transport source needs no engine');
@@ -442,55 +315,9 @@ function canonicalize(
   return out;
 }
 
-const KNOWN_KEYS: Record<string, string[]> = {
-  '': [...Object.keys(pushArgsShape.shape), ...Object.keys(TOP_LEVEL_ALIASES)],
-  ecrRepo: [...Object.keys(ecrRepoSchema.shape), ...Object.keys(ECR_REPO_ALIASES)],
-  auth: ['username', 'password', 'identityToken'],
-};
-
-function describeZodIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): ArgumentIssue[] {
-  const path = issue.path.map(String).join('.');
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => {
-        const known = KNOWN_KEYS[path] ?? [];
-        const suggestion = closest(key, known);
-        return {
-          path: join(path, key),
-          message: `unknown option${suggestion ? `; did you mean "${suggestion}"?` : `; known options are ${known.join(', ')}`}`,
-        };
-      });
-    case 'invalid_type':
-      if (/^tags\.\d+$/.test(path) && typeof valueAt(input, issue.path) === 'number') {
-        return [
-          {
-            path,
-            message: `a tag must be a string, got number ${String(valueAt(input, issue.path))}; quote it in the config file (e.g. "1.0": unquoted, YAML and JSON read 1.0 as the number 1)`,
-          },
-        ];
-      }
-      return [
-        {
-          path,
-          message: `expected ${issue.expected}, got ${describeType(valueAt(input, issue.path))}`,
-        },
-      ];
-    case 'too_small':
-      if (issue.origin === 'string') return [{ path, message: 'must not be empty' }];
-      return [{ path, message: `must be at least ${String(issue.minimum)}` }];
-    case 'too_big':
-      return [{ path, message: `must be at most ${String(issue.maximum)}` }];
-    case 'invalid_union':
-      if (path === 'auth') {
-        return [{ path, message: 'must be { username, password } or { identityToken }, each a non-empty string' }];
-      }
-      if (path === 'image') {
-        return [{ path, message: 'must be a local image reference or ID (a non-empty string), or a DockerImage' }];
-      }
-      return [{ path, message: issue.message }];
-    default:
-      return [{ path, message: issue.message }];
-  }
+/** The model's verdict on `input`. Loads the model, and zod, on first use. */
+function checkWithModel(input: Record<string, unknown>): ReturnType<typeof import('./push-args-model').checkModel> {
+  return (require('./push-args-model') as typeof import('./push-args-model')).checkModel(input);
 }
 
 function dedupeIssues(issues: ArgumentIssue[]): ArgumentIssue[] {
@@ -503,61 +330,10 @@ function dedupeIssues(issues: ArgumentIssue[]): ArgumentIssue[] {
   });
 }
 
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function join(prefix: string, key: string): string {
   return prefix ? `${prefix}.${key}` : key;
-}
-
-/** The known name closest to `name`, when it is close enough to be a likely typo. */
-export function closest(name: string, known: string[]): string | undefined {
-  const lower = name.toLowerCase();
-  const containing = known.find((k) => lower.length >= 3 && k.toLowerCase().includes(lower));
-  if (containing) return containing;
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = levenshtein(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { pushArgsShape } from '@dockpush/core';
+import { pushArgsShape } from '@dockpush/core/model';
 
 /** The committed schema.json must be what the generator makes from core's model now. */
 const { renderExecutorSchema, schemaFile } = require('../../../scripts/generate-schema.js') as {
