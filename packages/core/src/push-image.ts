@@ -1,11 +1,9 @@
 import createDebug from 'debug';
 import { type EngineName, parsePushArgs, type PushArgs } from './args/push-args';
 import type { WaitLimits } from './deadline';
-import { DockerEngine } from './engine/docker-engine';
+import type { DockerEngine } from './engine/docker-engine';
 import type { EnginePort } from './engine/engine-port';
-import { DockerPushEngine } from './engine/docker-push-engine';
 import type { PushEngine, PushJob } from './engine/push-engine';
-import { RegistryPushEngine } from './registry/registry-push-engine';
 import { ProgressListenerError, PushCancelledError, PushFailedError } from './errors';
 import type { PushResult } from './push-result';
 import type { PushEvent } from './events';
@@ -142,16 +140,27 @@ async function executePush(
   };
 }
 
-/** The engine asked for: the Docker engine's push per tag, or dockpush's own upload to the registry. */
+/**
+ * The engine asked for: the Docker engine's push per tag, or dockpush's own upload to the
+ * registry. Each is loaded when a push needs it, so that a dry run or the other engine does
+ * not pay for its modules at start-up.
+ */
 function engineFor(name: EngineName): PushEngine {
-  return name === 'registry' ? new RegistryPushEngine() : new DockerPushEngine();
+  if (name === 'registry') {
+    const { RegistryPushEngine } =
+      require('./registry/registry-push-engine') as typeof import('./registry/registry-push-engine');
+    return new RegistryPushEngine();
+  }
+  const { DockerPushEngine } = require('./engine/docker-push-engine') as typeof import('./engine/docker-push-engine');
+  return new DockerPushEngine();
 }
 
 function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<EnginePort> {
   let ready: Promise<EnginePort> | undefined;
   return () => {
     ready ??= (async () => {
-      const engine = new DockerEngine({
+      const { DockerEngine: Engine } = require('./engine/docker-engine') as { DockerEngine: typeof DockerEngine };
+      const engine = new Engine({
         ...(options.docker ? { docker: options.docker } : {}),
         ...(options.env ? { env: options.env } : {}),
         limits,
