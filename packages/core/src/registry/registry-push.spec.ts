@@ -140,6 +140,24 @@ describe('pushToRegistry', () => {
     expect(manifests.every((r) => r.body?.equals(manifest))).toBe(true);
   });
 
+  it('writes the manifests of up to 10 tags at once: ten tags cost about one', async () => {
+    let inFlight = 0;
+    let most = 0;
+    class SlowManifests extends AcceptingRegistry {
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        if (req.method !== 'PUT' || !req.url.pathname.includes('/manifests/')) return super.send(req);
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return super.send(req);
+      }
+    }
+    const tags = Array.from({ length: 12 }, (_, i) => `t${i}`);
+    const result = await pushToRegistry({ ...base(new SlowManifests()), tags });
+    expect(result.pushed.map((p) => p.tag)).toEqual(tags);
+    expect(most).toBe(10);
+  });
+
   it.each([
     [{ tags: ['bad tag'] }, 'tags: "bad tag" is not a valid tag'],
     [{ tags: [] }, 'tags: is empty: give at least one tag'],

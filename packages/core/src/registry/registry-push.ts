@@ -93,6 +93,7 @@ export interface RegistryPushResult {
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPOSITORY_PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const MiB = 1024 * 1024;
+const MANIFESTS_AT_ONCE = 10;
 
 function validate(options: RegistryPushOptions): void {
   const issues: { path: string; message: string }[] = [];
@@ -295,7 +296,9 @@ class RegistryPush {
     const outcomes: TagOutcome[] = [];
     const pushed: RegistryPushedTag[] = [];
     let refused: RegistryAuthError | undefined;
-    await mapWithConcurrency([...this.uris], 4, async ([tag, uri]) => {
+    // Every tag's manifest at once (up to 10, ECR's PutImage rate per second): each is one small
+    // request, and the blobs they name are all in the repository by now.
+    await mapWithConcurrency([...this.uris], MANIFESTS_AT_ONCE, async ([tag, uri]) => {
       try {
         const digest = await this.putManifest(tag, manifests.root);
         pushed.push({ tag, uri, digest, size: manifests.root.bytes.length });
