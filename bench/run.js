@@ -313,6 +313,7 @@ async function startUp() {
     "require('dockpush')": [],
   };
   let awsLoaded = 'unknown';
+  let zodLoaded = 'unknown';
   for (let i = 0; i < Math.max(RUNS, 10); i++) {
     let t0 = Date.now();
     await exec(process.execPath, [cli, '--version']);
@@ -330,17 +331,19 @@ async function startUp() {
       process.execPath,
       [
         '-e',
-        `const t0=process.hrtime.bigint();const d=require('dockpush');d.resolvePushPlan({repo:'127.0.0.1:5999/app'}).then(()=>{const ms=Number(process.hrtime.bigint()-t0)/1e6;const aws=Object.keys(require.cache).some(k=>k.includes('@aws-sdk'));console.log(JSON.stringify({ms,aws}))})`,
+        `const t0=process.hrtime.bigint();const d=require('dockpush');d.resolvePushPlan({repo:'127.0.0.1:5999/app'}).then(()=>{const ms=Number(process.hrtime.bigint()-t0)/1e6;const loaded=Object.keys(require.cache);console.log(JSON.stringify({ms,aws:loaded.some(k=>k.includes('@aws-sdk')),zod:loaded.some(k=>k.includes('/node_modules/zod/'))}))})`,
       ],
       { cwd: root, env: childEnv, encoding: 'utf8' },
     );
     const out = JSON.parse(probe.stdout.trim().split('\n').pop());
     times["require('dockpush')"].push(out.ms);
     awsLoaded = out.aws ? 'yes' : 'no';
+    zodLoaded = out.zod ? 'yes' : 'no';
   }
   return {
     times: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, { median: median(v), runs: v }])),
     awsLoaded,
+    zodLoaded,
   };
 }
 
@@ -833,7 +836,7 @@ engine uploads the blobs once and puts ten manifests.`);
 
 ${table(start.times, 'docker version --format x')}
 
-\`require('dockpush')\` + \`resolvePushPlan\` for a non-ECR repository; AWS SDK loaded: **${start.awsLoaded}**.`);
+\`require('dockpush')\` + \`resolvePushPlan\` for a non-ECR repository; AWS SDK loaded: **${start.awsLoaded}**; zod loaded: **${start.zodLoaded}** (it is loaded only to word the errors in arguments that do not conform).`);
   }
   if (res.rss1g !== undefined) {
     sections.push(
