@@ -81,6 +81,11 @@ export class BlobInfoCache {
     return (this.data.locations[registry]?.[digest] ?? []).filter((r) => r !== except);
   }
 
+  /** Whether `repository` of `registry` held `digest` when last seen. */
+  holds(registry: string, repository: string, digest: string): boolean {
+    return this.data.locations[registry]?.[digest]?.includes(repository) ?? false;
+  }
+
   recordLocation(registry: string, repository: string, digest: string): void {
     const byDigest = (this.data.locations[registry] ??= {});
     byDigest[digest] = [repository, ...(byDigest[digest] ?? []).filter((r) => r !== repository)].slice(

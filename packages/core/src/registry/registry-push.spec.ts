@@ -111,6 +111,37 @@ class KeepingRegistry implements HttpClient {
   }
 }
 
+/** A `KeepingRegistry` that knows which repository holds which blob, and mounts between them. */
+class RepositoriesRegistry extends KeepingRegistry {
+  readonly held = new Map<string, Set<string>>();
+  private readonly uploadRepository = new Map<string, string>();
+  private hold(repository: string, digest: string): void {
+    const set = this.held.get(repository) ?? new Set<string>();
+    this.held.set(repository, set.add(digest));
+  }
+  override async send(req: HttpRequest): Promise<HttpResponse> {
+    const at = req.url.pathname;
+    const repository = at.replace(/^\/v2\//, '').replace(/\/(blobs|manifests)\/.*$/, '');
+    const digest = at.split('/').pop() as string;
+    if (req.method === 'HEAD' && !this.held.get(repository)?.has(digest)) {
+      this.sent.push(req);
+      return { status: 404, headers: {}, body: Buffer.alloc(0) };
+    }
+    const mount = req.url.searchParams.get('mount');
+    if (req.method === 'POST' && mount && this.held.get(req.url.searchParams.get('from') ?? '')?.has(mount)) {
+      this.sent.push(req);
+      this.hold(repository, mount);
+      return { status: 201, headers: {}, body: Buffer.alloc(0) };
+    }
+    const response = await super.send(req);
+    if (req.method === 'POST') this.uploadRepository.set(response.headers.location?.split('/').pop() ?? '', repository);
+    if (req.method === 'PUT' && at.includes('/blobs/uploads/')) {
+      this.hold(this.uploadRepository.get(digest) ?? '', req.url.searchParams.get('digest') as string);
+    }
+    return response;
+  }
+}
+
 const base = (http: HttpClient, source: ImageSource = new CountingSource()): RegistryPushOptions => ({
   source,
   repository: { registry: '127.0.0.1:5000', path: 'app' },
@@ -493,6 +524,29 @@ describe('pushToRegistry', () => {
       await push(http, image, cacheDir);
       await push(http, image, cacheDir);
       expect(image.reads).toHaveLength(1);
+    });
+
+    it('to a second repository: mounts every blob (no HEAD before), reads no export, uploads nothing', async () => {
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-cache-'));
+      const http = new RepositoriesRegistry();
+      const image = engine([base0, top1], ['config', 0, 1]);
+      await push(http, image, cacheDir);
+      const before = http.sent.length;
+      const result = await push(http, image, cacheDir, 'other');
+      expect(result.imageId).toBe(image.id);
+      expect(image.reads).toHaveLength(1);
+      const second = http.sent.slice(before).filter((r) => r.url.pathname.includes('/blobs/'));
+      const digests = [
+        ...new Set(second.map((r) => r.url.searchParams.get('mount') ?? r.url.pathname.split('/').pop())),
+      ];
+      expect(digests).toHaveLength(3);
+      for (const digest of digests) {
+        const about = second.filter(
+          (r) => r.url.pathname.endsWith(digest as string) || r.url.searchParams.get('mount') === digest,
+        );
+        expect(about.map((r) => `${r.method} ${r.url.searchParams.get('from') ?? ''}`)).toEqual(['POST app', 'HEAD ']);
+      }
+      expect([...(http.held.get('other') ?? [])].sort()).toEqual([...(http.held.get('app') ?? [])].sort());
     });
 
     it('reads and uploads a layer the cache says the registry has but which it lost', async () => {

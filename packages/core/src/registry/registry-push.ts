@@ -359,28 +359,44 @@ class RegistryPush {
 
   /**
    * Reuses a blob the repository has, or mounts it from a repository the cache names. Resolves to
-   * the blob's size in the repository, or undefined when it has to be uploaded.
+   * the blob's size in the repository, or undefined when it has to be uploaded. When the cache
+   * knows the blob only in other repositories (a push to a new repository), the mount is tried
+   * first: a mount of a blob the repository already has succeeds too, and the HEAD that checks
+   * each mount doubles as the check for the blob.
    */
   private async reuse(digest: string, size?: number): Promise<number | undefined> {
-    const have = await this.blobs.exists(digest);
-    if (have !== undefined && (size === undefined || have === size)) {
-      this.cache.recordLocation(this.registry, this.path, digest);
-      return have;
+    const fits = (have: number | undefined) => have !== undefined && (size === undefined || have === size);
+    const elsewhere = this.cache.repositoriesHolding(this.registry, digest, this.path).slice(0, 3);
+    const headFirst = elsewhere.length === 0 || this.cache.holds(this.registry, this.path, digest);
+    if (headFirst) {
+      const have = await this.blobs.exists(digest);
+      if (fits(have)) {
+        this.cache.recordLocation(this.registry, this.path, digest);
+        return have;
+      }
     }
-    for (const from of this.cache.repositoriesHolding(this.registry, digest, this.path).slice(0, 3)) {
+    for (const from of elsewhere) {
       const mount = await this.blobs.mount(digest, from).catch((error: unknown) => {
         debug('mount of %s from %s failed: %s', digest, from, (error as Error).message);
         return undefined;
       });
       if (mount?.mounted) {
         const mounted = await this.blobs.exists(digest);
-        if (mounted !== undefined && (size === undefined || mounted === size)) {
+        if (fits(mounted)) {
           this.cache.recordLocation(this.registry, this.path, digest);
           return mounted;
         }
       }
       await (mount && !mount.mounted ? mount.upload?.cancel() : undefined);
       this.cache.forgetLocation(this.registry, from, digest);
+    }
+    if (!headFirst) {
+      // No mount worked: the repository may still have the blob, pushed by someone else.
+      const have = await this.blobs.exists(digest);
+      if (fits(have)) {
+        this.cache.recordLocation(this.registry, this.path, digest);
+        return have;
+      }
     }
     return undefined;
   }
@@ -393,6 +409,10 @@ class RegistryPush {
     const layers = new Map<string, BuiltLayer>();
     const wanted = new Set<string>();
     const unique = [...new Set(image.diffIds)];
+    // The config too may be mounted: then an image whose layers are all known needs no export.
+    // Checked beside the layers, not after them.
+    const configReused = this.reuse(image.configDigest);
+    configReused.catch(() => undefined);
     await mapWithConcurrency(unique, Math.max(this.concurrency, 4), async (diffId) => {
       const id = short(diffId);
       this.layerEvent(id, 'preparing');
@@ -406,8 +426,7 @@ class RegistryPush {
       this.layerEvent(id, 'waiting');
     });
 
-    // The config too may be mounted: then an image whose layers are all known needs no export.
-    let configSize = await this.reuse(image.configDigest);
+    let configSize = await configReused;
     let config = image.config;
     if (wanted.size > 0 || (configSize === undefined && config === undefined)) {
       config = await this.readLayers(image, wanted, layers);
