@@ -4,6 +4,7 @@ import type { EngineAuthConfig } from '../auth/registry-auth';
 import { timeoutMsOf, type WaitLimits } from '../deadline';
 import { DockerUnavailableError, ImageNotFoundError } from '../errors';
 import { engineApiExporter } from '../image-source/engine-api-exporter';
+import type { EngineStoreLocation } from '../image-source/engine-store';
 import { createDockerClient, describeDockerHost, engineCall } from './docker-client';
 import type { EngineImageInfo, EnginePort } from './engine-port';
 
@@ -88,6 +89,25 @@ export class DockerEngine implements EnginePort {
     return this.call(limits, `exporting the image "${reference}"`, reference, DEFAULT_HINT, () =>
       direct ? direct.export(reference) : this.docker.getImage(reference).get(),
     );
+  }
+
+  async localStore(limits: WaitLimits): Promise<EngineStoreLocation | undefined> {
+    const env = this.env ?? process.env;
+    const host = env.DOCKER_HOST;
+    // DOCKPUSH_ENGINE_STORE=0: read local images through the engine's export only.
+    if (env.DOCKPUSH_ENGINE_STORE === '0' || this.options.docker || (host && !host.startsWith('unix://'))) {
+      return undefined;
+    }
+    const direct = engineApiExporter(this.env ?? process.env);
+    if (!direct) return undefined;
+    try {
+      const info = await engineCall(this.env, limits, 'the engine info', () => direct.info());
+      return typeof info.DockerRootDir === 'string' && typeof info.Driver === 'string'
+        ? { root: info.DockerRootDir, driver: info.Driver }
+        : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** One engine call under the deadline, with the engine's 404 for `reference` as `ImageNotFoundError`. */

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { WaitLimits } from '../deadline';
 import type { EngineAuthConfig } from '../auth/registry-auth';
+import type { EngineStoreLocation } from '../image-source/engine-store';
 
 /** What the engine tells about a local image, as far as a push needs it. */
 export interface EngineImageInfo {
@@ -32,4 +33,9 @@ export interface EnginePort {
   push(repository: string, tag: string, authconfig: EngineAuthConfig, limits: WaitLimits): Promise<Readable>;
   /** The image as a `docker save` tar stream, read as it comes (never held whole). */
   export(reference: string, limits: WaitLimits): Promise<NodeJS.ReadableStream>;
+  /**
+   * Where the engine keeps its images, when it runs on this host (a unix socket): its root folder
+   * and graph driver. Undefined for a remote engine or when it does not say.
+   */
+  localStore(limits: WaitLimits): Promise<EngineStoreLocation | undefined>;
 }

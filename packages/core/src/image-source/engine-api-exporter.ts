@@ -7,7 +7,9 @@ import type { ImageExporter } from './engine-image-source';
  * load dockerode and its SSH and gRPC dependencies. Returns undefined for a `DOCKER_HOST` it does not
  * speak (ssh://, TLS): the caller then uses `dockerodeExporter`.
  */
-export function engineApiExporter(env: Record<string, string | undefined> = process.env): ImageExporter | undefined {
+export function engineApiExporter(
+  env: Record<string, string | undefined> = process.env,
+): (ImageExporter & { info(): Promise<{ DockerRootDir?: unknown; Driver?: unknown }> }) | undefined {
   const dockerHost = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
   let target: http.RequestOptions;
   if (dockerHost.startsWith('unix://')) {
@@ -35,14 +37,16 @@ export function engineApiExporter(env: Record<string, string | undefined> = proc
     }
     return Object.assign(new Error(`${what}: ${message || res.statusCode}`), { statusCode: res.statusCode });
   };
+  const getJson = async <T>(target: string, what: string): Promise<T> => {
+    const res = await get(target);
+    if (res.statusCode !== 200) throw await failure(res, what);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  };
   return {
-    inspect: async (reference) => {
-      const res = await get(`/images/${encodeURIComponent(reference)}/json`);
-      if (res.statusCode !== 200) throw await failure(res, `inspecting ${reference}`);
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Id: string; RootFS?: { Layers?: string[] } };
-    },
+    inspect: (reference) => getJson(`/images/${encodeURIComponent(reference)}/json`, `inspecting ${reference}`),
+    info: () => getJson('/info', 'the engine info'),
     export: async (reference) => {
       const res = await get(`/images/${encodeURIComponent(reference)}/get`);
       if (res.statusCode !== 200) throw await failure(res, `exporting ${reference}`);

@@ -3,6 +3,7 @@ import createDebug from 'debug';
 import type Dockerode from 'dockerode';
 import { ImageNotFoundError } from '../errors';
 import { ImageSourceError, LayerDigestMismatchError } from './image-source-error';
+import { EngineStore, type EngineStoreLocation } from './engine-store';
 import type { ImageSource, LayerVisitor, UncompressedImage } from './image-source';
 import { isSha256Digest, parseImageConfig, sha256Digest } from './layer-digest';
 import { readTarStream } from './tar-reader';
@@ -14,6 +15,8 @@ export interface ImageExporter {
   inspect(reference: string): Promise<{ Id: string; RootFS?: { Layers?: string[] } }>;
   /** `GET /images/{name}/get`: the image as a `docker save` tar stream. */
   export(reference: string): Promise<NodeJS.ReadableStream>;
+  /** Where the engine keeps its images, when it runs on this host (see `EngineStore`). */
+  store?(): Promise<EngineStoreLocation | undefined>;
 }
 
 /** An `ImageExporter` over dockerode. */
@@ -25,10 +28,13 @@ export function dockerodeExporter(docker: Dockerode): ImageExporter {
 }
 
 /**
- * A local image in the Docker engine, read from the engine's export as a stream: never written to
- * disk or held whole in memory. Layers come in the archive's order, one after the other; layers
- * not wanted are skipped unread, and the export is closed as soon as every wanted layer and the
- * config have been read.
+ * A local image in the Docker engine. Where the engine runs on this host and dockpush may read its
+ * store, the config and the wanted layers are read from the store (`EngineStore`), several at
+ * once, each checked against its digest. Otherwise, and for anything the store does not give as
+ * expected, they come from the engine's export as a stream: never written to disk or held whole
+ * in memory. Layers come in the archive's order, one after the other; layers not wanted are
+ * skipped unread, and the export is closed as soon as every wanted layer and the config have
+ * been read.
  */
 export class EngineImageSource implements ImageSource {
   constructor(
@@ -53,13 +59,61 @@ export class EngineImageSource implements ImageSource {
       throw new ImageSourceError(this.name, 'the engine reports no sha256 image ID or layer list for it');
     }
     const id = inspected.Id;
+    const store = await EngineStore.open(await this.exporter.store?.().catch(() => undefined));
+    const config = await store?.config(id);
+    if (config) this.checkConfig(id, diffIds, config);
     return {
       kind: 'uncompressed',
       location: this.name,
       configDigest: id,
       diffIds,
-      readLayers: (wanted, visit) => this.readExport(id, diffIds, wanted, visit),
+      ...(config ? { config } : {}),
+      readLayers: async (wanted, visit, concurrency) => {
+        const left = store ? await this.readStore(store, diffIds, wanted, visit, concurrency) : wanted;
+        if (config && left.size === 0) return config;
+        debug('%d layers of %s from the export', left.size, this.name);
+        return this.readExport(id, diffIds, left, visit);
+      },
     };
+  }
+
+  /**
+   * Hands the wanted layers the store holds to `visit`, up to `concurrency` at once. Resolves to
+   * the layers left for the export: those the store does not hold as expected, or whose bytes did
+   * not hash to their diffID (then the store is not trusted for the rest either).
+   */
+  private async readStore(
+    store: EngineStore,
+    diffIds: string[],
+    wanted: ReadonlySet<string>,
+    visit: LayerVisitor,
+    concurrency: number,
+  ): Promise<Set<string>> {
+    const left = new Set<string>();
+    const queue = [...wanted].map((diffId) => [diffId, diffIds.indexOf(diffId)] as const);
+    let trusted = true;
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [expected, index] = next;
+        const layer = trusted && index >= 0 ? await store.layer(diffIds, index) : undefined;
+        if (!layer) {
+          left.add(expected);
+          continue;
+        }
+        try {
+          const actual = await visit({ expectedDiffId: expected, size: layer.size, stream: layer.stream });
+          if (actual !== expected) throw new LayerDigestMismatchError(this.name, expected, actual ?? 'nothing');
+        } catch (error) {
+          if (!(error instanceof LayerDigestMismatchError)) throw error;
+          debug('layer %s from the store of %s: %s; reading the export instead', expected, this.name, error.message);
+          trusted = false;
+          left.add(expected);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+    debug('%d of %d wanted layers of %s read from the engine store', wanted.size - left.size, wanted.size, this.name);
+    return left;
   }
 
   private async readExport(

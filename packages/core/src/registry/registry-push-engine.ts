@@ -50,6 +50,7 @@ export class RegistryPushEngine implements PushEngine {
           reference === localTag ? missingLocalTagAdvice(reference) : undefined,
         ),
       export: async (reference) => (await job.dockerEngine()).export(reference, limits),
+      store: async () => (await job.dockerEngine()).localStore(limits),
     };
     const source = openImageSource(sourceSpec(job), () => exporter);
     const push = () =>

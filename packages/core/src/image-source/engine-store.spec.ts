@@ -1,0 +1,139 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chainId, digestOf, EngineStore } from './engine-store';
+import { EngineImageSource, type ImageExporter } from './engine-image-source';
+import { sha256Digest } from './layer-digest';
+
+/** A layer as the engine records it: stretches of the tar as they were, and files by name. */
+type Part = { segment: string } | { file: string; content: string; raw?: boolean };
+
+/** A vfs store in a temp folder holding one image with these layers; returns its IDs. */
+function fakeStore(layers: Part[][]): { root: string; id: string; diffIds: string[]; config: Buffer } {
+  const root = mkdtempSync(path.join(tmpdir(), 'dockpush-store-'));
+  const image = path.join(root, 'image', 'vfs');
+  mkdirSync(path.join(image, 'imagedb', 'content', 'sha256'), { recursive: true });
+  writeFileSync(path.join(image, 'repositories.json'), '{}');
+  const diffIds = layers.map((parts) =>
+    sha256Digest(Buffer.concat(parts.map((p) => Buffer.from('segment' in p ? p.segment : p.content)))),
+  );
+  layers.forEach((parts, index) => {
+    const cacheId = `cache${index}`;
+    const folder = path.join(image, 'layerdb', 'sha256', chainId(diffIds, index).slice(7));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'diff'), diffIds[index] as string);
+    writeFileSync(path.join(folder, 'cache-id'), cacheId);
+    const files = path.join(root, 'vfs', 'dir', cacheId);
+    mkdirSync(files, { recursive: true });
+    const lines = parts.map((p, position) => {
+      if ('segment' in p)
+        return JSON.stringify({ type: 2, payload: Buffer.from(p.segment).toString('base64'), position });
+      const name = p.file;
+      mkdirSync(path.dirname(path.join(files, name)), { recursive: true });
+      writeFileSync(path.join(files, name), p.content);
+      const named = p.raw ? { name_raw: Buffer.from(name).toString('base64') } : { name };
+      return JSON.stringify({ type: 1, ...named, size: Buffer.byteLength(p.content), position });
+    });
+    writeFileSync(path.join(folder, 'tar-split.json.gz'), gzipSync(`${lines.join('\n')}\n`));
+  });
+  const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const id = sha256Digest(config);
+  writeFileSync(path.join(image, 'imagedb', 'content', 'sha256', id.slice(7)), config);
+  return { root, id, diffIds, config };
+}
+
+const layers: Part[][] = [
+  [{ segment: 'header-a;' }, { file: 'a', content: 'content of a' }, { segment: 'pad;' }],
+  [{ segment: 'header-b;' }, { file: 'dir/b', content: 'bbbb', raw: true }, { file: 'empty', content: '' }],
+];
+
+describe('EngineStore', () => {
+  it('rebuilds each layer from its tar-split record and files, and gives the config', async () => {
+    const fake = fakeStore(layers);
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    expect(await store?.config(fake.id)).toEqual(fake.config);
+    for (const index of [0, 1]) {
+      const layer = await store?.layer(fake.diffIds, index);
+      expect(await digestOf(layer?.stream as AsyncIterable<Buffer>)).toBe(fake.diffIds[index]);
+    }
+    expect((await store?.layer(fake.diffIds, 0))?.size).toBe('header-a;content of apad;'.length);
+  });
+
+  it('chain IDs: the bottom diffID, then sha256 of "<parent chain> <diffID>"', () => {
+    const [a, b] = [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`];
+    expect(chainId([a, b], 0)).toBe(a);
+    expect(chainId([a, b], 1)).toBe(sha256Digest(`${a} ${b}`));
+  });
+
+  it('is not used for a driver whose layers it cannot find, or a folder it cannot read', async () => {
+    const fake = fakeStore(layers);
+    expect(await EngineStore.open({ root: fake.root, driver: 'btrfs' })).toBeUndefined();
+    expect(await EngineStore.open({ root: path.join(fake.root, 'nowhere'), driver: 'vfs' })).toBeUndefined();
+    expect(await EngineStore.open({ root: 'relative', driver: 'vfs' })).toBeUndefined();
+    expect(await EngineStore.open(undefined)).toBeUndefined();
+  });
+
+  it('gives nothing it cannot vouch for: a config not hashing to the ID, a layer it lacks', async () => {
+    const fake = fakeStore(layers);
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    writeFileSync(path.join(fake.root, 'image', 'vfs', 'imagedb', 'content', 'sha256', fake.id.slice(7)), '{}');
+    expect(await store?.config(fake.id)).toBeUndefined();
+    expect(await store?.layer([fake.diffIds[0] as string, `sha256:${'0'.repeat(64)}`], 1)).toBeUndefined();
+  });
+
+  it('a file shorter than its record fails the layer stream', async () => {
+    const fake = fakeStore(layers);
+    writeFileSync(path.join(fake.root, 'vfs', 'dir', 'cache0', 'a'), 'short');
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    const layer = await store?.layer(fake.diffIds, 0);
+    await expect(digestOf(layer?.stream as AsyncIterable<Buffer>)).rejects.toThrow('shorter than its tar-split record');
+  });
+});
+
+describe('EngineImageSource with a store', () => {
+  function exporter(fake: ReturnType<typeof fakeStore>, calls: string[]): ImageExporter {
+    return {
+      inspect: async () => ({ Id: fake.id, RootFS: { Layers: fake.diffIds } }),
+      export: async () => {
+        calls.push('export');
+        throw new Error('the export was asked for');
+      },
+      store: async () => ({ root: fake.root, driver: 'vfs' }),
+    };
+  }
+  const visit = async (layer: { stream: AsyncIterable<Buffer> }) => digestOf(layer.stream);
+
+  it('reads the config and the wanted layers from the store, never the export', async () => {
+    const fake = fakeStore(layers);
+    const calls: string[] = [];
+    const image = await new EngineImageSource('app:1', exporter(fake, calls)).open();
+    expect(image).toMatchObject({ kind: 'uncompressed', config: fake.config });
+    const read: string[] = [];
+    const config = await (image as Extract<typeof image, { kind: 'uncompressed' }>).readLayers(
+      new Set(fake.diffIds),
+      async (layer) => {
+        read.push(layer.expectedDiffId as string);
+        return visit(layer);
+      },
+      2,
+    );
+    expect(config).toEqual(fake.config);
+    expect(read.sort()).toEqual([...fake.diffIds].sort());
+    expect(calls).toEqual([]);
+  });
+
+  it('a layer whose bytes do not hash to its diffID goes to the export instead', async () => {
+    const fake = fakeStore(layers);
+    writeFileSync(path.join(fake.root, 'vfs', 'dir', 'cache0', 'a'), 'CONTENT OF A');
+    const calls: string[] = [];
+    const image = await new EngineImageSource('app:1', exporter(fake, calls)).open();
+    const reading = (image as Extract<typeof image, { kind: 'uncompressed' }>).readLayers(
+      new Set([fake.diffIds[0] as string]),
+      visit,
+      1,
+    );
+    await expect(reading).rejects.toThrow('the export was asked for');
+    expect(calls).toEqual(['export']);
+  });
+});

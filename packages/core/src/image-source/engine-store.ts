@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import createDebug from 'debug';
+import { sha256Digest } from './layer-digest';
+
+const debug = createDebug('dockpush:image-source:store');
+
+/** Where a local Docker engine keeps its images (`GET /info`: `DockerRootDir`, `Driver`). */
+export interface EngineStoreLocation {
+  root: string;
+  driver: string;
+}
+
+/** The graph drivers whose layer files dockpush can find: a layer's files under one folder. */
+const LAYER_FILES: Record<string, (root: string, cacheId: string) => string> = {
+  // Each layer a full copy of the file system up to it: the layer's own files are there as it left them.
+  vfs: (root, cacheId) => path.join(root, 'vfs', 'dir', cacheId),
+  // Each layer's changes alone.
+  overlay2: (root, cacheId) => path.join(root, 'overlay2', cacheId, 'diff'),
+};
+
+/** A tar-split record: a stretch of the tar as it was (headers, padding), or a file whose bytes are in the layer. */
+interface TarSplitEntry {
+  type: number;
+  name?: string;
+  name_raw?: string;
+  size?: number;
+  payload?: string;
+}
+const FILE_ENTRY = 1;
+const SEGMENT_ENTRY = 2;
+
+/**
+ * A local Docker engine's image store, read directly, as the engine itself reads it to push: a
+ * layer's tar is rebuilt from its tar-split record (the tar's headers as they were) and the
+ * layer's files, so it hashes to the layer's diffID, and the config is the file named by the
+ * image ID. Only the layers a push needs are read, where the engine's export (`docker save`)
+ * writes the whole image to a temporary folder before it sends a byte.
+ *
+ * Only for an engine on this host (a unix socket) with the vfs or overlay2 graph driver, and only
+ * when dockpush may read its folder (root). Hints, like the blob cache: the config must hash to
+ * the image ID and every layer to its diffID, or the caller falls back to the export.
+ */
+export class EngineStore {
+  private constructor(
+    private readonly location: EngineStoreLocation,
+    private readonly layerFiles: (root: string, cacheId: string) => string,
+  ) {}
+
+  /** The store, when it is one dockpush can read; else undefined (the export is used). */
+  static async open(location: EngineStoreLocation | undefined): Promise<EngineStore | undefined> {
+    const layerFiles = location ? LAYER_FILES[location.driver] : undefined;
+    if (!location || !layerFiles || !path.isAbsolute(location.root)) return undefined;
+    const store = new EngineStore(location, layerFiles);
+    try {
+      await open(path.join(store.imageFolder, 'repositories.json'), 'r').then((file) => file.close());
+      return store;
+    } catch (error) {
+      debug('not reading the store at %s: %s', location.root, (error as Error).message);
+      return undefined;
+    }
+  }
+
+  private get imageFolder(): string {
+    return path.join(this.location.root, 'image', this.location.driver);
+  }
+
+  /** The image's config, when the store holds it and it hashes to `imageId`. */
+  async config(imageId: string): Promise<Buffer | undefined> {
+    const hex = imageId.replace(/^sha256:/, '');
+    if (!/^[a-f0-9]{64}$/.test(hex)) return undefined;
+    try {
+      const bytes = await readFile(path.join(this.imageFolder, 'imagedb', 'content', 'sha256', hex));
+      return sha256Digest(bytes) === imageId ? bytes : undefined;
+    } catch (error) {
+      debug('no config %s in the store: %s', imageId, (error as Error).message);
+      return undefined;
+    }
+  }
+
+  /**
+   * The layer `diffIds[index]` of an image with these diffIDs: its size and its tar as a stream,
+   * or undefined when the store does not hold it as expected. The stream's bytes are the layer
+   * as the engine would export it; the caller checks them against the diffID.
+   */
+  async layer(diffIds: string[], index: number): Promise<{ size: number; stream: AsyncIterable<Buffer> } | undefined> {
+    try {
+      const layerFolder = path.join(this.imageFolder, 'layerdb', 'sha256', chainId(diffIds, index).slice(7));
+      const [diff, cacheId] = await Promise.all([
+        readFile(path.join(layerFolder, 'diff'), 'utf8'),
+        readFile(path.join(layerFolder, 'cache-id'), 'utf8'),
+      ]);
+      if (diff.trim() !== diffIds[index] || !/^[a-zA-Z0-9_-]+$/.test(cacheId.trim())) return undefined;
+      const tarSplit = path.join(layerFolder, 'tar-split.json.gz');
+      const files = this.layerFiles(this.location.root, cacheId.trim());
+      let size = 0;
+      for await (const entry of readTarSplit(tarSplit)) {
+        size += entry.type === SEGMENT_ENTRY ? Buffer.from(entry.payload ?? '', 'base64').length : (entry.size ?? 0);
+      }
+      return { size, stream: assembleTar(tarSplit, files) };
+    } catch (error) {
+      debug('layer %s not read from the store: %s', diffIds[index], (error as Error).message);
+      return undefined;
+    }
+  }
+}
+
+/** The chain ID of the layer at `index`: the diffID of the bottom layer, then sha256("<parent chain ID> <diffID>"). */
+export function chainId(diffIds: string[], index: number): string {
+  let chain = diffIds[0] as string;
+  for (let i = 1; i <= index; i++) chain = sha256Digest(`${chain} ${diffIds[i] as string}`);
+  return chain;
+}
+
+async function* readTarSplit(file: string): AsyncGenerator<TarSplitEntry> {
+  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const entry = JSON.parse(line) as TarSplitEntry;
+    if (entry.type !== FILE_ENTRY && entry.type !== SEGMENT_ENTRY)
+      throw new Error(`unknown tar-split entry ${entry.type}`);
+    yield entry;
+  }
+}
+
+/** The layer's tar: the recorded stretches as they were, each file's bytes from the layer's folder. */
+async function* assembleTar(tarSplit: string, files: string): AsyncGenerator<Buffer> {
+  for await (const entry of readTarSplit(tarSplit)) {
+    if (entry.type === SEGMENT_ENTRY) {
+      if (entry.payload) yield Buffer.from(entry.payload, 'base64');
+      continue;
+    }
+    const size = entry.size ?? 0;
+    if (size === 0) continue;
+    const name = entry.name ?? Buffer.from(entry.name_raw ?? '', 'base64').toString('utf8');
+    const file = path.join(files, path.posix.normalize(`/${name}`));
+    yield* readExactly(file, size);
+  }
+}
+
+/** `size` bytes of `file`, in chunks; fewer bytes there is an error (the store changed under us). */
+async function* readExactly(file: string, size: number): AsyncGenerator<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    let left = size;
+    while (left > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(left, 1024 * 1024));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - left);
+      if (bytesRead === 0) throw new Error(`${file} is shorter than its tar-split record says`);
+      left -= bytesRead;
+      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** sha256 of a stream, for tests and checks. */
+export async function digestOf(stream: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk);
+  return `sha256:${hash.digest('hex')}`;
+}
