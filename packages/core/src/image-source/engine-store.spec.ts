@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -80,6 +80,18 @@ describe('EngineStore', () => {
     writeFileSync(path.join(fake.root, 'image', 'vfs', 'imagedb', 'content', 'sha256', fake.id.slice(7)), '{}');
     expect(await store?.config(fake.id)).toBeUndefined();
     expect(await store?.layer([fake.diffIds[0] as string, `sha256:${'0'.repeat(64)}`], 1)).toBeUndefined();
+  });
+
+  it('never reads a file outside the layer folder, whatever links lie on the way', async () => {
+    const fake = fakeStore([[{ segment: 'h;' }, { file: 'dir/secret', content: 'host file' }]]);
+    const outside = mkdtempSync(path.join(tmpdir(), 'dockpush-outside-'));
+    writeFileSync(path.join(outside, 'secret'), 'host file');
+    const dir = path.join(fake.root, 'vfs', 'dir', 'cache0', 'dir');
+    rmSync(dir, { recursive: true });
+    symlinkSync(outside, dir);
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    const layer = await store?.layer(fake.diffIds, 0);
+    await expect(digestOf(layer?.stream as AsyncIterable<Buffer>)).rejects.toThrow("leads out of the layer's folder");
   });
 
   it('a file shorter than its record fails the layer stream', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -129,6 +129,7 @@ async function* readTarSplit(file: string): AsyncGenerator<TarSplitEntry> {
 
 /** The layer's tar: the recorded stretches as they were, each file's bytes from the layer's folder. */
 async function* assembleTar(tarSplit: string, files: string): AsyncGenerator<Buffer> {
+  const top = await realpath(files);
   for await (const entry of readTarSplit(tarSplit)) {
     if (entry.type === SEGMENT_ENTRY) {
       if (entry.payload) yield Buffer.from(entry.payload, 'base64');
@@ -137,7 +138,9 @@ async function* assembleTar(tarSplit: string, files: string): AsyncGenerator<Buf
     const size = entry.size ?? 0;
     if (size === 0) continue;
     const name = entry.name ?? Buffer.from(entry.name_raw ?? '', 'base64').toString('utf8');
-    const file = path.join(files, path.posix.normalize(`/${name}`));
+    const file = await realpath(path.join(top, path.posix.normalize(`/${name}`)));
+    // Never a file outside the layer's folder, whatever links lie on the way.
+    if (!file.startsWith(`${top}${path.sep}`)) throw new Error(`${name} leads out of the layer's folder`);
     yield* readExactly(file, size);
   }
 }
