@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import type Dockerode from 'dockerode';
 import { ImageNotFoundError } from '../errors';
 import { ImageSourceError, LayerDigestMismatchError } from './image-source-error';
-import { EngineStore, type EngineStoreLocation } from './engine-store';
+import { EngineStore, EngineStoreError, type EngineStoreLocation } from './engine-store';
 import type { ImageSource, LayerVisitor, UncompressedImage } from './image-source';
 import { isSha256Digest, parseImageConfig, sha256Digest } from './layer-digest';
 import { readTarStream } from './tar-reader';
@@ -104,7 +104,7 @@ export class EngineImageSource implements ImageSource {
           const actual = await visit({ expectedDiffId: expected, size: layer.size, stream: layer.stream });
           if (actual !== expected) throw new LayerDigestMismatchError(this.name, expected, actual ?? 'nothing');
         } catch (error) {
-          if (!(error instanceof LayerDigestMismatchError)) throw error;
+          if (!(error instanceof LayerDigestMismatchError || error instanceof EngineStoreError)) throw error;
           debug('layer %s from the store of %s: %s; reading the export instead', expected, this.name, error.message);
           trusted = false;
           left.add(expected);

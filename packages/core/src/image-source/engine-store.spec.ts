@@ -135,6 +135,20 @@ describe('EngineImageSource with a store', () => {
     expect(calls).toEqual([]);
   });
 
+  it('a layer the store cannot give whole (a file missing) goes to the export instead', async () => {
+    const fake = fakeStore(layers);
+    rmSync(path.join(fake.root, 'vfs', 'dir', 'cache0', 'a'));
+    const calls: string[] = [];
+    const image = await new EngineImageSource('app:1', exporter(fake, calls)).open();
+    const reading = (image as Extract<typeof image, { kind: 'uncompressed' }>).readLayers(
+      new Set([fake.diffIds[0] as string]),
+      visit,
+      1,
+    );
+    await expect(reading).rejects.toThrow('the export was asked for');
+    expect(calls).toEqual(['export']);
+  });
+
   it('a layer whose bytes do not hash to its diffID goes to the export instead', async () => {
     const fake = fakeStore(layers);
     writeFileSync(path.join(fake.root, 'vfs', 'dir', 'cache0', 'a'), 'CONTENT OF A');

@@ -23,6 +23,11 @@ const LAYER_FILES: Record<string, (root: string, cacheId: string) => string> = {
   overlay2: (root, cacheId) => path.join(root, 'overlay2', cacheId, 'diff'),
 };
 
+/** The store did not give a layer as its record says: the caller reads the layer from the export instead. */
+export class EngineStoreError extends Error {
+  override name = 'EngineStoreError';
+}
+
 /** A tar-split record: a stretch of the tar as it was (headers, padding), or a file whose bytes are in the layer. */
 interface TarSplitEntry {
   type: number;
@@ -101,7 +106,7 @@ export class EngineStore {
       for await (const entry of readTarSplit(tarSplit)) {
         size += entry.type === SEGMENT_ENTRY ? Buffer.from(entry.payload ?? '', 'base64').length : (entry.size ?? 0);
       }
-      return { size, stream: assembleTar(tarSplit, files) };
+      return { size, stream: failingAsStoreError(assembleTar(tarSplit, files)) };
     } catch (error) {
       debug('layer %s not read from the store: %s', diffIds[index], (error as Error).message);
       return undefined;
@@ -142,6 +147,14 @@ async function* assembleTar(tarSplit: string, files: string): AsyncGenerator<Buf
     // Never a file outside the layer's folder, whatever links lie on the way.
     if (!file.startsWith(`${top}${path.sep}`)) throw new Error(`${name} leads out of the layer's folder`);
     yield* readExactly(file, size);
+  }
+}
+
+async function* failingAsStoreError(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw new EngineStoreError(`the engine store: ${(error as Error).message}`, { cause: error });
   }
 }
 
