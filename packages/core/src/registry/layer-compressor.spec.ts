@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
+import { gzipLayer, hashing, storedGzipMember, zstdLayer } from './layer-compressor';
 import { openZstdCompressor, type ZstdCompressor } from './zstd-compressor';
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -61,6 +61,23 @@ describe('gzipLayer', () => {
   it('has no result before the output has been read', () => {
     expect(() => gzipLayer(pieces(text, 10), { level: 1 }).result()).toThrow('has not been read to its end');
   });
+});
+
+describe('storedGzipMember', () => {
+  it.each([0, 1, 65_535, 65_536, 200_000])(
+    '%d bytes: a gzip member gunzip reads back, framed as stored blocks',
+    (n) => {
+      const block = randomBytes(n);
+      const member = storedGzipMember(block);
+      expect(gunzipSync(member)).toEqual(block);
+      expect(inflateRawSync(member.subarray(10, -8))).toEqual(block);
+      expect(member.length).toBe(10 + n + 5 * Math.max(1, Math.ceil(n / 65_535)) + 8);
+      // CRC-32 and size as gzip's trailer wants them: a wrong one makes gunzip fail.
+      const corrupt = Buffer.from(member);
+      corrupt.writeUInt32LE((corrupt.readUInt32LE(corrupt.length - 8) ^ 1) >>> 0, corrupt.length - 8);
+      expect(() => gunzipSync(corrupt)).toThrow();
+    },
+  );
 });
 
 describe('zstdLayer', () => {
