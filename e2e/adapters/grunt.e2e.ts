@@ -6,8 +6,10 @@ import { describeEachEngine, engineArgs, type E2eEngine } from '../support/engin
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { sharedNpmRegistry } from '../support/npm-registry';
-import { createScratchProject, lockEntry, workspaceVersion } from '../support/packages';
-import { listTags, manifestDigest } from '../support/registry-api';
+import { expectInstalledFromNpmRegistry } from '../support/installed-from-npm-registry';
+import { createScratchProject } from '../support/packages';
+import { listTags } from '../support/registry-api';
+import { expectRegistryServes } from '../support/served-result';
 import { runCommand, STACK_LINE, userEnv } from './run-command';
 
 /**
@@ -80,12 +82,8 @@ describeEachEngine('grunt with @dockpush/grunt', (engine: E2eEngine) => {
     expect(run.stdout).toContain('Done.');
 
     const result = JSON.parse(readFileSync(path.join(project, 'out/app.json'), 'utf8')) as PushResult;
-    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0.0', 'latest']);
     expect(result.image.repo).toBe(`${env.plain.host}/${appRepo(engine)}`);
-    expect((await listTags(env.plain.host, appRepo(engine))).sort()).toEqual(['1.0.0', 'latest']);
-    for (const p of result.pushed) {
-      expect(await manifestDigest(env.plain.host, appRepo(engine), p.tag)).toBe(p.digest);
-    }
+    await expectRegistryServes(env.plain.host, appRepo(engine), result, ['1.0.0', 'latest']);
     expect(run.stdout).toContain(`>> Pushed ${result.pushed.map((p) => `${p.uri}@${p.digest}`).join(', ')}`);
   });
 
@@ -102,17 +100,7 @@ describeEachEngine('grunt with @dockpush/grunt', (engine: E2eEngine) => {
 
 describe('grunt with @dockpush/grunt, whatever the engine', () => {
   it('installs @dockpush/grunt and @dockpush/core by name from the npm registry', () => {
-    const manifest = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
-    expect(manifest.dependencies['@dockpush/grunt']).toBe(`^${workspaceVersion('@dockpush/grunt')}`);
-    for (const name of ['@dockpush/grunt', '@dockpush/core'] as const) {
-      const entry = lockEntry(project, name);
-      expect(entry).toMatchObject({ version: workspaceVersion(name), integrity: expect.stringMatching(/^sha512-/) });
-      // From the registry (npm may leave its URL out of the lock), never a tarball or a link.
-      expect(entry?.link).toBeUndefined();
-      if (entry?.resolved !== undefined) expect(entry.resolved).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
-    }
+    expectInstalledFromNpmRegistry(project, '@dockpush/grunt');
   });
 
   it("turns grunt's --no-write into a dry run: the plan, and nothing pushed", async () => {

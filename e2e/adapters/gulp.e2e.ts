@@ -6,8 +6,10 @@ import { describeEachEngine, engineArgs, type E2eEngine } from '../support/engin
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { sharedNpmRegistry } from '../support/npm-registry';
-import { createScratchProject, lockEntry, workspaceVersion } from '../support/packages';
-import { listTags, manifestDigest } from '../support/registry-api';
+import { expectInstalledFromNpmRegistry } from '../support/installed-from-npm-registry';
+import { createScratchProject } from '../support/packages';
+import { listTags } from '../support/registry-api';
+import { expectRegistryServes } from '../support/served-result';
 import { runCommand, STACK_LINE, userEnv } from './run-command';
 
 /**
@@ -82,13 +84,9 @@ describeEachEngine('gulp with @dockpush/gulp', (engine: E2eEngine) => {
     expect(run.stdout).toMatch(/^\[\d\d:\d\d:\d\d\] \[docker-push:gulp-app-[^\]]+\] pushed 2 tags of /m);
 
     const result = JSON.parse(readFileSync(path.join(project, 'out/push.json'), 'utf8')) as PushResult;
-    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0.0', 'latest']);
     expect(result.image.repo).toBe(`${env.plain.host}/${repoName}-${engine}`);
-    expect((await listTags(env.plain.host, `${repoName}-${engine}`)).sort()).toEqual(['1.0.0', 'latest']);
-    for (const p of result.pushed) {
-      expect(await manifestDigest(env.plain.host, `${repoName}-${engine}`, p.tag)).toBe(p.digest);
-      expect(run.stdout).toContain(`pushed ${p.uri} ${p.digest}`);
-    }
+    await expectRegistryServes(env.plain.host, `${repoName}-${engine}`, result, ['1.0.0', 'latest']);
+    for (const p of result.pushed) expect(run.stdout).toContain(`pushed ${p.uri} ${p.digest}`);
   });
 
   it('fails `gulp missing` with exit 1 and a readable message, without a stack', async () => {
@@ -103,17 +101,7 @@ describeEachEngine('gulp with @dockpush/gulp', (engine: E2eEngine) => {
 
 describe('gulp with @dockpush/gulp, whatever the engine', () => {
   it('installs @dockpush/gulp and @dockpush/core by name from the npm registry', () => {
-    const manifest = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
-    expect(manifest.dependencies['@dockpush/gulp']).toBe(`^${workspaceVersion('@dockpush/gulp')}`);
-    for (const name of ['@dockpush/gulp', '@dockpush/core'] as const) {
-      const entry = lockEntry(project, name);
-      expect(entry).toMatchObject({ version: workspaceVersion(name), integrity: expect.stringMatching(/^sha512-/) });
-      // From the registry (npm may leave its URL out of the lock), never a tarball or a link.
-      expect(entry?.link).toBeUndefined();
-      if (entry?.resolved !== undefined) expect(entry.resolved).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
-    }
+    expectInstalledFromNpmRegistry(project, '@dockpush/gulp');
   });
 
   it('lists the task with its description', async () => {

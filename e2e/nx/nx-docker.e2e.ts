@@ -1,13 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { loadE2eEnv } from '../support/env';
 import { removeImage } from '../support/images';
 import { sharedNpmRegistry } from '../support/npm-registry';
 import { nxDockerRelease } from '../support/nx-versions';
-import { createScratchProject, workspaceVersion } from '../support/packages';
+import { createNxWorkspace, expectSuccess, type NxWorkspace } from '../support/nx-workspace';
+import { workspaceVersion } from '../support/packages';
 import { listTags, manifestDigest } from '../support/registry-api';
 
 /**
@@ -28,47 +27,12 @@ const ownImage = `dockpush-e2e-dweb:${unique}`;
 const repoPath = `dweb-${unique}`;
 const repo = `${host}/${repoPath}`;
 
-const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-nx-docker-home-'));
-let workspace: string;
+let workspace: NxWorkspace;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  output: string;
-}
-
-function run(command: string, args: string[], extraEnv: Record<string, string> = {}): Run {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(childEnv)) {
-    if (key.startsWith('NX_') || key.startsWith('npm_config_')) delete childEnv[key];
-  }
-  const result = spawnSync(command, args, {
-    cwd: workspace,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: {
-      ...childEnv,
-      NX_DAEMON: 'false',
-      NX_NO_CLOUD: 'true',
-      NX_TUI: 'false',
-      NO_COLOR: '1',
-      CI: 'true',
-      DOCKER_CONFIG: home,
-      ...extraEnv,
-    },
-  });
-  return { status: result.status, stdout: result.stdout, output: `${result.stdout}\n${result.stderr}` };
-}
-
-function expectSuccess(result: Run): Run {
-  if (result.status !== 0) throw new Error(`exited with ${result.status}:\n${result.output}`);
-  return result;
-}
-
-const nx = (...args: string[]) => run('npx', ['nx', ...args]);
+const nx = (...args: string[]) => workspace.nx(args);
 
 function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(join(workspace, file), 'utf8')) as T;
+  return JSON.parse(readFileSync(join(workspace.dir, file), 'utf8')) as T;
 }
 
 type Plugin = string | { plugin: string; options?: Record<string, unknown> };
@@ -77,7 +41,7 @@ type Plugin = string | { plugin: string; options?: Record<string, unknown> };
 function editPlugins(edit: (plugins: Plugin[]) => Plugin[]): void {
   const nxJson = readJson<{ plugins?: Plugin[] }>('nx.json');
   writeFileSync(
-    join(workspace, 'nx.json'),
+    join(workspace.dir, 'nx.json'),
     JSON.stringify({ ...nxJson, plugins: edit(nxJson.plugins ?? []) }, null, 2),
   );
 }
@@ -88,24 +52,22 @@ function pushTarget(): { dependsOn?: unknown[]; options?: Record<string, unknown
 }
 
 beforeAll(async () => {
-  workspace = createScratchProject('nx-docker', {
+  workspace = createNxWorkspace('nx-docker', {
+    nxVersion: nxDockerRelease,
+    nxPackages: ['@nx/docker'],
     // @dockpush/nx comes by `nx add`, below; the project's .npmrc points its scope at the registry.
     packages: [],
     npmRegistry: await sharedNpmRegistry(),
-    dependencies: { nx: nxDockerRelease, '@nx/docker': nxDockerRelease },
+    nxJson: {
+      // The legacy builder: buildx is not installed on every machine these tests run on.
+      plugins: [
+        { plugin: '@nx/docker', options: { buildTarget: { name: 'docker:build', env: { DOCKER_BUILDKIT: '0' } } } },
+      ],
+    },
+    // `nx add` installs with npm, which reads the user's npm settings and cache under HOME.
+    home: 'user',
+    timeout: 300_000,
     files: {
-      'nx.json': JSON.stringify(
-        {
-          neverConnectToCloud: true,
-          analytics: false,
-          // The legacy builder: buildx is not installed on every machine these tests run on.
-          plugins: [
-            { plugin: '@nx/docker', options: { buildTarget: { name: 'docker:build', env: { DOCKER_BUILDKIT: '0' } } } },
-          ],
-        },
-        null,
-        2,
-      ),
       [`${projectRoot}/project.json`]: JSON.stringify({ name: 'dweb' }, null, 2),
       [`${projectRoot}/Dockerfile`]: 'FROM scratch\nCOPY hello.txt /hello.txt\n',
       [`${projectRoot}/hello.txt`]: `dweb ${unique}\n`,
@@ -158,7 +120,7 @@ it("nx run dweb:docker-push builds through @nx/docker's target, pushes, and the 
 it('without @nx/docker, depends on a docker build -t target of its own and pushes the image it tags', async () => {
   editPlugins((plugins) => plugins.filter((p) => (typeof p === 'string' ? p : p.plugin) !== '@nx/docker'));
   writeFileSync(
-    join(workspace, projectRoot, 'project.json'),
+    join(workspace.dir, projectRoot, 'project.json'),
     JSON.stringify(
       {
         name: 'dweb',

@@ -1,12 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { supportedNxReleases } from '../support/nx-versions';
-import { createScratchProject } from '../support/packages';
+import { createNxWorkspace, expectSuccess, type NxWorkspace } from '../support/nx-workspace';
 import { saveImage } from '../support/registry-engine';
 import { listTags, manifestDigest } from '../support/registry-api';
 
@@ -22,38 +20,17 @@ const docker = new Dockerode();
 const newest = supportedNxReleases[supportedNxReleases.length - 1] as (typeof supportedNxReleases)[number];
 
 const unique = `${process.pid}-${Date.now().toString(36)}`;
-const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-nx-engine-home-'));
 const localImage = `dockpush-e2e-nx-engine:${unique}`;
 const engineRepo = `${host}/nx-engine-${unique}`;
 const archiveRepo = `${host}/nx-archive-${unique}`;
 let archive: string;
-let workspace: string;
+let workspace: NxWorkspace;
 
-function nx(args: string[]): { status: number | null; output: string } {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(childEnv)) if (key.startsWith('NX_')) delete childEnv[key];
-  const result = spawnSync('npx', ['nx', ...args], {
-    cwd: workspace,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: {
-      ...childEnv,
-      NX_DAEMON: 'false',
-      NX_NO_CLOUD: 'true',
-      NX_TUI: 'false',
-      NO_COLOR: '1',
-      CI: 'true',
-      HOME: home,
-      DOCKER_CONFIG: home,
-    },
-  });
-  const output = `${result.stdout}\n${result.stderr}`;
-  if (result.status !== 0) throw new Error(`nx exited with ${result.status}:\n${output}`);
-  return { status: result.status, output };
-}
+/** `npx nx …` in the workspace, after it exited with 0. */
+const nx = (args: string[]) => expectSuccess(workspace.nx(args));
 
 function readResult(name: string) {
-  return JSON.parse(readFileSync(join(workspace, 'dist', `${name}.json`), 'utf8')) as {
+  return JSON.parse(readFileSync(join(workspace.dir, 'dist', `${name}.json`), 'utf8')) as {
     engine: string;
     pushed: { tag: string; uri: string; digest: string }[];
   };
@@ -67,11 +44,11 @@ beforeAll(async () => {
     outputs: ['{options.outputFile}'],
     options: { outputFile, ...options },
   });
-  workspace = createScratchProject('nx-engine', {
+  workspace = createNxWorkspace('nx-engine', {
+    nxVersion: newest.version,
+    nxPackages: ['@nx/devkit'],
     packages: ['@dockpush/nx'],
-    dependencies: { nx: newest.version, '@nx/devkit': newest.version },
     files: {
-      'nx.json': JSON.stringify({ neverConnectToCloud: true, analytics: false }, null, 2),
       'apps/app/project.json': JSON.stringify(
         {
           name: 'app',

@@ -1,11 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { loadE2eEnv } from '../support/env';
 import { removeImage } from '../support/images';
-import { createScratchProject } from '../support/packages';
+import { createNxWorkspace, expectSuccess, type NxWorkspace } from '../support/nx-workspace';
 import { listTags, manifestDigest } from '../support/registry-api';
 
 /**
@@ -47,58 +45,27 @@ module.exports = class PackageJsonVersionActions extends VersionActions {
 };
 `;
 
-let workspace: string;
-const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-nx-release-home-'));
+let workspace: NxWorkspace;
 
-function run(command: string, args: string[]) {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(childEnv)) if (key.startsWith('NX_')) delete childEnv[key];
-  const result = spawnSync(command, args, {
-    cwd: workspace,
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: {
-      ...childEnv,
-      NX_DAEMON: 'false',
-      NX_NO_CLOUD: 'true',
-      NX_TUI: 'false',
-      NO_COLOR: '1',
-      CI: 'true',
-      HOME: home,
-      DOCKER_CONFIG: home,
-      GIT_AUTHOR_NAME: 'e2e',
-      GIT_AUTHOR_EMAIL: 'e2e@example.com',
-      GIT_COMMITTER_NAME: 'e2e',
-      GIT_COMMITTER_EMAIL: 'e2e@example.com',
-    },
-  });
-  const output = `${result.stdout}\n${result.stderr}`;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${output}`);
-  return output;
-}
-
-const git = (...args: string[]) => execFileSync('git', args, { cwd: workspace, stdio: 'ignore' });
+/** `npx nx release …` in the workspace; its output, after it exited with 0. */
+const release = (...args: string[]) => expectSuccess(workspace.nx(['release', ...args])).output;
 
 beforeAll(() => {
-  workspace = createScratchProject('nx-release', {
+  workspace = createNxWorkspace('nx-release', {
+    nxVersion: '24.0.0',
+    nxPackages: ['@nx/devkit'],
     packages: ['@dockpush/nx'],
-    dependencies: { nx: '24.0.0', '@nx/devkit': '24.0.0' },
+    nxJson: {
+      release: {
+        projects: ['web'],
+        version: { versionActions: './tools/package-json-version-actions.js', currentVersionResolver: 'disk' },
+        changelog: { workspaceChangelog: false, projectChangelogs: false },
+        git: { commit: true, tag: true },
+      },
+    },
+    git: true,
+    timeout: 180_000,
     files: {
-      '.gitignore': 'node_modules\ndist\ntmp\n.nx\n',
-      'nx.json': JSON.stringify(
-        {
-          neverConnectToCloud: true,
-          analytics: false,
-          release: {
-            projects: ['web'],
-            version: { versionActions: './tools/package-json-version-actions.js', currentVersionResolver: 'disk' },
-            changelog: { workspaceChangelog: false, projectChangelogs: false },
-            git: { commit: true, tag: true },
-          },
-        },
-        null,
-        2,
-      ),
       'tools/package-json-version-actions.js': versionActions,
       'apps/web/package.json': JSON.stringify({ name: 'web', version: '0.0.0', private: true }, null, 2),
       'apps/web/project.json': JSON.stringify(
@@ -129,9 +96,6 @@ beforeAll(() => {
       'apps/web/hello.txt': `release one ${unique}\n`,
     },
   });
-  git('init', '--quiet', '--initial-branch=main');
-  git('add', '.');
-  git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '--quiet', '-m', 'initial');
 }, 300_000);
 
 afterAll(async () => {
@@ -142,7 +106,7 @@ afterAll(async () => {
 });
 
 it('the first nx release pushes its version, the major.minor its tag rule renders, and latest', async () => {
-  const output = run('npx', ['nx', 'release', '1.0.0', '--yes']);
+  const output = release('1.0.0', '--yes');
   expect(output).toContain('Release version 1.0.0 of web (from nx release).');
   expect((await listTags(host, repoPath)).sort()).toEqual(['1.0', '1.0.0', 'latest']);
   const digest = await manifestDigest(host, repoPath, '1.0.0');
@@ -152,10 +116,10 @@ it('the first nx release pushes its version, the major.minor its tag rule render
 
 it('a second nx release pushes the new version and moves latest to it', async () => {
   const first = await manifestDigest(host, repoPath, '1.0.0');
-  writeFileSync(join(workspace, 'apps/web/hello.txt'), `release two ${unique}\n`);
-  git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '--quiet', '-am', 'change');
+  writeFileSync(join(workspace.dir, 'apps/web/hello.txt'), `release two ${unique}\n`);
+  workspace.git('commit', '--quiet', '-am', 'change');
 
-  const output = run('npx', ['nx', 'release', '1.1.0', '--yes']);
+  const output = release('1.1.0', '--yes');
   expect(output).toContain('Release version 1.1.0 of web (from nx release).');
   expect((await listTags(host, repoPath)).sort()).toEqual(['1.0', '1.0.0', '1.1', '1.1.0', 'latest']);
   const second = await manifestDigest(host, repoPath, '1.1.0');
@@ -166,7 +130,7 @@ it('a second nx release pushes the new version and moves latest to it', async ()
 
 it('nx release --dry-run renders the tag rule from the version it resolved, and leaves the registry untouched', async () => {
   const before = await manifestDigest(host, repoPath, 'latest');
-  const output = run('npx', ['nx', 'release', '1.2.0', '--dry-run', '--yes']);
+  const output = release('1.2.0', '--dry-run', '--yes');
   expect(output).toContain('nothing was pushed');
   expect(output).toContain(`${repo}:1.2.0`);
   // No v1.2.0 git tag exists in a dry run: 1.2 comes from the resolved version, not HEAD's v1.1.0.

@@ -1,12 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { declaredDevkitPeerRange, expectedDevkitPeerRange, supportedNxReleases } from '../support/nx-versions';
-import { createScratchProject } from '../support/packages';
+import { createNxWorkspace, expectSuccess, type NxWorkspace } from '../support/nx-workspace';
 import { listTags, manifestDigest } from '../support/registry-api';
 
 /**
@@ -22,17 +20,6 @@ const docker = new Dockerode();
 const projectJson = (name: string, targets: Record<string, unknown> = {}) =>
   JSON.stringify({ name, $schema: '../../node_modules/nx/schemas/project-schema.json', targets }, null, 2);
 
-interface NxRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  output: string;
-}
-
-function expectSuccess(run: NxRun): void {
-  if (run.status !== 0) throw new Error(`nx exited with ${run.status}:\n${run.output}`);
-}
-
 /** The repository's name inside the registry, e.g. `api-123` for `127.0.0.1:5000/api-123`. */
 const repoName = (repo: string) => repo.slice(host.length + 1);
 
@@ -42,7 +29,6 @@ it('the @nx/devkit peer range is the Nx majors this file runs against', () => {
 
 describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ major, version }) => {
   const unique = `${process.pid}-${Date.now().toString(36)}-nx${major}`;
-  const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-nx-home-'));
 
   /** api: a Dockerfile only, so its docker-push comes from the plugin. */
   const apiRepo = `${host}/api-${unique}`;
@@ -53,30 +39,7 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
   const webImage = `dockpush-e2e-web:${unique}`;
 
   let workspace: string;
-
-  /** `npx nx …` in the scratch workspace, without daemon, cloud, TUI, colours or the developer's Docker login. */
-  function nx(args: string[], extraEnv: Record<string, string> = {}): NxRun {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env };
-    for (const key of Object.keys(childEnv)) if (key.startsWith('NX_')) delete childEnv[key];
-    const result = spawnSync('npx', ['nx', ...args], {
-      cwd: workspace,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        ...childEnv,
-        NX_DAEMON: 'false',
-        NX_NO_CLOUD: 'true',
-        NX_TUI: 'false',
-        NO_COLOR: '1',
-        CI: 'true',
-        HOME: home,
-        DOCKER_CONFIG: home,
-        ...extraEnv,
-      },
-    });
-    const run = { status: result.status, stdout: result.stdout, stderr: result.stderr };
-    return { ...run, output: `${run.stdout}\n${run.stderr}` };
-  }
+  let nx: NxWorkspace['nx'];
 
   function readResult(project: string) {
     return JSON.parse(readFileSync(join(workspace, 'dist', 'docker-push', `${project}.json`), 'utf8')) as {
@@ -86,12 +49,12 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
   }
 
   beforeAll(async () => {
-    workspace = createScratchProject('nx', {
-      packages: ['@dockpush/nx'],
+    ({ dir: workspace, nx } = createNxWorkspace('nx', {
+      nxVersion: version,
       // A user's Nx workspace has the @nx/devkit of its nx (nx add brings it).
-      dependencies: { nx: version, '@nx/devkit': version },
+      nxPackages: ['@nx/devkit'],
+      packages: ['@dockpush/nx'],
       files: {
-        'nx.json': JSON.stringify({ neverConnectToCloud: true, analytics: false }, null, 2),
         'apps/api/project.json': projectJson('api'),
         'apps/api/Dockerfile': 'FROM scratch\nCOPY hello.txt /hello.txt\n',
         'apps/web/project.json': projectJson('web', {
@@ -104,7 +67,7 @@ describe.each(supportedNxReleases)('@dockpush/nx on Nx $major ($version)', ({ ma
         'apps/web/Dockerfile': 'FROM scratch\nCOPY hello.txt /hello.txt\n',
         'apps/web/hello.txt': `web ${unique}\n`,
       },
-    });
+    }));
     await createTestImage(docker, `${apiRepo}:latest`, { layers: 1, bytesPerLayer: 64 * 1024 });
   }, 300_000);
 

@@ -8,8 +8,9 @@ import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { writeTwoPlatformLayout } from '../support/oci-layout';
 import { createScratchProject } from '../support/packages';
-import { listTags, manifestDigest } from '../support/registry-api';
+import { listTags } from '../support/registry-api';
 import { saveImage } from '../support/registry-engine';
+import { expectRegistryServes } from '../support/served-result';
 
 /**
  * The registry engine through the entry points users call: the `dockpush` binary with
@@ -30,12 +31,17 @@ const cacheHome = mkdtempSync(path.join(tmpdir(), 'dockpush-e2e-regentry-cache-'
 const dockpush = (args: string[]) =>
   runCommand(bin, args, { env: userEnv({ XDG_CACHE_HOME: cacheHome }), cwd: project });
 
+/** `dockpush push <args> --json`, which must exit with 0; the result it prints. */
+async function pushJson(args: string[]): Promise<PushResult> {
+  const run = await dockpush(['push', ...args, '--json']);
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout) as PushResult;
+}
+
 /** The result names the registry engine, and every digest it reports is what the registry serves. */
 async function expectServed(result: PushResult, name: string, tags: string[]) {
   expect(result.engine).toBe('registry');
-  expect(result.pushed.map((p) => p.tag)).toEqual(tags);
-  expect((await listTags(env.plain.host, repoName(name))).sort()).toEqual([...tags].sort());
-  for (const p of result.pushed) expect(await manifestDigest(env.plain.host, repoName(name), p.tag)).toBe(p.digest);
+  await expectRegistryServes(env.plain.host, repoName(name), result, tags);
 }
 
 beforeAll(async () => {
@@ -50,8 +56,7 @@ afterAll(async () => {
 
 describe('dockpush push --engine registry', () => {
   it('pushes a local image from the engine export; the image ID is the local one and no local tag is made', async () => {
-    const run = await dockpush([
-      'push',
+    const result = await pushJson([
       '--engine',
       'registry',
       '--repo',
@@ -62,10 +67,7 @@ describe('dockpush push --engine registry', () => {
       '1',
       '-t',
       'latest',
-      '--json',
     ]);
-    expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as PushResult;
     await expectServed(result, 'local', ['1', 'latest']);
     expect(result.image.id).toBe(imageId);
     await expect(docker.getImage(`${repo('local')}:1`).inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -73,26 +75,14 @@ describe('dockpush push --engine registry', () => {
 
   it('pushes a docker-archive: tarball, choosing the registry engine for it', async () => {
     const archive = saveImage(sourceRef);
-    const run = await dockpush([
-      'push',
-      '--repo',
-      repo('archive'),
-      '--source',
-      `docker-archive:${archive}`,
-      '-t',
-      '2.0',
-      '--json',
-    ]);
-    expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as PushResult;
+    const result = await pushJson(['--repo', repo('archive'), '--source', `docker-archive:${archive}`, '-t', '2.0']);
     await expectServed(result, 'archive', ['2.0']);
     expect(result.image.id).toBe(imageId);
   });
 
   it('pushes an oci: layout with a two-platform index whole', async () => {
     const layout = writeTwoPlatformLayout('v1');
-    const run = await dockpush([
-      'push',
+    const result = await pushJson([
       '--engine',
       'registry',
       '--repo',
@@ -101,10 +91,7 @@ describe('dockpush push --engine registry', () => {
       `oci:${layout.dir}:v1`,
       '-t',
       'v1',
-      '--json',
     ]);
-    expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as PushResult;
     await expectServed(result, 'oci', ['v1']);
     expect(result.pushed[0]?.digest).toBe(layout.index.digest);
   });

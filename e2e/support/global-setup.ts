@@ -5,6 +5,7 @@ import path from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { freeLoopbackPorts } from './loopback-port';
 import { packWorkspacePackages, scratchRoot } from './packages';
+import { isProcessAlive } from './process-alive';
 import { reliabilityLog } from './reliability-record';
 import {
   e2eContainerPrefix,
@@ -88,17 +89,8 @@ function removeContainersOfDeadRuns(): void {
   });
   for (const name of (listed.stdout ?? '').split('\n').filter(Boolean)) {
     const pid = Number(/-(\d+)$/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && isAlive(pid)) continue;
+    if (pid && pid !== process.pid && isProcessAlive(pid)) continue;
     spawnSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore' });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

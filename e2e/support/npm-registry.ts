@@ -6,6 +6,7 @@ import path from 'node:path';
 import { e2eRunId, e2eTmpDir, repoRoot } from './env';
 import { freeLoopbackPort } from './loopback-port';
 import { workspacePackages } from './packages';
+import { isProcessAlive } from './process-alive';
 
 /**
  * A real npm registry on the loopback: Verdaccio, as users' installs meet npm. The
@@ -230,7 +231,7 @@ export async function sharedNpmRegistry(): Promise<string> {
   // mkdir is atomic: the worker that makes the lock starts the registry, the others wait.
   for (;;) {
     const state = readSharedRegistry();
-    if (state && isAlive(state.pid)) return state.url;
+    if (state && isProcessAlive(state.pid)) return state.url;
     try {
       mkdirSync(sharedRegistryLock);
       break;
@@ -275,14 +276,5 @@ function readSharedRegistry(): SharedRegistryState | undefined {
     return JSON.parse(readFileSync(sharedRegistryFile, 'utf8')) as SharedRegistryState;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
