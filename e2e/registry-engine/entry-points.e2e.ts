@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 describe('dockpush push --engine registry', () => {
-  it('pushes a local image from the engine export; the image ID is the local one and no local tag is made', async () => {
+  it('pushes a local image read from the engine; the image ID is the local one and no local tag is made', async () => {
     const result = await pushJson([
       '--engine',
       'registry',
@@ -113,14 +113,30 @@ describe('dockpush push --engine registry', () => {
 });
 
 describe("require('dockpush').pushImage with engine: 'registry'", () => {
+  // In a process of its own, in the scratch project: required from this test, the packed package
+  // would find core through jest's module map (the workspace's source), not its own dependency.
   it('pushes the local <repo>:<tag> image and reports registry digests', async () => {
-    type Api = typeof import('dockpush');
-    const api = require(require.resolve('dockpush', { paths: [project] })) as Api;
-    const events: string[] = [];
-    const result = (await api.pushImage(
-      { repo: repo('api'), source: sourceRef, tags: ['3'], engine: 'registry' },
-      { env: userEnv({ XDG_CACHE_HOME: cacheHome }), onProgress: (e) => events.push(e.type) },
-    )) as PushResult;
+    const script = `
+      const { pushImage } = require('dockpush');
+      const events = [];
+      pushImage(${JSON.stringify({ repo: repo('api'), source: sourceRef, tags: ['3'], engine: 'registry' })}, {
+        onProgress: (e) => events.push(e.type),
+      }).then((result) => {
+        const loaded = Object.keys(require.cache);
+        console.log(JSON.stringify({ result, events, coreFrom: loaded.find((f) => f.includes('core') && f.endsWith('push-image.js')) }));
+      });`;
+    const run = await runCommand(process.execPath, ['-e', script], {
+      env: userEnv({ XDG_CACHE_HOME: cacheHome }),
+      cwd: project,
+    });
+    expect(run.status).toBe(0);
+    const { result, events, coreFrom } = JSON.parse(run.stdout) as {
+      result: PushResult;
+      events: string[];
+      coreFrom: string;
+    };
+    // The packed packages, as an npm user has them.
+    expect(coreFrom).toBe(path.join(project, 'node_modules', '@dockpush', 'core', 'dist', 'push-image.js'));
     await expectServed(result, 'api', ['3']);
     expect(result.image.id).toBe(imageId);
     expect(events).toEqual(expect.arrayContaining(['tag-started', 'layer', 'tag-done']));
