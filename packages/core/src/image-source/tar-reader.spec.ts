@@ -68,6 +68,29 @@ describe('readTarStream', () => {
     ]);
   });
 
+  it('reads the next entry after one whose reader stopped partway and let go of it', async () => {
+    const data = Buffer.concat([Buffer.alloc(40_000, 1), Buffer.alloc(30_000, 2)]);
+    const twoLayers = Buffer.concat([
+      member('a/layer.tar', data),
+      member('b/layer.tar', 'the next one'),
+      Buffer.alloc(1024),
+    ]);
+    const seen: Array<[string, string]> = [];
+    for await (const entry of readTarStream(chunks(twoLayers, 4096))) {
+      let first: Buffer | undefined;
+      // Reads one chunk, then breaks off, as an upload the registry dropped does.
+      for await (const part of entry.body) {
+        first = part;
+        break;
+      }
+      seen.push([entry.name, first?.toString('latin1', 0, 12) ?? '']);
+    }
+    expect(seen).toEqual([
+      ['a/layer.tar', '\u0001'.repeat(12)],
+      ['b/layer.tar', 'the next one'],
+    ]);
+  });
+
   it('refuses what is not a tar archive', async () => {
     const read = async () => {
       for await (const entry of readTarStream(chunks(Buffer.alloc(512, 1), 512))) void entry;

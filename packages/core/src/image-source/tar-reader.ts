@@ -12,7 +12,7 @@ export interface TarEntryHeader {
 }
 
 export interface TarStreamEntry extends TarEntryHeader {
-  /** The entry's bytes; must be consumed (or skipped with `drain`) before the next entry. */
+  /** The entry's bytes, read before the next entry is asked for; what is left unread is skipped. */
   body: AsyncIterable<Buffer>;
 }
 
@@ -202,18 +202,17 @@ async function* readEntries(reader: ByteReader): AsyncGenerator<TarStreamEntry> 
     pax = {};
     longName = undefined;
     longLink = undefined;
-    const body = reader.stream(entry.size);
-    let consumed = false;
-    const tracked: AsyncIterable<Buffer> = {
-      [Symbol.asyncIterator]: () => {
-        consumed = true;
-        return body[Symbol.asyncIterator]();
-      },
-    };
-    yield { ...entry, body: tracked };
-    if (!consumed) await reader.skip(entry.size);
-    else for await (const rest of body) void rest;
-    await reader.skip((BLOCK - (entry.size % BLOCK)) % BLOCK);
+    // Counts what the reader of the body took, so that the rest is skipped whether it read all,
+    // nothing, or stopped partway (closing the body, as a dropped upload does).
+    let left = entry.size;
+    const body = (async function* (): AsyncGenerator<Buffer> {
+      for await (const chunk of reader.stream(entry.size)) {
+        left -= chunk.length;
+        yield chunk;
+      }
+    })();
+    yield { ...entry, body };
+    await reader.skip(left + ((BLOCK - (entry.size % BLOCK)) % BLOCK));
   }
 }
 
