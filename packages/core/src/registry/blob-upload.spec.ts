@@ -3,6 +3,7 @@ import { HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse 
 import { RepositoryBlobs } from './blob-upload';
 import { RegistryClient } from './registry-client';
 import { anonymousCredentials } from './registry-credentials';
+import { UploadLostError } from './registry-errors';
 
 /**
  * A registry's upload endpoint in memory that keeps what it received of a cut request (as
@@ -148,9 +149,13 @@ describe('BlobUploadSession', () => {
     const fake = new FakeUploadRegistry();
     fake.dropOnCut = true;
     fake.cuts.set(2, 100);
-    await expect(upload(fake, data, 4000)).rejects.toThrow(
+    const uploaded = upload(fake, data, 4000);
+    await expect(uploaded).rejects.toThrow(
       'the registry dropped the upload after 4000 bytes had been sent, and dockpush no longer holds them to start it again. Push again.',
     );
+    // Typed, so that the pusher can read the blob again from its source.
+    await expect(uploaded).rejects.toBeInstanceOf(UploadLostError);
+    await expect(uploaded).rejects.toMatchObject({ sentBytes: 4000, reread: false, code: 'REGISTRY_REQUEST' });
   });
 
   it('fails, saying so, when the registry lost data it had acknowledged', async () => {

@@ -1,7 +1,7 @@
 import { backoffDelay, sleep } from '../engine/backoff';
 import { chunkContentRange, uploadedBytes } from './content-range';
 import type { RegistryClient } from './registry-client';
-import { RegistryRequestError } from './registry-errors';
+import { RegistryRequestError, UploadLostError } from './registry-errors';
 
 /** Blob operations on one repository: existence, cross-repository mount, and uploads. */
 export class RepositoryBlobs {
@@ -73,7 +73,8 @@ export class RepositoryBlobs {
 /**
  * One blob upload, sent in chunks (`PATCH` with `Content-Range`) and closed with `PUT ?digest=`.
  * A chunk cut off midway resumes from the offset the registry reports (`GET` on the upload's
- * URL), so only the missing bytes are sent again. Only the chunk in flight is held in memory.
+ * URL), so only the missing bytes are sent again. Only the chunk in flight is held in memory, so
+ * an upload the registry drops after its first chunk fails with `UploadLostError`.
  */
 export class BlobUploadSession {
   /** Bytes the registry has acknowledged. */
@@ -140,17 +141,11 @@ export class BlobUploadSession {
           // The registry dropped the upload (registry:2 does after a PATCH cut mid-body). With
           // this chunk the first, the whole blob so far is at hand: start it again in a new upload.
           if (!(lost instanceof RegistryRequestError && lost.status === 404)) throw lost;
+          // Later, the bytes before this chunk are gone: the caller may read the blob again.
           if (chunkStart > 0) {
-            throw new RegistryRequestError(
-              this.blobs.client.registry,
-              'PATCH',
-              this.location.pathname,
-              404,
-              `${what}: the registry dropped the upload after ${chunkStart} bytes had been sent, and dockpush ` +
-                'no longer holds them to start it again. Push again.',
-              false,
-              { cause: lost },
-            );
+            throw new UploadLostError(this.blobs.client.registry, this.location.pathname, what, chunkStart, false, {
+              cause: lost,
+            });
           }
           this.location = (await this.blobs.startUpload()).location;
           refusedAtZero = false;

@@ -28,3 +28,37 @@ export class CredentialPolicyError extends DockpushError {
     super(`Refusing to send credentials for ${registry}: ${detail}`);
   }
 }
+
+/**
+ * The registry dropped a blob upload after some of it had been sent (registry:2 does when a
+ * `PATCH` is cut mid-body: the upload's status is then 404). Only sending the blob again from its
+ * start can recover, which takes reading it again from the source.
+ */
+export class UploadLostError extends RegistryRequestError {
+  constructor(
+    registry: string,
+    path: string,
+    /** The upload, for messages: `upload of layer 0123456789ab`. */
+    readonly what: string,
+    /** Bytes sent before the upload was dropped. */
+    readonly sentBytes: number,
+    /** Whether this was the blob's second upload, after it had been read again from the source. */
+    readonly reread: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      registry,
+      'PATCH',
+      path,
+      404,
+      reread
+        ? `${what}: the registry dropped the upload after ${sentBytes} bytes had been sent, and it had dropped ` +
+            'the first upload of this blob too (dockpush read the blob again from the source once). Push again; ' +
+            'if it keeps happening, check the registry and any proxy in between for requests cut midway.'
+        : `${what}: the registry dropped the upload after ${sentBytes} bytes had been sent, and dockpush no ` +
+            'longer holds them to start it again. Push again.',
+      false,
+      options,
+    );
+  }
+}
