@@ -24,8 +24,10 @@ export interface LayerReading {
 /**
  * Reads layers for the pusher. It returns the sha256 (`sha256:<hex>`) of the bytes it read, which
  * the source checks against the image's diffIDs, so that a layer that does not match its config
- * is never part of a push. For a layer the source cannot name (no `expectedDiffId`), it may
- * instead leave the stream unread and return undefined: a layer the registry is known to have.
+ * is never part of a push. It may instead return undefined, having left the stream unread or
+ * stopped partway: the layer was not pushed, and is not checked. For a layer the source cannot name
+ * (no `expectedDiffId`), that is one the registry is known to have; for any layer, one whose upload
+ * the registry dropped, which the pusher asks for again in another `readLayers`.
  */
 export type LayerVisitor = (layer: LayerReading) => Promise<string | undefined>;
 

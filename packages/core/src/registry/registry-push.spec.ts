@@ -1,17 +1,22 @@
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { ArgumentsError, PushFailedError, RegistryAuthError } from '../errors';
 import type { PushEvent } from '../events';
+import { DockerArchiveSource } from '../image-source/docker-archive-source';
 import { EngineImageSource, type ImageExporter } from '../image-source/engine-image-source';
+import { TarFileTree } from '../image-source/file-tree';
 import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
 import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { HttpClient, HttpRequest, HttpResponse } from './http-client';
-import { RegistryRequestError } from './registry-errors';
+import { RegistryRequestError, UploadLostError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
 import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
 import { emptyOciImage } from '@dockpush/core/testing';
@@ -141,6 +146,107 @@ class RepositoriesRegistry extends KeepingRegistry {
     return response;
   }
 }
+
+/**
+ * A registry over HTTP on loopback that keeps blobs and drops the first `drops` uploads that reach
+ * a second PATCH, as registry:2 does when a PATCH is cut mid-body: the connection is cut once the
+ * first bytes arrive, and the upload's status is then 404.
+ */
+class DroppingRegistry {
+  readonly blobs = new Map<string, Buffer>();
+  readonly manifests: Buffer[] = [];
+  host = '';
+  private readonly uploads = new Map<string, { parts: Buffer[]; patches: number; dropped: boolean }>();
+  private server!: Server;
+
+  constructor(private drops: number) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.answer(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Uploads opened (POST), dropped or not. */
+  get uploadCount(): number {
+    return this.uploads.size;
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://registry');
+    const at = url.pathname;
+    const id = /\/blobs\/uploads\/(.+)$/.exec(at)?.[1];
+    const upload = id === undefined ? undefined : this.uploads.get(id);
+    if (req.method === 'PATCH' && upload && !upload.dropped && ++upload.patches === 2 && this.drops > 0) {
+      this.drops--;
+      upload.dropped = true;
+      req.once('data', () => req.socket.destroy());
+      return;
+    }
+    const parts: Buffer[] = [];
+    for await (const part of req) parts.push(part as Buffer);
+    const body = Buffer.concat(parts);
+    const reply = (status: number, headers: Record<string, string> = {}, content?: string) =>
+      void res.writeHead(status, headers).end(content);
+    if (at === '/v2/') return reply(200, {}, '{}');
+    if (req.method === 'HEAD' && at.includes('/blobs/sha256:')) {
+      const blob = this.blobs.get(at.split('/').pop() as string);
+      return blob ? reply(200, { 'content-length': String(blob.length) }) : reply(404);
+    }
+    if (req.method === 'POST' && at.endsWith('/blobs/uploads/')) {
+      const next = `u${this.uploads.size + 1}`;
+      this.uploads.set(next, { parts: [], patches: 0, dropped: false });
+      return reply(202, { location: `${at}${next}`, range: '0-0' });
+    }
+    if (id !== undefined) {
+      if (!upload || upload.dropped) {
+        const unknown = { errors: [{ code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown to registry' }] };
+        return reply(404, { 'content-type': 'application/json' }, JSON.stringify(unknown));
+      }
+      const held = () => upload.parts.reduce((n, p) => n + p.length, 0);
+      if (req.method === 'PATCH') {
+        upload.parts.push(body);
+        return reply(202, { location: at, range: `0-${held() - 1}` });
+      }
+      if (req.method === 'GET') return reply(204, { location: at, range: `0-${Math.max(0, held() - 1)}` });
+      if (req.method === 'DELETE') return reply(204);
+      if (req.method === 'PUT') {
+        const data = Buffer.concat([...upload.parts, body]);
+        const digest = url.searchParams.get('digest') as string;
+        if (sha256Digest(data) !== digest) return reply(400);
+        this.blobs.set(digest, data);
+        return reply(201, { 'docker-content-digest': digest });
+      }
+    }
+    if (req.method === 'PUT' && at.includes('/manifests/')) {
+      this.manifests.push(body);
+      return reply(201, { 'docker-content-digest': sha256Digest(body) });
+    }
+    return reply(404);
+  }
+}
+
+/** A tar member: header and padded data. */
+const member = (name: string, data: Buffer): Buffer => {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write('0000644\0', 100);
+  header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+  header.write('00000000000\0', 136);
+  header.write(' '.repeat(8), 148);
+  header.write('0', 156);
+  header.write('ustar\u000000', 257);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+};
 
 const base = (http: HttpClient, source: ImageSource = new CountingSource()): RegistryPushOptions => ({
   source,
@@ -392,22 +498,6 @@ describe('pushToRegistry', () => {
   });
 
   describe('from the engine export', () => {
-    /** A tar member: header and padded data. */
-    const member = (name: string, data: Buffer): Buffer => {
-      const header = Buffer.alloc(512);
-      header.write(name, 0, 100, 'utf8');
-      header.write('0000644\0', 100);
-      header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-      header.write('00000000000\0', 136);
-      header.write(' '.repeat(8), 148);
-      header.write('0', 156);
-      header.write('ustar\u000000', 257);
-      let sum = 0;
-      for (const b of header) sum += b;
-      header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-      return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-    };
-
     /** Distinct bytes, so that every layer compresses to a blob of its own. */
     const layer = (seed: string, size: number) => {
       const out = Buffer.alloc(size);
@@ -584,5 +674,210 @@ describe('pushToRegistry', () => {
       await expect(pushed).rejects.toThrow(/lists other layers than the engine reported/);
       expect(http.sent.filter((r) => r.url.pathname.includes('/manifests/'))).toEqual([]);
     });
+
+    describe('when the registry drops an upload after its first chunk', () => {
+      // Incompressible, so that its blob takes many chunks, and larger than what the compressor reads
+      // ahead (4 blocks of 1 MiB), so that the drop leaves it read partway; the small layer takes one
+      // chunk. The export holds the big one first: after the drop, it must go on to the next.
+      const big = randomBytes(8 * 1024 * 1024);
+      const small = layer('small', 5_000);
+      const registries: DroppingRegistry[] = [];
+      const registry = async (drops: number) => {
+        const started = await new DroppingRegistry(drops).start();
+        registries.push(started);
+        return started;
+      };
+      afterEach(async () => {
+        await Promise.all(registries.splice(0).map((r) => r.stop()));
+      });
+      const pushTo = (target: DroppingRegistry, image: Export, emit?: (event: PushEvent) => void) =>
+        pushToRegistry({
+          source: new EngineImageSource('app:1', image.exporter),
+          repository: { registry: target.host, path: 'app' },
+          tags: ['1.0'],
+          cacheDir: false,
+          chunkSize: 64 * 1024,
+          concurrency: 1,
+          emit,
+        });
+
+      it.each([
+        ['Docker 20.10 (legacy layer names)', false],
+        ['OCI (layers named by diffID)', true],
+      ])(
+        'in the %s format, exports the image again and uploads the dropped layer from its start, once',
+        async (_format, oci) => {
+          const fresh = await registry(0);
+          await pushTo(fresh, engine([small, big], ['config', 1, 0], { oci }));
+
+          const dropping = await registry(1);
+          const image = engine([small, big], ['config', 1, 0], { oci });
+          const events: PushEvent[] = [];
+          const result = await pushTo(dropping, image, (e) => events.push(e));
+
+          expect(result.imageId).toBe(image.id);
+          expect(image.reads).toHaveLength(2);
+          // The config and the small layer once, the big layer twice.
+          expect(dropping.uploadCount).toBe(4);
+          // What the registry holds is byte for byte what a push without drops left (compared with
+          // Buffer.equals: a deep equality of 8 MiB takes minutes).
+          expect([...dropping.blobs.keys()].sort()).toEqual([...fresh.blobs.keys()].sort());
+          for (const [digest, blob] of fresh.blobs) expect(dropping.blobs.get(digest)?.equals(blob)).toBe(true);
+          expect(dropping.manifests).toEqual(fresh.manifests);
+          const manifest = JSON.parse((dropping.manifests[0] as Buffer).toString()) as { layers: { digest: string }[] };
+          const unpacked = manifest.layers.map((l) => gunzipSync(dropping.blobs.get(l.digest) as Buffer));
+          expect(unpacked.map((b, i) => b.equals([small, big][i] as Buffer))).toEqual([true, true]);
+
+          // The big layer's progress starts again from 0 after the drop, and says pushed once, at its end.
+          const bigId = oci ? sha256Digest(big).slice(7, 19) : 'legacy1';
+          const states = events.flatMap((e) =>
+            e.type === 'layer' && e.layer === bigId ? [`${e.state}${e.current === 0 ? ' 0' : ''}`] : [],
+          );
+          const dropped = states.indexOf('waiting', states.indexOf('pushing 0'));
+          expect(dropped).toBeGreaterThan(0);
+          expect(states.slice(0, dropped)).not.toContain('pushed');
+          expect(states[dropped + 1]).toBe('pushing 0');
+          expect(states.filter((s) => s === 'pushed')).toHaveLength(1);
+          expect(states[states.length - 1]).toBe('pushed');
+        },
+        30_000,
+      );
+
+      it('fails saying so when the upload is dropped again after the second export, writing no manifest', async () => {
+        const dropping = await registry(2);
+        const image = engine([small, big], ['config', 1, 0], { oci: true });
+        const pushed = pushTo(dropping, image);
+        await expect(pushed).rejects.toThrow(UploadLostError);
+        await expect(pushed).rejects.toThrow(
+          `upload of layer ${sha256Digest(big).slice(7, 19)}: the registry dropped the upload after 65536 bytes had ` +
+            'been sent, and it had dropped the first upload of this blob too (dockpush read the blob again from the ' +
+            'source once). Push again;',
+        );
+        expect(image.reads).toHaveLength(2);
+        expect(dropping.manifests).toEqual([]);
+      }, 30_000);
+    });
+  });
+
+  describe('when the registry drops an upload after its first chunk, from an archive or a layout', () => {
+    const raw = randomBytes(8 * 1024 * 1024);
+    const layerConfig = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [sha256Digest(raw)] } }),
+    );
+    const registries: DroppingRegistry[] = [];
+    const registry = async (drops: number) => {
+      const started = await new DroppingRegistry(drops).start();
+      registries.push(started);
+      return started;
+    };
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-dropped-'));
+    });
+    afterEach(async () => {
+      jest.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
+      await Promise.all(registries.splice(0).map((r) => r.stop()));
+    });
+    const pushTo = (target: DroppingRegistry, source: ImageSource) =>
+      pushToRegistry({
+        source,
+        repository: { registry: target.host, path: 'app' },
+        tags: ['1.0'],
+        cacheDir: false,
+        chunkSize: 64 * 1024,
+      });
+    const sameBlobs = (a: DroppingRegistry, b: DroppingRegistry) => {
+      expect([...a.blobs.keys()].sort()).toEqual([...b.blobs.keys()].sort());
+      for (const [digest, blob] of b.blobs) expect(a.blobs.get(digest)?.equals(blob)).toBe(true);
+      expect(a.manifests).toEqual(b.manifests);
+    };
+
+    /** A `docker save` archive of one layer, and a count of the reads of that layer. */
+    const archive = () => {
+      const file = path.join(dir, 'image.tar');
+      writeFileSync(
+        file,
+        Buffer.concat([
+          member('manifest.json', Buffer.from(JSON.stringify([{ Config: 'config.json', Layers: ['l/layer.tar'] }]))),
+          member('config.json', layerConfig),
+          member('l/layer.tar', raw),
+          Buffer.alloc(1024),
+        ]),
+      );
+      const open = jest.spyOn(TarFileTree.prototype, 'open');
+      return {
+        source: new DockerArchiveSource(file),
+        reads: () => open.mock.calls.filter(([n]) => n === 'l/layer.tar'),
+      };
+    };
+
+    it('docker-archive: reads the layer again from the archive and uploads it from its start, once', async () => {
+      const fresh = await registry(0);
+      await pushTo(fresh, archive().source);
+      jest.restoreAllMocks();
+      const dropping = await registry(1);
+      const { source, reads } = archive();
+      await pushTo(dropping, source);
+      expect(reads()).toHaveLength(2);
+      sameBlobs(dropping, fresh);
+    }, 30_000);
+
+    it('docker-archive: fails saying so when the second upload is dropped too, writing no manifest', async () => {
+      const dropping = await registry(2);
+      const { source, reads } = archive();
+      const pushed = pushTo(dropping, source);
+      await expect(pushed).rejects.toThrow(UploadLostError);
+      await expect(pushed).rejects.toThrow(/it had dropped the first upload of this blob too/);
+      expect(reads()).toHaveLength(2);
+      expect(dropping.manifests).toEqual([]);
+    }, 30_000);
+
+    /** An OCI layout of one gzip layer, in memory, counting the openings of each blob. */
+    const layout = () => {
+      const blob = gzipSync(raw, { level: 1 });
+      const descriptor = (mediaType: string, bytes: Buffer) => ({
+        mediaType,
+        digest: sha256Digest(bytes),
+        size: bytes.length,
+      });
+      const config = descriptor('application/vnd.oci.image.config.v1+json', layerConfig);
+      const layers = [descriptor('application/vnd.oci.image.layer.v1.tar+gzip', blob)];
+      const bytes = Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers }),
+      );
+      const opened: string[] = [];
+      const image: StoredImage = {
+        kind: 'stored',
+        location: 'oci:/fake',
+        manifests: [{ ...descriptor('application/vnd.oci.image.manifest.v1+json', bytes), bytes, config, layers }],
+        openBlob: (digest) => {
+          opened.push(digest);
+          return Readable.from([digest === config.digest ? layerConfig : blob]);
+        },
+      };
+      const source: ImageSource = { name: 'oci:/fake', open: async () => image };
+      return { source, layerReads: () => opened.filter((d) => d === layers[0]?.digest) };
+    };
+
+    it('OCI layout: opens the blob again and uploads it from its start, once', async () => {
+      const fresh = await registry(0);
+      await pushTo(fresh, layout().source);
+      const dropping = await registry(1);
+      const { source, layerReads } = layout();
+      await pushTo(dropping, source);
+      expect(layerReads()).toHaveLength(2);
+      sameBlobs(dropping, fresh);
+    }, 30_000);
+
+    it('OCI layout: fails saying so when the second upload is dropped too, writing no manifest', async () => {
+      const dropping = await registry(2);
+      const { source, layerReads } = layout();
+      const pushed = pushTo(dropping, source);
+      await expect(pushed).rejects.toThrow(UploadLostError);
+      await expect(pushed).rejects.toThrow(/it had dropped the first upload of this blob too/);
+      expect(layerReads()).toHaveLength(2);
+      expect(dropping.manifests).toEqual([]);
+    }, 30_000);
   });
 });

@@ -24,7 +24,7 @@ import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
 import { buildImageManifest, type BuiltLayer, type LayerCompression } from './manifest-builder';
 import { RegistryClient } from './registry-client';
 import { anonymousCredentials, type RegistryCredentialSource } from './registry-credentials';
-import { RegistryRequestError } from './registry-errors';
+import { RegistryRequestError, UploadLostError } from './registry-errors';
 import { isInsecureHost, loadHostTls } from './transport-policy';
 import { repositoryScope } from './www-authenticate';
 import { openZstdCompressor, ZSTD_LEVELS, type ZstdCompressor } from './zstd-compressor';
@@ -217,6 +217,11 @@ class RegistryPush {
   private readonly retries: number;
   private blobs!: RepositoryBlobs;
   private client!: RegistryClient;
+  /**
+   * Layers whose upload the registry dropped once (by diffID, else archive member): each is read
+   * again from the source once; a second drop fails the push.
+   */
+  private readonly droppedOnce = new Set<string>();
 
   constructor(
     private readonly options: RegistryPushOptions,
@@ -463,29 +468,48 @@ class RegistryPush {
         : this.cache.compressed(diffId, this.compressionKey)?.uncompressedSize;
       if (size !== undefined) presentSizes.set(size, (presentSizes.get(size) ?? 0) + 1);
     }
+    // Sizes of the unnamed layers uploaded, and of those passed over or dropped: a later pass
+    // passes over a layer whose size only uploaded ones have (it is one of them).
+    const uploadedSizes = new Set<number>();
+    const leftSizes = new Set<number>();
     let remaining = new Set(wanted);
-    for (let pass = 1; pass <= 2; pass++) {
-      const useHints = pass === 1;
+    for (let pass = 1; ; pass++) {
+      const droppedBefore = this.droppedOnce.size;
       const config = await image.readLayers(
         remaining,
-        (layer) => {
-          if (!layer.expectedDiffId && useHints && presentSizes.has(layer.size)) return Promise.resolve(undefined);
-          return this.uploadLayer(image, layer, layers);
+        async (layer) => {
+          if (!layer.expectedDiffId) {
+            const uploaded =
+              pass === 1 ? presentSizes.has(layer.size) : uploadedSizes.has(layer.size) && !leftSizes.has(layer.size);
+            if (uploaded) {
+              leftSizes.add(layer.size);
+              return undefined;
+            }
+          }
+          const diffId = await this.uploadLayer(image, layer, layers);
+          if (!layer.expectedDiffId) (diffId ? uploadedSizes : leftSizes).add(layer.size);
+          return diffId;
         },
         this.concurrency,
       );
       remaining = new Set([...wanted].filter((d) => !layers.has(d)));
       if (remaining.size === 0) return config;
+      // A second pass reads what the first passed over; another only for uploads dropped in it.
+      if (pass >= 2 && this.droppedOnce.size === droppedBefore) break;
       debug('pass %d left %d layers, reading the source again', pass, remaining.size);
     }
     throw new ImageSourceError(image.location, `it did not yield the layers ${[...remaining].join(', ')}`);
   }
 
+  /**
+   * Compresses and uploads a layer. Resolves to its diffID, or to undefined when the registry
+   * dropped the upload midway for the first time: the layer is then read again from the source.
+   */
   private async uploadLayer(
     image: UncompressedImage,
     layer: LayerReading,
     layers: Map<string, BuiltLayer>,
-  ): Promise<string> {
+  ): Promise<string | undefined> {
     const expected = layer.expectedDiffId;
     const id = expected ? short(expected) : shortName(layer.name);
     const what = `upload of layer ${id}`;
@@ -512,7 +536,13 @@ class RegistryPush {
       return compressed.diffId;
     } catch (error) {
       await session.cancel();
-      throw error;
+      if (!(error instanceof UploadLostError)) throw error;
+      const key = expected ?? layer.name ?? id;
+      if (this.droppedOnce.has(key)) throw droppedAgain(error);
+      this.droppedOnce.add(key);
+      debug('the registry dropped the upload of layer %s after %d bytes: it is read again', id, error.sentBytes);
+      this.layerEvent(id, 'waiting');
+      return undefined;
     }
   }
 
@@ -597,7 +627,28 @@ class RegistryPush {
     return { imageId: only.config.digest, root: only };
   }
 
+  /** Uploads a stored blob; one the registry drops midway is opened and uploaded again, once. */
   private async uploadStoredBlob(
+    image: StoredImage,
+    descriptor: Descriptor,
+    diffId: string | undefined,
+    id: string,
+  ): Promise<void> {
+    try {
+      await this.sendStoredBlob(image, descriptor, diffId, id);
+    } catch (error) {
+      if (!(error instanceof UploadLostError)) throw error;
+      debug('the registry dropped the upload of blob %s after %d bytes: it is sent again', id, error.sentBytes);
+      this.layerEvent(id, 'waiting');
+      try {
+        await this.sendStoredBlob(image, descriptor, diffId, id);
+      } catch (again) {
+        throw again instanceof UploadLostError ? droppedAgain(again) : again;
+      }
+    }
+  }
+
+  private async sendStoredBlob(
     image: StoredImage,
     descriptor: Descriptor,
     diffId: string | undefined,
@@ -631,6 +682,11 @@ class RegistryPush {
       throw error;
     }
   }
+}
+
+/** The error for a blob whose upload the registry dropped again after it was read once more. */
+function droppedAgain(error: UploadLostError): UploadLostError {
+  return new UploadLostError(error.registry, error.path, error.what, error.sentBytes, true, { cause: error });
 }
 
 function short(digest: string): string {
