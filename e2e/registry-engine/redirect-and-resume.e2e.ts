@@ -1,5 +1,6 @@
 import Dockerode from 'dockerode';
 import { DockerArchiveSource } from '../../packages/core/src/image-source/docker-archive-source';
+import { EngineImageSource, dockerodeExporter } from '../../packages/core/src/image-source/engine-image-source';
 import { pushToRegistry } from '../../packages/core/src/registry/registry-push';
 import { loadE2eEnv } from '../support/env';
 import { FaultProxy } from '../support/fault-proxy';
@@ -150,4 +151,51 @@ describe('registry engine, an upload cut midway', () => {
       await fault.close();
     }
   });
+
+  it.each([
+    ['a docker-archive', 'archive'],
+    ['a local image (exported again)', 'engine'],
+  ])(
+    'from %s, reads a layer again and uploads it from its start when the registry drops the upload after its first chunk',
+    async (_name, kind) => {
+      const front = await proxy(env.plain.host);
+      let patches = 0;
+      front.decide = (req) =>
+        req.method === 'PATCH' && ++patches === 2 ? { kind: 'cut', afterBytes: 20_000, dropUpload: true } : undefined;
+      const repo = `regengine-dropped-${kind}-${unique}`;
+      const exporter = dockerodeExporter(docker);
+      let exports = 0;
+      const result = await pushToRegistry({
+        source:
+          kind === 'archive'
+            ? new DockerArchiveSource(archive)
+            : new EngineImageSource(sourceRef, { ...exporter, export: (ref) => (exports++, exporter.export(ref)) }),
+        repository: { registry: front.host, path: repo },
+        tags: ['latest'],
+        cacheDir: freshCacheDir(),
+        concurrency: 1,
+        chunkSize: 64 * 1024,
+      });
+
+      const cut = front.requests.findIndex((r) => r.status === 'cut');
+      expect(cut).toBeGreaterThan(0);
+      const upload = (url: string) => url.split('?')[0];
+      const [status] = front.requests
+        .slice(cut + 1)
+        .filter((r) => upload(r.url) === upload(front.requests[cut]?.url ?? ''));
+      // The registry no longer knows the upload: the layer is sent again in a new upload, from byte 0.
+      expect([status?.method, status?.status]).toEqual(['GET', 404]);
+      const again = front.requests.slice(cut + 1).findIndex((r) => r.method === 'POST');
+      expect(front.requests[cut + 1 + again + 1]?.headers['content-range']).toBe(`0-${64 * 1024 - 1}`);
+      if (kind === 'engine') expect(exports).toBe(2);
+
+      expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+      await removeImage(docker, sourceRef);
+      try {
+        expect(await pullAndInspect(docker, `${env.plain.host}/${repo}:latest`)).toEqual(source);
+      } finally {
+        loadImage(archive);
+      }
+    },
+  );
 });

@@ -13,8 +13,13 @@ export interface ProxiedRequest {
 /** What to do with a request: forward it (undefined), answer a redirect, or cut it. */
 export type ProxyAction =
   | { kind: 'redirect'; status: 307 | 308; location: string }
-  /** Reads this many bytes of the body, then drops the connection without forwarding anything (as a buffering load balancer whose client went away). */
-  | { kind: 'cut'; afterBytes: number };
+  /**
+   * Reads this many bytes of the body, then drops the connection without forwarding anything (as a
+   * buffering load balancer whose client went away). With `dropUpload`, it first cancels the
+   * upload in the registry (`DELETE`), so that the registry no longer knows it, as registry:2
+   * sometimes forgets an upload whose PATCH was cut.
+   */
+  | { kind: 'cut'; afterBytes: number; dropUpload?: boolean };
 
 /**
  * A loopback HTTP proxy of the tests' own in front of a registry that records every request with
@@ -73,7 +78,18 @@ export class RecordingProxy {
         seen += chunk.length;
         if (seen >= action.afterBytes && record.status !== 'cut') {
           record.status = 'cut';
-          req.socket.destroy();
+          if (!action.dropUpload) {
+            req.socket.destroy();
+            return;
+          }
+          // The whole URL: registry:2 finds the upload by its `_state` query.
+          http
+            .request(
+              { ...this.upstream, method: 'DELETE', path: req.url, headers: { host: req.headers.host ?? '' } },
+              (upRes) => upRes.resume().on('end', () => req.socket.destroy()),
+            )
+            .on('error', () => req.socket.destroy())
+            .end();
         }
       });
       return;
