@@ -102,7 +102,9 @@ export class EngineImageSource implements ImageSource {
         }
         try {
           const actual = await visit({ expectedDiffId: expected, size: layer.size, stream: layer.stream });
-          if (actual !== expected) throw new LayerDigestMismatchError(this.name, expected, actual ?? 'nothing');
+          // Undefined: the pusher did not push it (its upload was dropped) and asks for it again.
+          if (actual !== undefined && actual !== expected)
+            throw new LayerDigestMismatchError(this.name, expected, actual);
         } catch (error) {
           if (!(error instanceof LayerDigestMismatchError || error instanceof EngineStoreError)) throw error;
           debug('layer %s from the store of %s: %s; reading the export instead', expected, this.name, error.message);

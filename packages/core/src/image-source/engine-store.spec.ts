@@ -162,4 +162,30 @@ describe('EngineImageSource with a store', () => {
     await expect(reading).rejects.toThrow('the export was asked for');
     expect(calls).toEqual(['export']);
   });
+
+  it('a layer the pusher did not push (its upload dropped) is not the store at fault: asked again, it comes from the store', async () => {
+    const fake = fakeStore(layers);
+    const calls: string[] = [];
+    const image = (await new EngineImageSource('app:1', exporter(fake, calls)).open()) as Extract<
+      Awaited<ReturnType<EngineImageSource['open']>>,
+      { kind: 'uncompressed' }
+    >;
+    const dropped = fake.diffIds[0] as string;
+    const read: string[] = [];
+    const config = await image.readLayers(
+      new Set(fake.diffIds),
+      async (layer) => {
+        read.push(layer.expectedDiffId as string);
+        // Not pushed, as when the registry drops the upload: the source must not count it as read.
+        if (layer.expectedDiffId === dropped) return undefined;
+        return visit(layer);
+      },
+      1,
+    );
+    expect(config).toEqual(fake.config);
+    expect(calls).toEqual([]);
+    await image.readLayers(new Set([dropped]), visit, 1);
+    expect(read.sort()).toEqual([...fake.diffIds].sort());
+    expect(calls).toEqual([]);
+  });
 });
