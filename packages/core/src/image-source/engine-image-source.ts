@@ -80,7 +80,9 @@ export class EngineImageSource implements ImageSource {
   /**
    * Hands the wanted layers the store holds to `visit`, up to `concurrency` at once. Resolves to
    * the layers left for the export: those the store does not hold as expected, or whose bytes did
-   * not hash to their diffID (then the store is not trusted for the rest either).
+   * not hash to their diffID (then the store is not trusted for the rest either). A layer the
+   * visitor did not push (it returned undefined: its upload was dropped) is neither: the pusher
+   * asks for it again.
    */
   private async readStore(
     store: EngineStore,
