@@ -365,6 +365,24 @@ describe('parsePushArgs loads zod only for arguments that do not conform', () =>
     ]);
   });
 
+  it('odd but valid inputs parse as zod reads them: a proxy, a __proto__ key, extra array properties', () => {
+    const tags = Object.assign(['1.0'], { extra: 'x' });
+    const args = parsePushArgs(
+      new Proxy({ image: { repo: 'app', tags, uri: JSON.parse('{"__proto__":"x","1.0":"app:1.0"}') } }, {}),
+    );
+    expect(args.target).toStrictEqual({
+      kind: 'image',
+      image: { repo: 'app', tags: ['1.0'], uri: { '1.0': 'app:1.0' } },
+    });
+  });
+
+  it('a symbol key zod refuses is refused, not let through by the quick check', () => {
+    const uri = { '1.0': 'app:1.0', [Symbol('s')]: 'x' };
+    expect(issuesOf({ image: { repo: 'app', tags: ['1.0'], uri } })).toEqual([
+      'image: must be a local image reference or ID (a non-empty string), or a DockerImage',
+    ]);
+  });
+
   it('the parsed arguments are a copy: changing the input afterwards changes nothing', () => {
     const input = { repo: 'localhost:5000/app', tags: ['1.0'], auth: { username: 'u', password: 'p' } };
     const args = parsePushArgs(input);

@@ -96,7 +96,7 @@ export function parsePushArgs(input: unknown): PushArgs {
 
   // Valid arguments, the usual case, are known so without zod; anything else is zod's to judge and word.
   const checked = conformsToSchema(pushArgsJsonSchema, normalized)
-    ? { data: structuredClone(normalized) as PushArgsInput, issues: undefined }
+    ? { data: copyOf(normalized) as PushArgsInput, issues: undefined }
     : checkWithModel(normalized);
   if (checked.issues) issues.push(...checked.issues);
   const data: Partial<PushArgsInput> = checked.data ?? {};
@@ -313,6 +313,19 @@ function canonicalize(
     delete out[snake];
   }
   return out;
+}
+
+/**
+ * A deep copy of arguments that conform to the model (plain objects, arrays, strings, numbers,
+ * booleans), as zod's output is one: later changes to the caller's objects change nothing here.
+ * Arrays by index and objects by their own keys, as zod reads them.
+ */
+function copyOf(value: unknown): unknown {
+  if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => copyOf(value[i]));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, copyOf(item)]));
+  }
+  return value;
 }
 
 /** The model's verdict on `input`. Loads the model, and zod, on first use. */

@@ -73,6 +73,11 @@ function satisfies(keyword: string, expected: unknown, schema: Schema, value: un
 
 /** Every key is listed and conforms, or is allowed by `additionalProperties`; an absent or undefined optional key is fine. */
 function objectConforms(schema: Schema, value: Record<string, unknown>): boolean {
+  // Keys zod reads and Object.entries does not (symbols), or that zod drops (__proto__): zod's to judge.
+  if (Object.getOwnPropertySymbols(value).some((key) => Object.prototype.propertyIsEnumerable.call(value, key))) {
+    return false;
+  }
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return false;
   const properties = (schema.properties ?? {}) as Record<string, Schema>;
   const additional = schema.additionalProperties;
   const names = schema.propertyNames as Schema | undefined;
