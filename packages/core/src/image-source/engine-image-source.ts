@@ -9,6 +9,7 @@ import { isSha256Digest, parseImageConfig, sha256Digest } from './layer-digest';
 import { readTarStream } from './tar-reader';
 
 const debug = createDebug('dockpush:image-source:engine');
+const STORE_LAYERS_AT_ONCE = 2;
 
 /** What the engine source needs of a Docker engine: an image's identity and its export as a stream. */
 export interface ImageExporter {
@@ -79,8 +80,8 @@ export class EngineImageSource implements ImageSource {
 
   /**
    * Hands the wanted layers the store holds to `visit`, up to `concurrency` at once. Resolves to
-   * the layers left for the export: those the store does not hold as expected, or whose bytes did
-   * not hash to their diffID (then the store is not trusted for the rest either). A layer the
+   * the layers left for the export: those the store does not hold or cannot give whole, or whose
+   * bytes did not hash to their diffID (then the store is not trusted for the rest either). A layer the
    * visitor did not push (it returned undefined: its upload was dropped) is neither: the pusher
    * asks for it again.
    */
@@ -94,8 +95,10 @@ export class EngineImageSource implements ImageSource {
     const left = new Set<string>();
     const queue = [...wanted].map((diffId) => [diffId, diffIds.indexOf(diffId)] as const);
     let trusted = true;
+    let failed = false;
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
+      // After a failure no new layer is started: the push is over.
+      for (let next = queue.shift(); next && !failed; next = queue.shift()) {
         const [expected, index] = next;
         const layer = trusted && index >= 0 ? await store.layer(diffIds, index) : undefined;
         if (!layer) {
@@ -108,14 +111,21 @@ export class EngineImageSource implements ImageSource {
           if (actual !== undefined && actual !== expected)
             throw new LayerDigestMismatchError(this.name, expected, actual);
         } catch (error) {
-          if (!(error instanceof LayerDigestMismatchError || error instanceof EngineStoreError)) throw error;
+          if (!(error instanceof LayerDigestMismatchError || error instanceof EngineStoreError)) {
+            failed = true;
+            throw error;
+          }
           debug('layer %s from the store of %s: %s; reading the export instead', expected, this.name, error.message);
-          trusted = false;
+          // Bytes that do not hash to their digest: the store is not what dockpush takes it for.
+          if (error instanceof LayerDigestMismatchError) trusted = false;
           left.add(expected);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+    // Two layers at once keep both of a small machine's cores busy (reading here, compressing on
+    // the thread pool); more only adds the memory of their blocks in flight.
+    const workers = Math.max(1, Math.min(concurrency, STORE_LAYERS_AT_ONCE, queue.length));
+    await Promise.all(Array.from({ length: workers }, worker));
     debug('%d of %d wanted layers of %s read from the engine store', wanted.size - left.size, wanted.size, this.name);
     return left;
   }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chainId, digestOf, EngineStore } from './engine-store';
+import { chainId, digestOf, EngineStore, EngineStoreError } from './engine-store';
 import { EngineImageSource, type ImageExporter } from './engine-image-source';
 import { sha256Digest } from './layer-digest';
 
@@ -94,6 +94,39 @@ describe('EngineStore', () => {
     await expect(digestOf(layer?.stream as AsyncIterable<Buffer>)).rejects.toThrow("leads out of the layer's folder");
   });
 
+  it('a missing tar-split record: no layer (and no crash), for the export to give', async () => {
+    const fake = fakeStore(layers);
+    const folder = path.join(fake.root, 'image', 'vfs', 'layerdb', 'sha256', (fake.diffIds[0] as string).slice(7));
+    rmSync(path.join(folder, 'tar-split.json.gz'));
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    expect(await store?.layer(fake.diffIds, 0)).toBeUndefined();
+  });
+
+  it('a tar-split record gone between the size and the reading (the image removed): the stream fails as a store error', async () => {
+    const fake = fakeStore(layers);
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    const layer = await store?.layer(fake.diffIds, 0);
+    const folder = path.join(fake.root, 'image', 'vfs', 'layerdb', 'sha256', (fake.diffIds[0] as string).slice(7));
+    rmSync(path.join(folder, 'tar-split.json.gz'));
+    await expect(digestOf(layer?.stream as AsyncIterable<Buffer>)).rejects.toThrow(EngineStoreError);
+  });
+
+  it('a file whose name is not UTF-8 (name_raw) is found by its bytes', async () => {
+    const name = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1
+    const fake = fakeStore([[{ segment: 'h;' }, { file: 'placeholder', content: 'latin one' }]]);
+    const files = Buffer.from(path.join(fake.root, 'vfs', 'dir', 'cache0') + '/');
+    writeFileSync(Buffer.concat([files, name]), 'latin one');
+    const folder = path.join(fake.root, 'image', 'vfs', 'layerdb', 'sha256', (fake.diffIds[0] as string).slice(7));
+    const lines = [
+      JSON.stringify({ type: 2, payload: Buffer.from('h;').toString('base64'), position: 0 }),
+      JSON.stringify({ type: 1, name_raw: name.toString('base64'), size: 9, position: 1 }),
+    ];
+    writeFileSync(path.join(folder, 'tar-split.json.gz'), gzipSync(`${lines.join('\n')}\n`));
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    const layer = await store?.layer(fake.diffIds, 0);
+    expect(await digestOf(layer?.stream as AsyncIterable<Buffer>)).toBe(fake.diffIds[0]);
+  });
+
   it('a file shorter than its record fails the layer stream', async () => {
     const fake = fakeStore(layers);
     writeFileSync(path.join(fake.root, 'vfs', 'dir', 'cache0', 'a'), 'short');
@@ -147,6 +180,22 @@ describe('EngineImageSource with a store', () => {
     );
     await expect(reading).rejects.toThrow('the export was asked for');
     expect(calls).toEqual(['export']);
+  });
+
+  it('after a failure that ends the push, no other layer is started', async () => {
+    const fake = fakeStore(layers);
+    const image = await new EngineImageSource('app:1', exporter(fake, [])).open();
+    const started: string[] = [];
+    const reading = (image as Extract<typeof image, { kind: 'uncompressed' }>).readLayers(
+      new Set(fake.diffIds),
+      async (layer) => {
+        started.push(layer.expectedDiffId as string);
+        throw new Error('the registry refused the credentials');
+      },
+      1,
+    );
+    await expect(reading).rejects.toThrow('the registry refused the credentials');
+    expect(started).toHaveLength(1);
   });
 
   it('a layer whose bytes do not hash to its diffID goes to the export instead', async () => {
