@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
@@ -101,6 +101,7 @@ describeOneEngine('registry', 'the engine store', () => {
       });
     } finally {
       loadImage(source.archive);
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });

@@ -71,13 +71,15 @@ const STORED_BLOCK = 65_535;
 
 /**
  * A gzip member (RFC 1952) whose deflate data is stored blocks: the bytes as they are, framed,
- * with their CRC-32. What zlib writes at level 0, made in one copy: zlib's level 0 runs the
- * bytes through its window and output buffers, about six times slower.
+ * with their CRC-32, made in one copy; zlib's level 0, which runs the bytes through its window
+ * and output buffers, is about six times slower. Not byte for byte what zlib writes (its blocks
+ * are cut elsewhere, its header names the OS), so a layer stored here has another blob digest
+ * than on Node before 20.15, which uses zlib's level 0.
  */
 export function storedGzipMember(block: Buffer): Buffer {
   const blocks = Math.max(1, Math.ceil(block.length / STORED_BLOCK));
   const out = Buffer.allocUnsafe(10 + block.length + 5 * blocks + 8);
-  // ID1 ID2, CM=deflate, no flags, no mtime, XFL=0, OS=unknown (255): as zlib writes it.
+  // ID1 ID2, CM=deflate, no flags, no mtime, XFL=0, OS=unknown (255): the same on every machine.
   out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
   let at = 10;
   for (let i = 0; i < blocks; i++) {

@@ -301,7 +301,8 @@ class RegistryPush {
     const outcomes: TagOutcome[] = [];
     const pushed: RegistryPushedTag[] = [];
     let refused: RegistryAuthError | undefined;
-    // Every tag's manifest at once (up to 10, ECR's PutImage rate per second): each is one small
+    // Every tag's manifest at once (up to 10; a registry that throttles, such as ECR with its 10
+    // PutImage calls a second, answers 429 and the request is retried with backoff): each is one small
     // request, and the blobs they name are all in the repository by now.
     await mapWithConcurrency([...this.uris], MANIFESTS_AT_ONCE, async ([tag, uri]) => {
       try {
