@@ -9,9 +9,9 @@ import { LayerDigestMismatchError } from '../../packages/core/src/image-source/i
 import { indexTarFile } from '../../packages/core/src/image-source/tar-reader';
 import { pushToRegistry } from '../../packages/core/src/registry/registry-push';
 import { loadE2eEnv } from '../support/env';
-import { createTestImage, removeImage } from '../support/images';
+import { removeImage } from '../support/images';
 import { listTags, manifestDigest } from '../support/registry-api';
-import { freshCacheDir, layerStates, pullAndInspect, saveImage } from '../support/registry-engine';
+import { createSavedTestImage, freshCacheDir, layerStates, pullAndInspect } from '../support/registry-engine';
 
 /**
  * The registry engine pushing `docker save` archives and engine images to real registry:2
@@ -24,9 +24,7 @@ const sourceRef = `dockpush-e2e-regengine:${unique}`;
 let source: { id: string; diffIds: string[]; archive: string };
 
 beforeAll(async () => {
-  const { id } = await createTestImage(docker, sourceRef, { layers: 3, bytesPerLayer: 300 * 1024 });
-  const inspected = await docker.getImage(id).inspect();
-  source = { id, diffIds: inspected.RootFS.Layers ?? [], archive: saveImage(sourceRef) };
+  source = await createSavedTestImage(docker, sourceRef, { layers: 3, bytesPerLayer: 300 * 1024 });
 });
 
 afterAll(async () => {

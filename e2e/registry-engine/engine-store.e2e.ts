@@ -5,8 +5,8 @@ import Dockerode from 'dockerode';
 import { runCommand } from '../adapters/run-command';
 import { describeOneEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
-import { createTestImage, removeImage } from '../support/images';
-import { loadImage, pullAndInspect, saveImage } from '../support/registry-engine';
+import { removeImage } from '../support/images';
+import { createSavedTestImage, loadImage, pullAndInspect } from '../support/registry-engine';
 
 /**
  * The registry engine reads a local image straight from the engine's store when the engine runs
@@ -28,9 +28,7 @@ const { EngineStore, digestOf } = require(
 let source: { id: string; diffIds: string[]; archive: string };
 
 beforeAll(async () => {
-  const { id } = await createTestImage(docker, sourceRef, { layers: 3, bytesPerLayer: 300 * 1024 });
-  const inspected = await docker.getImage(id).inspect();
-  source = { id, diffIds: inspected.RootFS.Layers ?? [], archive: saveImage(sourceRef) };
+  source = await createSavedTestImage(docker, sourceRef, { layers: 3, bytesPerLayer: 300 * 1024 });
 });
 
 afterAll(async () => {

@@ -5,9 +5,9 @@ import Dockerode from 'dockerode';
 import { pushImage, type PushResult } from '@dockpush/core';
 import { describeOneEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
-import { createTestImage, removeImage } from '../support/images';
+import { removeImage } from '../support/images';
 import { listTags, manifestDigest } from '../support/registry-api';
-import { loadImage, pullAndInspect, saveImage } from '../support/registry-engine';
+import { createSavedTestImage, loadImage, pullAndInspect } from '../support/registry-engine';
 
 /**
  * A round trip through the public API: `pushImage` with `engine: 'registry'` uploads an image
@@ -42,9 +42,7 @@ async function expectServedAsReported(result: PushResult, repoName: string): Pro
 }
 
 beforeAll(async () => {
-  const { id } = await createTestImage(docker, sourceRef, { layers: 3, bytesPerLayer: 256 * 1024 });
-  const inspected = await docker.getImage(id).inspect();
-  source = { id, diffIds: inspected.RootFS.Layers ?? [], archive: saveImage(sourceRef) };
+  source = await createSavedTestImage(docker, sourceRef, { layers: 3, bytesPerLayer: 256 * 1024 });
   expect(source.diffIds).toHaveLength(3);
 });
 

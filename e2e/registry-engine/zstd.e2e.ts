@@ -8,9 +8,9 @@ import Dockerode from 'dockerode';
 import { DockerArchiveSource } from '../../packages/core/src/image-source/docker-archive-source';
 import { pushToRegistry } from '../../packages/core/src/registry/registry-push';
 import { loadE2eEnv } from '../support/env';
-import { createTestImage, removeImage } from '../support/images';
+import { removeImage } from '../support/images';
 import { manifestDigest } from '../support/registry-api';
-import { freshCacheDir, saveImage } from '../support/registry-engine';
+import { createSavedTestImage, freshCacheDir } from '../support/registry-engine';
 
 /**
  * zstd layers pushed by the registry engine to a real registry:2, read back through the registry
@@ -30,9 +30,7 @@ interface Manifest {
 
 beforeAll(async () => {
   // Layers of 3 MiB: more than one zstd frame each.
-  const { id } = await createTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 3 * 1024 * 1024 });
-  const inspected = await docker.getImage(id).inspect();
-  source = { id, diffIds: inspected.RootFS.Layers ?? [], archive: saveImage(sourceRef) };
+  source = await createSavedTestImage(docker, sourceRef, { layers: 2, bytesPerLayer: 3 * 1024 * 1024 });
 });
 
 afterAll(async () => {

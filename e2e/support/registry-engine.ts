@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { PushEvent } from '@dockpush/core';
+import { createTestImage } from './images';
 
 /** A fresh blob info cache directory, so that no test reuses another's. */
 export function freshCacheDir(): string {
@@ -15,6 +16,17 @@ export function saveImage(ref: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'dockpush-e2e-archive-')), 'image.tar');
   execFileSync('docker', ['save', '-o', file, ref]);
   return file;
+}
+
+/** A local image of random layers, its diffIDs, and its `docker save` archive: the source several registry-engine suites push. */
+export async function createSavedTestImage(
+  docker: Dockerode,
+  ref: string,
+  options: Parameters<typeof createTestImage>[2],
+): Promise<{ id: string; diffIds: string[]; archive: string }> {
+  const { id } = await createTestImage(docker, ref, options);
+  const inspected = await docker.getImage(id).inspect();
+  return { id, diffIds: inspected.RootFS.Layers ?? [], archive: saveImage(ref) };
 }
 
 /**
