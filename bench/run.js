@@ -792,7 +792,7 @@ function report(res, { started, cpu, realisticMb }) {
     target(
       peakMb <= 150,
       `peak RSS ≤ 150 MB while pushing a 1 GB image (${peakMb.toFixed(0)} MB)`,
-      `Node alone peaks at ${nodeMb.toFixed(0)} MB; the rest is the compressor's and the upload's buffers of the two layers read at once from the engine's store: the blocks in flight, the chunk being sent and the one filling, and those V8 has not collected yet`,
+      `Node alone peaks at ${nodeMb.toFixed(0)} MB; the rest is the compressor's and the upload's buffers of the layer being read (a large layer is read alone): the blocks in flight, the chunk being sent and the one filling, and those V8 has not collected yet`,
     );
   }
 

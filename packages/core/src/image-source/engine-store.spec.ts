@@ -185,6 +185,32 @@ describe('EngineImageSource with a store', () => {
     expect(calls).toEqual(['export']);
   });
 
+  it('reads small layers two at once, large ones one at a time', async () => {
+    const big = 'x'.repeat(33 * 1024 * 1024);
+    const fake = fakeStore([
+      [{ file: 'a', content: 'small one' }],
+      [{ file: 'b', content: 'small two' }],
+      [{ file: 'c', content: big }],
+      [{ file: 'd', content: `${big}!` }],
+    ]);
+    const image = await new EngineImageSource('app:1', exporter(fake, [])).open();
+    let reading = 0;
+    const together: number[] = [];
+    await (image as Extract<typeof image, { kind: 'uncompressed' }>).readLayers(
+      new Set(fake.diffIds),
+      async (layer) => {
+        reading++;
+        together.push(reading);
+        const digest = await visit(layer);
+        reading--;
+        return digest;
+      },
+      3,
+    );
+    // The two small ones together; the two large ones each alone.
+    expect(together).toEqual([1, 2, 1, 1]);
+  }, 30_000);
+
   it('after a failure that ends the push, no other layer is started', async () => {
     const fake = fakeStore(layers);
     const image = await new EngineImageSource('app:1', exporter(fake, [])).open();
