@@ -6,7 +6,7 @@ import { runCommand } from '../adapters/run-command';
 import { describeOneEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
 import { removeImage } from '../support/images';
-import { createSavedTestImage, loadImage, pullAndInspect } from '../support/registry-engine';
+import { createSavedTestImage, pullWithoutSource } from '../support/registry-engine';
 
 /**
  * The registry engine reads a local image straight from the engine's store when the engine runs
@@ -91,15 +91,9 @@ describeOneEngine('registry', 'the engine store', () => {
       status: 0,
       stderr: expect.stringMatching(line),
     });
-    await removeImage(docker, sourceRef);
-    try {
-      expect(await pullAndInspect(docker, `${env.plain.host}/${repoName}:1`)).toEqual({
-        id: source.id,
-        diffIds: source.diffIds,
-      });
-    } finally {
-      loadImage(source.archive);
-      rmSync(home, { recursive: true, force: true });
-    }
+    rmSync(home, { recursive: true, force: true });
+    expect(
+      await pullWithoutSource(docker, `${env.plain.host}/${repoName}:1`, { ref: sourceRef, archive: source.archive }),
+    ).toEqual({ id: source.id, diffIds: source.diffIds });
   });
 });

@@ -7,7 +7,7 @@ import { FaultProxy } from '../support/fault-proxy';
 import { createTestImage, removeImage } from '../support/images';
 import { RecordingProxy } from '../support/recording-proxy';
 import { listTags, manifestDigest } from '../support/registry-api';
-import { freshCacheDir, loadImage, pullAndInspect, saveImage } from '../support/registry-engine';
+import { freshCacheDir, pullWithoutSource, saveImage } from '../support/registry-engine';
 
 /** Redirects to another host, and uploads cut midway, between the registry engine and registry:2. */
 const env = loadE2eEnv();
@@ -116,12 +116,9 @@ describe('registry engine, an upload cut midway', () => {
     expect(resumed?.headers['content-range']).toBe(`${reported}-${reported + chunkSize - 1}`);
 
     expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
-    await removeImage(docker, sourceRef);
-    try {
-      expect(await pullAndInspect(docker, `${env.plain.host}/${repo}:latest`)).toEqual(source);
-    } finally {
-      loadImage(archive);
-    }
+    expect(await pullWithoutSource(docker, `${env.plain.host}/${repo}:latest`, { ref: sourceRef, archive })).toEqual(
+      source,
+    );
   });
 
   it('goes on in the same upload after a cut that reached the registry midway (the fault proxy of the engine suites)', async () => {
@@ -190,12 +187,9 @@ describe('registry engine, an upload cut midway', () => {
       if (kind === 'engine') expect(exports).toBe(2);
 
       expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
-      await removeImage(docker, sourceRef);
-      try {
-        expect(await pullAndInspect(docker, `${env.plain.host}/${repo}:latest`)).toEqual(source);
-      } finally {
-        loadImage(archive);
-      }
+      expect(await pullWithoutSource(docker, `${env.plain.host}/${repo}:latest`, { ref: sourceRef, archive })).toEqual(
+        source,
+      );
     },
   );
 });

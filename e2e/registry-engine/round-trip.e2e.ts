@@ -7,7 +7,7 @@ import { describeOneEngine } from '../support/engines';
 import { loadE2eEnv } from '../support/env';
 import { removeImage } from '../support/images';
 import { listTags, manifestDigest } from '../support/registry-api';
-import { createSavedTestImage, loadImage, pullAndInspect } from '../support/registry-engine';
+import { createSavedTestImage, pullWithoutSource } from '../support/registry-engine';
 
 /**
  * A round trip through the public API: `pushImage` with `engine: 'registry'` uploads an image
@@ -27,14 +27,7 @@ function isolatedEnv(): NodeJS.ProcessEnv {
 }
 
 /** Pulls what was pushed with the source image removed, then puts the source image back. */
-async function pullWithoutSource(ref: string): Promise<{ id: string; diffIds: string[] }> {
-  await removeImage(docker, sourceRef);
-  try {
-    return await pullAndInspect(docker, ref);
-  } finally {
-    loadImage(source.archive);
-  }
-}
+const pullBack = (ref: string) => pullWithoutSource(docker, ref, { ref: sourceRef, archive: source.archive });
 
 async function expectServedAsReported(result: PushResult, repoName: string): Promise<void> {
   expect((await listTags(env.plain.host, repoName)).sort()).toEqual(result.pushed.map((p) => p.tag).sort());
@@ -63,7 +56,7 @@ describeOneEngine('registry', "pushImage with engine: 'registry', pulled back by
     // No local `<repo>:<tag>` was needed to push it.
     await expect(docker.getImage(`${repo}:1.0.0`).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
-    expect(await pullWithoutSource(`${repo}:1.0.0`)).toEqual({ id: source.id, diffIds: source.diffIds });
+    expect(await pullBack(`${repo}:1.0.0`)).toEqual({ id: source.id, diffIds: source.diffIds });
   });
 
   it('a docker-archive: tarball comes back with the same image ID and diffIDs', async () => {
@@ -76,6 +69,6 @@ describeOneEngine('registry', "pushImage with engine: 'registry', pulled back by
     expect(result).toMatchObject({ engine: 'registry', image: { id: source.id } });
     await expectServedAsReported(result, repoName);
 
-    expect(await pullWithoutSource(`${repo}:latest`)).toEqual({ id: source.id, diffIds: source.diffIds });
+    expect(await pullBack(`${repo}:latest`)).toEqual({ id: source.id, diffIds: source.diffIds });
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { PushEvent } from '@dockpush/core';
-import { createTestImage } from './images';
+import { createTestImage, removeImage } from './images';
 
 /** A fresh blob info cache directory, so that no test reuses another's. */
 export function freshCacheDir(): string {
@@ -57,4 +57,22 @@ export function layerStates(events: PushEvent[]): Map<string, string[]> {
     states.set(event.layer, list);
   }
   return states;
+}
+
+/**
+ * Pulls `ref` (what a test pushed) with the local source image `sourceRef` removed, so the
+ * engine cannot reuse it, then loads the source back from its `archive`; the pulled image's ID
+ * and diffIDs.
+ */
+export async function pullWithoutSource(
+  docker: Dockerode,
+  ref: string,
+  source: { ref: string; archive: string },
+): Promise<{ id: string; diffIds: string[] }> {
+  await removeImage(docker, source.ref);
+  try {
+    return await pullAndInspect(docker, ref);
+  } finally {
+    loadImage(source.archive);
+  }
 }
