@@ -110,13 +110,14 @@ export class EngineImageSource implements ImageSource {
           continue;
         }
         let release = () => {};
-        if (layer.size > LARGE_LAYER) {
+        // A layer of unknown size is taken for a large one.
+        if ((layer.fileBytes ?? Infinity) > LARGE_LAYER) {
           const before = largeDone;
           largeDone = new Promise((resolve) => (release = resolve));
           await before;
         }
         try {
-          const actual = await visit({ expectedDiffId: expected, size: layer.size, stream: layer.stream });
+          const actual = await visit({ expectedDiffId: expected, stream: layer.stream });
           // Undefined: the pusher did not push it (its upload was dropped) and asks for it again.
           if (actual !== undefined && actual !== expected)
             throw new LayerDigestMismatchError(this.name, expected, actual);

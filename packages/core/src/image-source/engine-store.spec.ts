@@ -36,6 +36,9 @@ function fakeStore(layers: Part[][]): { root: string; id: string; diffIds: strin
       return JSON.stringify({ type: 1, ...named, size: Buffer.byteLength(p.content), position });
     });
     writeFileSync(path.join(folder, 'tar-split.json.gz'), gzipSync(`${lines.join('\n')}\n`));
+    // The engine's count of the layer's file bytes.
+    const fileBytes = parts.reduce((n, p) => n + ('file' in p ? Buffer.byteLength(p.content) : 0), 0);
+    writeFileSync(path.join(folder, 'size'), String(fileBytes));
   });
   const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: diffIds } }));
   const id = sha256Digest(config);
@@ -57,7 +60,7 @@ describe('EngineStore', () => {
       const layer = await store?.layer(fake.diffIds, index);
       expect(await digestOf(layer?.stream as AsyncIterable<Buffer>)).toBe(fake.diffIds[index]);
     }
-    expect((await store?.layer(fake.diffIds, 0))?.size).toBe('header-a;content of apad;'.length);
+    expect((await store?.layer(fake.diffIds, 0))?.fileBytes).toBe('content of a'.length);
   });
 
   it('chain IDs: the bottom diffID, then sha256 of "<parent chain> <diffID>"', () => {
@@ -102,13 +105,38 @@ describe('EngineStore', () => {
     expect(await store?.layer(fake.diffIds, 0)).toBeUndefined();
   });
 
-  it('a tar-split record gone between the size and the reading (the image removed): the stream fails as a store error', async () => {
+  it("a layer's files gone between the record's reading and the stream (the image removed): the stream fails as a store error", async () => {
     const fake = fakeStore(layers);
     const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
     const layer = await store?.layer(fake.diffIds, 0);
-    const folder = path.join(fake.root, 'image', 'vfs', 'layerdb', 'sha256', (fake.diffIds[0] as string).slice(7));
-    rmSync(path.join(folder, 'tar-split.json.gz'));
+    rmSync(path.join(fake.root, 'vfs', 'dir', 'cache0'), { recursive: true });
     await expect(digestOf(layer?.stream as AsyncIterable<Buffer>)).rejects.toThrow(EngineStoreError);
+  });
+
+  it('hands the tar on in chunks of 1 MiB, whatever the files and stretches, and a folder that is a link fails even when it stays inside', async () => {
+    const big = 'y'.repeat(1024 * 1024 + 3);
+    const parts: Part[] = [{ segment: 'h'.repeat(700) }];
+    for (let i = 0; i < 40; i++)
+      parts.push({ file: `d${i % 3}/f${i}`, content: `${i}`.repeat(30_000 + i) }, { segment: 'p'.repeat(i) });
+    parts.push({ file: 'big', content: big }, { segment: 'end' });
+    const fake = fakeStore([parts]);
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    const sizes: number[] = [];
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await store?.layer(fake.diffIds, 0))?.stream ?? []) {
+      sizes.push(chunk.length);
+      chunks.push(chunk);
+    }
+    expect(sha256Digest(Buffer.concat(chunks))).toBe(fake.diffIds[0]);
+    expect(sizes.slice(0, -1).every((n) => n === 1024 * 1024)).toBe(true);
+    expect(sizes.length).toBeGreaterThan(2);
+
+    // d1 replaced by a link to d0, inside the layer: still not followed.
+    const files = path.join(fake.root, 'vfs', 'dir', 'cache0');
+    rmSync(path.join(files, 'd1'), { recursive: true });
+    symlinkSync(path.join(files, 'd0'), path.join(files, 'd1'));
+    const layer = await store?.layer(fake.diffIds, 0);
+    await expect(digestOf(layer?.stream as AsyncIterable<Buffer>)).rejects.toThrow("leads out of the layer's folder");
   });
 
   it('a file whose name is not UTF-8 (name_raw) is found by its bytes', async () => {

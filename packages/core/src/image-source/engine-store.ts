@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs';
 import { open, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -88,25 +88,27 @@ export class EngineStore {
   }
 
   /**
-   * The layer `diffIds[index]` of an image with these diffIDs: its size and its tar as a stream,
-   * or undefined when the store does not hold it as expected. The stream's bytes are the layer
-   * as the engine would export it; the caller checks them against the diffID.
+   * The layer `diffIds[index]` of an image with these diffIDs: its tar as a stream, and the bytes of
+   * its files (the store's own count, without the tar's headers: enough to tell a large layer from
+   * a small one), or undefined when the store does not hold it as expected. The stream's bytes are
+   * the layer as the engine would export it; the caller checks them against the diffID.
    */
-  async layer(diffIds: string[], index: number): Promise<{ size: number; stream: AsyncIterable<Buffer> } | undefined> {
+  async layer(
+    diffIds: string[],
+    index: number,
+  ): Promise<{ fileBytes: number | undefined; stream: AsyncIterable<Buffer> } | undefined> {
     try {
       const layerFolder = path.join(this.imageFolder, 'layerdb', 'sha256', chainId(diffIds, index).slice(7));
-      const [diff, cacheId] = await Promise.all([
+      const [diff, cacheId, tarSplit, size] = await Promise.all([
         readFile(path.join(layerFolder, 'diff'), 'utf8'),
         readFile(path.join(layerFolder, 'cache-id'), 'utf8'),
+        readFile(path.join(layerFolder, 'tar-split.json.gz')),
+        readFile(path.join(layerFolder, 'size'), 'utf8').catch(() => ''),
       ]);
       if (diff.trim() !== diffIds[index] || !/^[a-zA-Z0-9_-]+$/.test(cacheId.trim())) return undefined;
-      const tarSplit = path.join(layerFolder, 'tar-split.json.gz');
       const files = this.layerFiles(this.location.root, cacheId.trim());
-      let size = 0;
-      for await (const entry of readTarSplit(tarSplit)) {
-        size += entry.type === SEGMENT_ENTRY ? Buffer.from(entry.payload ?? '', 'base64').length : (entry.size ?? 0);
-      }
-      return { size, stream: failingAsStoreError(assembleTar(tarSplit, files)) };
+      const fileBytes = /^\d+$/.test(size.trim()) ? Number(size.trim()) : undefined;
+      return { fileBytes, stream: failingAsStoreError(assembleTar(tarSplit, files)) };
     } catch (error) {
       debug('layer %s not read from the store: %s', diffIds[index], (error as Error).message);
       return undefined;
@@ -122,13 +124,12 @@ export function chainId(diffIds: string[], index: number): string {
 }
 
 /**
- * The records of a tar-split file, one line at a time (a layer of many files has a record of
- * many megabytes). The compressed file is read whole, so that every failure, opening it too,
- * reaches the caller as an error of this iteration.
+ * The records of a tar-split file (gzipped JSON lines), one line at a time: a layer of many files
+ * has a record of many megabytes.
  */
-async function* readTarSplit(file: string): AsyncGenerator<TarSplitEntry> {
+async function* readTarSplit(gzipped: Buffer): AsyncGenerator<TarSplitEntry> {
   const gunzip = createGunzip();
-  gunzip.end(await readFile(file));
+  gunzip.end(gzipped);
   const text = new StringDecoder('utf8');
   let rest = '';
   const parse = (line: string): TarSplitEntry => {
@@ -146,79 +147,93 @@ async function* readTarSplit(file: string): AsyncGenerator<TarSplitEntry> {
   if (rest.trim() !== '') yield parse(rest);
 }
 
-/** Files up to this size are read at once on the main thread: from the page cache, faster than a round trip through the thread pool. */
-const SMALL_FILE = 256 * 1024;
-/** Bytes gathered before they are handed on: a layer of many small files is not handed on header by header. */
-const BATCH = 256 * 1024;
-/** Bytes read at once from a larger file. */
-const READ_CHUNK = 256 * 1024;
+/**
+ * The size of the chunks the tar is handed on in: the registry engine's gzip block, so that the
+ * compressor takes each chunk as it is, without a copy.
+ */
+const CHUNK = 1024 * 1024;
 
-/** The layer's tar: the recorded stretches as they were, each file's bytes from the layer's folder. */
-async function* assembleTar(tarSplit: string, files: string): AsyncGenerator<Buffer> {
-  // Paths as bytes: a name need not be UTF-8 (tar-split keeps such names as `name_raw`).
-  const top = Buffer.from(`${await realpath(files)}/`);
-  /** Folders (as latin1 text of their bytes) found to lie inside the layer's folder. */
-  const inside = new Set<string>();
-  let batch: Buffer[] = [];
-  let batched = 0;
-  const add = (bytes: Buffer) => {
-    batch.push(bytes);
-    batched += bytes.length;
-  };
-  const flush = () => {
-    const out = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batched);
-    batch = [];
-    batched = 0;
-    return out;
+/**
+ * The layer's tar: the recorded stretches as they were, each file's bytes from the layer's folder,
+ * written straight into chunks of `CHUNK` bytes (files are read into them; nothing is copied
+ * twice). Files are read on the main thread: from the page cache that is faster than a round trip
+ * through the thread pool, which the compressor keeps busy.
+ */
+async function* assembleTar(tarSplit: Buffer, files: string): AsyncGenerator<Buffer> {
+  const folders = new LayerFolders(Buffer.from(`${await realpath(files)}/`));
+  let chunk = Buffer.allocUnsafe(CHUNK);
+  let at = 0;
+  /** The chunk when it is full (and a new one begun), else undefined. */
+  const full = (): Buffer | undefined => {
+    if (at < CHUNK) return undefined;
+    const done = chunk;
+    chunk = Buffer.allocUnsafe(CHUNK);
+    at = 0;
+    return done;
   };
   for await (const entry of readTarSplit(tarSplit)) {
     if (entry.type === SEGMENT_ENTRY) {
-      if (entry.payload) add(Buffer.from(entry.payload, 'base64'));
+      if (!entry.payload) continue;
+      const bytes = Buffer.from(entry.payload, 'base64');
+      for (let from = 0; from < bytes.length;) {
+        const n = bytes.copy(chunk, at, from);
+        from += n;
+        at += n;
+        const done = full();
+        if (done) yield done;
+      }
     } else if ((entry.size ?? 0) > 0) {
       const size = entry.size as number;
       const name = entry.name_raw !== undefined ? Buffer.from(entry.name_raw, 'base64') : Buffer.from(entry.name ?? '');
-      // latin1 keeps every byte as one character, so normalizing cannot change the name's bytes.
-      const relative = path.posix.normalize(`/${name.toString('latin1')}`).slice(1);
-      const folder = path.posix.dirname(relative);
-      if (!inside.has(folder)) {
-        // Never a file outside the layer's folder, whatever links lie on the way: the folder's
-        // real path is checked once, and the file itself is opened without following a link.
-        const real = await realpath(Buffer.concat([top, Buffer.from(folder, 'latin1')]), { encoding: 'buffer' });
-        if (
-          !Buffer.concat([real, Buffer.from('/')])
-            .subarray(0, top.length)
-            .equals(top)
-        ) {
-          throw new Error(`${name.toString('utf8')} leads out of the layer's folder`);
+      // The file itself is opened without following a link; its folders were checked to be folders.
+      const fd = openSync(folders.file(name), constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        for (let read = 0; read < size;) {
+          const n = readSync(fd, chunk, at, Math.min(size - read, CHUNK - at), read);
+          if (n === 0) throw new Error(`${name.toString('utf8')} is shorter than its tar-split record says`);
+          read += n;
+          at += n;
+          const done = full();
+          if (done) yield done;
         }
-        inside.add(folder);
-      }
-      const file = Buffer.concat([top, Buffer.from(relative, 'latin1')]);
-      if (size <= SMALL_FILE) {
-        add(readSmallFile(file, size));
-      } else {
-        if (batched > 0) yield flush();
-        yield* readExactly(file, size);
+      } finally {
+        closeSync(fd);
       }
     }
-    if (batched >= BATCH) yield flush();
   }
-  if (batched > 0) yield flush();
+  if (at > 0) yield chunk.subarray(0, at);
 }
 
-/** A small file whole, read without following a link; fewer bytes than recorded is an error. */
-function readSmallFile(file: Buffer, size: number): Buffer {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const bytes = Buffer.allocUnsafe(size);
-    for (let at = 0; at < size;) {
-      const read = readSync(fd, bytes, at, size - at, at);
-      if (read === 0) throw new Error(`${file.toString('utf8')} is shorter than its tar-split record says`);
-      at += read;
+/**
+ * The layer's folder, and the folders in it found to be folders rather than links: never a file
+ * outside it, whatever links lie on the way. Each folder is checked once, by one `lstat`, after
+ * its parent.
+ */
+class LayerFolders {
+  /** Folders (as latin1 text of their bytes, relative to the top) found to be folders. */
+  private readonly checked = new Set<string>(['.']);
+
+  constructor(private readonly top: Buffer) {}
+
+  /** The path of the file `name` (bytes, as tar-split gives it) in the layer. */
+  file(name: Buffer): Buffer {
+    // latin1 keeps every byte as one character, so normalizing cannot change the name's bytes.
+    const relative = path.posix.normalize(`/${name.toString('latin1')}`).slice(1);
+    this.check(path.posix.dirname(relative), name);
+    return this.pathOf(relative);
+  }
+
+  private pathOf(relative: string): Buffer {
+    return Buffer.concat([this.top, Buffer.from(relative, 'latin1')]);
+  }
+
+  private check(folder: string, name: Buffer): void {
+    if (this.checked.has(folder)) return;
+    this.check(path.posix.dirname(folder), name);
+    if (!lstatSync(this.pathOf(folder)).isDirectory()) {
+      throw new Error(`${name.toString('utf8')} leads out of the layer's folder (through a link)`);
     }
-    return bytes;
-  } finally {
-    closeSync(fd);
+    this.checked.add(folder);
   }
 }
 
@@ -227,23 +242,6 @@ async function* failingAsStoreError(stream: AsyncIterable<Buffer>): AsyncGenerat
     yield* stream;
   } catch (error) {
     throw new EngineStoreError(`the engine store: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** `size` bytes of `file`, in chunks; fewer bytes there is an error (the store changed under us). */
-async function* readExactly(file: Buffer, size: number): AsyncGenerator<Buffer> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    let left = size;
-    while (left > 0) {
-      const buffer = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - left);
-      if (bytesRead === 0) throw new Error(`${file.toString('utf8')} is shorter than its tar-split record says`);
-      left -= bytesRead;
-      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
   }
 }
 

@@ -10,16 +10,20 @@ export interface Descriptor {
   urls?: string[];
 }
 
-/** One uncompressed layer as a source hands it over. */
-export interface LayerReading {
-  /** The diffID the layer must have, when the source knows which layer this is before reading it. */
-  expectedDiffId?: string;
-  /** Uncompressed size in bytes. */
-  size: number;
+interface LayerReadingBase {
   /** The layer's name in the source (an archive member), for progress before its digest is known. */
   name?: string;
   stream: AsyncIterable<Buffer>;
 }
+
+/**
+ * One uncompressed layer as a source hands it over: either named by the diffID it must have
+ * (the source knows which layer it is before reading it), or with its size, by which the pusher
+ * tells apart layers it cannot name.
+ */
+export type LayerReading =
+  | (LayerReadingBase & { expectedDiffId: string; /** Uncompressed size in bytes, if known. */ size?: number })
+  | (LayerReadingBase & { expectedDiffId?: undefined; /** Uncompressed size in bytes. */ size: number });
 
 /**
  * Reads layers for the pusher. It returns the sha256 (`sha256:<hex>`) of the bytes it read, which

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { gzipLayer, hashing, storedGzipMember, zstdLayer } from './layer-compressor';
 import { openZstdCompressor, type ZstdCompressor } from './zstd-compressor';
@@ -44,6 +44,15 @@ describe('gzipLayer', () => {
     expect((await collect(a.output)).equals(await collect(b.output))).toBe(true);
   });
 
+  it("makes each compressible member as zlib's gzip does, so blob digests do not depend on how the source is chunked", async () => {
+    const blockSize = 100_000;
+    const { output } = gzipLayer(pieces(text, 33_333), { level: 1, blockSize });
+    const members: Buffer[] = [];
+    for (let at = 0; at < text.length; at += blockSize)
+      members.push(gzipSync(text.subarray(at, at + blockSize), { level: 1 }));
+    expect((await collect(output)).equals(Buffer.concat(members))).toBe(true);
+  });
+
   it('stores incompressible blocks instead of compressing them', async () => {
     const { output } = gzipLayer(pieces(random, 65_536), { level: 6, blockSize: 100_000 });
     const blob = await collect(output);
@@ -64,6 +73,17 @@ describe('gzipLayer', () => {
 });
 
 describe('storedGzipMember', () => {
+  it('frames a block given in pieces as it frames the block whole', () => {
+    const block = randomBytes(200_000);
+    const split = [
+      block.subarray(0, 1),
+      block.subarray(1, 70_000),
+      block.subarray(70_000, 70_000),
+      block.subarray(70_000),
+    ];
+    expect(storedGzipMember(split).equals(storedGzipMember(block))).toBe(true);
+  });
+
   it.each([0, 1, 65_535, 65_536, 200_000])(
     '%d bytes: a gzip member gunzip reads back, framed as stored blocks',
     (n) => {

@@ -23,18 +23,28 @@ export interface GzipOptions {
   parallel?: number;
 }
 
-const SAMPLE = 64 * 1024;
+/**
+ * A block of the input: the pieces of the stream it spans, in order. The pieces are not copied
+ * into one buffer: a source whose chunks are the block size (the engine store's are) is
+ * compressed without a copy, and another's bytes are copied once, by the compressor.
+ */
+type Block = Buffer[];
+
+const lengthOf = (block: Block) => block.reduce((n, piece) => n + piece.length, 0);
+
+/** One buffer of a block's bytes (a copy, unless it is one piece). */
+const joined = (block: Block): Buffer => (block.length === 1 ? (block[0] as Buffer) : Buffer.concat(block));
 
 /** Splits a stream into blocks of exactly `size` bytes (the last may be shorter). */
-async function* blocksOf(input: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+async function* blocksOf(input: AsyncIterable<Buffer>, size: number): AsyncGenerator<Block> {
   let parts: Buffer[] = [];
   let length = 0;
   for await (const chunk of input) {
     let rest = chunk;
     while (length + rest.length >= size) {
       const take = size - length;
-      parts.push(rest.subarray(0, take));
-      yield Buffer.concat(parts);
+      parts.push(take === rest.length ? rest : rest.subarray(0, take));
+      yield parts;
       parts = [];
       length = 0;
       rest = rest.subarray(take);
@@ -44,26 +54,49 @@ async function* blocksOf(input: AsyncIterable<Buffer>, size: number): AsyncGener
       length += rest.length;
     }
   }
-  if (length) yield Buffer.concat(parts);
+  if (length) yield parts;
 }
+
+const SAMPLE = 64 * 1024;
 
 /**
  * One gzip member. A block whose sample does not compress (already-compressed files, random
  * data) is stored: compressing it would cost CPU and save nothing.
  */
-async function compressBlock(block: Buffer, level: number): Promise<Buffer> {
+async function compressBlock(block: Block, level: number): Promise<Buffer> {
   if (level === 0) return stored(block);
-  if (block.length > SAMPLE) {
-    const sample = await deflateRaw(block.subarray(0, SAMPLE), { level: 1 });
-    if (sample.length > SAMPLE * 0.97) return stored(block);
+  const length = lengthOf(block);
+  if (length > SAMPLE) {
+    const first = block[0] as Buffer;
+    const sample = first.length >= SAMPLE ? first.subarray(0, SAMPLE) : joined(block).subarray(0, SAMPLE);
+    const compressed = await deflateRaw(sample, { level: 1 });
+    if (compressed.length > SAMPLE * 0.97) return stored(block);
   }
-  return gzip(block, { level });
+  return gzipMember(block, length, level);
+}
+
+/**
+ * zlib's gzip of a block, with an output buffer big enough for the whole member: the block is
+ * then one round trip to the thread pool. With zlib's default (16 KiB) a 1 MiB block takes some
+ * 30, each with a callback and a copy on the main thread.
+ */
+function gzipMember(block: Block, length: number, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // deflate's bound (zlib's deflateBound, rounded up) plus gzip's header and trailer.
+    const gz = zlib.createGzip({ level, chunkSize: Math.max(64 * 1024, length + (length >> 10) + 1024) });
+    const out: Buffer[] = [];
+    gz.on('data', (chunk: Buffer) => out.push(chunk));
+    gz.on('error', reject);
+    gz.on('end', () => resolve(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out)));
+    for (const piece of block) gz.write(piece);
+    gz.end();
+  });
 }
 
 /** Node 20.15 and later have zlib.crc32; before, zlib's own level 0. */
 const hasCrc32 = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
-function stored(block: Buffer): Promise<Buffer> {
-  return hasCrc32 ? Promise.resolve(storedGzipMember(block)) : gzip(block, { level: 0 });
+function stored(block: Block): Promise<Buffer> {
+  return hasCrc32 ? Promise.resolve(storedGzipMember(block)) : gzip(joined(block), { level: 0 });
 }
 
 /** Deflate's stored blocks hold at most this many bytes (RFC 1951 §3.2.4). */
@@ -76,23 +109,40 @@ const STORED_BLOCK = 65_535;
  * are cut elsewhere, its header names the OS), so a layer stored here has another blob digest
  * than on Node before 20.15, which uses zlib's level 0.
  */
-export function storedGzipMember(block: Buffer): Buffer {
-  const blocks = Math.max(1, Math.ceil(block.length / STORED_BLOCK));
-  const out = Buffer.allocUnsafe(10 + block.length + 5 * blocks + 8);
+export function storedGzipMember(block: Buffer | Block): Buffer {
+  const pieces = Array.isArray(block) ? block : [block];
+  const length = lengthOf(pieces);
+  const blocks = Math.max(1, Math.ceil(length / STORED_BLOCK));
+  const out = Buffer.allocUnsafe(10 + length + 5 * blocks + 8);
   // ID1 ID2, CM=deflate, no flags, no mtime, XFL=0, OS=unknown (255): the same on every machine.
   out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
   let at = 10;
+  let piece = 0;
+  let offset = 0;
+  let crc = 0;
   for (let i = 0; i < blocks; i++) {
-    const piece = block.subarray(i * STORED_BLOCK, (i + 1) * STORED_BLOCK);
+    const size = Math.min(STORED_BLOCK, length - i * STORED_BLOCK);
     out[at] = i === blocks - 1 ? 1 : 0; // BFINAL on the last; BTYPE 00, stored
-    out.writeUInt16LE(piece.length, at + 1);
-    out.writeUInt16LE(piece.length ^ 0xffff, at + 3);
+    out.writeUInt16LE(size, at + 1);
+    out.writeUInt16LE(size ^ 0xffff, at + 3);
     at += 5;
-    piece.copy(out, at);
-    at += piece.length;
+    // The stored block's bytes, from as many pieces as it spans.
+    for (let left = size; left > 0;) {
+      const from = pieces[piece] as Buffer;
+      const take = Math.min(left, from.length - offset);
+      from.copy(out, at, offset, offset + take);
+      at += take;
+      offset += take;
+      left -= take;
+      if (offset === from.length) {
+        piece++;
+        offset = 0;
+      }
+    }
   }
-  out.writeUInt32LE(zlib.crc32(block), at);
-  out.writeUInt32LE(block.length % 2 ** 32, at + 4);
+  for (const from of pieces) crc = zlib.crc32(from, crc);
+  out.writeUInt32LE(crc, at);
+  out.writeUInt32LE(length % 2 ** 32, at + 4);
   return out;
 }
 
@@ -128,12 +178,12 @@ export interface ZstdOptions {
  * them all). Hashes and memory bound as `gzipLayer`.
  */
 export function zstdLayer(input: AsyncIterable<Buffer>, options: ZstdOptions): CompressedLayer {
-  const compress = (block: Buffer) => options.compressor.compress(block, options.level);
+  const compress = (block: Block) => options.compressor.compress(joined(block), options.level);
   return compressBlocks(input, {
     blockSize: options.blockSize ?? 2 * 1024 * 1024,
     parallel: options.parallel ?? 2 * options.compressor.parallel,
     compress,
-    empty: () => compress(Buffer.alloc(0)),
+    empty: () => compress([Buffer.alloc(0)]),
   });
 }
 
@@ -151,7 +201,7 @@ function compressBlocks(
   options: {
     blockSize: number;
     parallel: number;
-    compress: (block: Buffer) => Promise<Buffer>;
+    compress: (block: Block) => Promise<Buffer>;
     /** The output for an empty layer (one empty member or frame, so that the blob is valid). */
     empty: () => Promise<Buffer>;
   },
@@ -171,8 +221,8 @@ function compressBlocks(
     };
     try {
       for await (const block of blocksOf(input, options.blockSize)) {
-        inHash.update(block);
-        uncompressedSize += block.length;
+        for (const piece of block) inHash.update(piece);
+        uncompressedSize += lengthOf(block);
         const job = options.compress(block);
         job.catch(() => undefined);
         pending.push(job);

@@ -479,7 +479,7 @@ class RegistryPush {
       const config = await image.readLayers(
         remaining,
         async (layer) => {
-          if (!layer.expectedDiffId) {
+          if (layer.expectedDiffId === undefined) {
             const uploaded =
               pass === 1 ? presentSizes.has(layer.size) : uploadedSizes.has(layer.size) && !leftSizes.has(layer.size);
             if (uploaded) {
@@ -488,7 +488,7 @@ class RegistryPush {
             }
           }
           const diffId = await this.uploadLayer(image, layer, layers);
-          if (!layer.expectedDiffId) (diffId ? uploadedSizes : leftSizes).add(layer.size);
+          if (layer.expectedDiffId === undefined) (diffId ? uploadedSizes : leftSizes).add(layer.size);
           return diffId;
         },
         this.concurrency,
