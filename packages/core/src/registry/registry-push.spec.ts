@@ -277,6 +277,43 @@ describe('pushToRegistry', () => {
     expect(manifests.every((r) => r.body?.equals(manifest))).toBe(true);
   });
 
+  it('uploads a config the source gives up front beside the layers, not after them', async () => {
+    const layer = Buffer.from('a layer that waits for the config');
+    const diffId = sha256Digest(layer);
+    const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
+    const configDigest = sha256Digest(imageConfig);
+    let configSeen = () => {};
+    const configUploaded = new Promise<void>((resolve) => (configSeen = resolve));
+    class Watching extends KeepingRegistry {
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        if (req.url.searchParams.get('digest') === configDigest) configSeen();
+        return super.send(req);
+      }
+    }
+    const http = new Watching();
+    const image: UncompressedImage = {
+      kind: 'uncompressed',
+      location: 'app:1',
+      configDigest,
+      diffIds: [diffId],
+      config: imageConfig,
+      readLayers: async (_wanted, visit) => {
+        // The layer is handed over only once the config is in: a push that waits for the layers first never ends.
+        const waited = await Promise.race([
+          configUploaded.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
+        ]);
+        if (!waited) throw new Error('the config was not uploaded while the layers were read');
+        await visit({ expectedDiffId: diffId, stream: Readable.from([layer]) });
+        return imageConfig;
+      },
+    };
+    const source: ImageSource = { name: 'app:1', open: async () => image };
+    const result = await pushToRegistry({ ...base(http, source), tags: ['1'] });
+    expect(result.imageId).toBe(configDigest);
+    expect(http.blobs.get(configDigest)).toEqual(imageConfig);
+  });
+
   it('writes the manifests of up to 10 tags at once: ten tags cost about one', async () => {
     let inFlight = 0;
     let most = 0;

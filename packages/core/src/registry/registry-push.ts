@@ -434,24 +434,36 @@ class RegistryPush {
 
     let configSize = await configReused;
     let config = image.config;
+    // A config the source gave up front (the engine's store does) goes up beside the layers.
+    const configUpload =
+      configSize === undefined && config !== undefined ? this.uploadConfig(image, config) : undefined;
+    configUpload?.catch(() => undefined);
     if (wanted.size > 0 || (configSize === undefined && config === undefined)) {
-      config = await this.readLayers(image, wanted, layers);
-    }
-    if (configSize === undefined) {
-      const bytes = config as Buffer;
-      if (sha256Digest(bytes) !== image.configDigest) {
-        throw new ImageSourceError(image.location, `its config does not hash to the image ID ${image.configDigest}`);
+      try {
+        config = await this.readLayers(image, wanted, layers);
+      } catch (error) {
+        // Nothing left running behind a failed push.
+        await configUpload?.catch(() => undefined);
+        throw error;
       }
-      const session = await this.blobs.startUpload();
-      await session.finish(image.configDigest, bytes, 'upload of the image config');
-      this.cache.recordLocation(this.registry, this.path, image.configDigest);
-      configSize = bytes.length;
     }
+    configSize ??= await (configUpload ?? this.uploadConfig(image, config as Buffer));
     const built = buildImageManifest(
       { digest: image.configDigest, size: configSize },
       image.diffIds.map((d) => layers.get(d) as BuiltLayer),
     );
     return { imageId: image.configDigest, root: built };
+  }
+
+  /** Uploads the image's config, which must hash to the image ID; resolves to its size. */
+  private async uploadConfig(image: UncompressedImage, bytes: Buffer): Promise<number> {
+    if (sha256Digest(bytes) !== image.configDigest) {
+      throw new ImageSourceError(image.location, `its config does not hash to the image ID ${image.configDigest}`);
+    }
+    const session = await this.blobs.startUpload();
+    await session.finish(image.configDigest, bytes, 'upload of the image config');
+    this.cache.recordLocation(this.registry, this.path, image.configDigest);
+    return bytes.length;
   }
 
   /** Has the source hand over the wanted layers; a stream may need a second pass for a layer it could not tell apart. */
