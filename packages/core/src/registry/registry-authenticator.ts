@@ -10,8 +10,12 @@ export interface AuthenticatorOptions {
   registry: string;
   http: HttpClient;
   credentials: RegistryCredentialSource;
-  /** Token scopes: `repository:<path>:pull,push` and `repository:<source>:pull` for mounts. */
-  scopes: string[];
+  /**
+   * Token scopes: `repository:<path>:pull,push` and `repository:<source>:pull` for mounts. A promise
+   * when they are not known yet (the mount sources come from the image): the registry check and the
+   * credentials go ahead, and a token waits for them.
+   */
+  scopes: string[] | Promise<string[]>;
   insecureRegistries: readonly string[];
   timeoutMs: number;
   signal?: AbortSignal;
@@ -135,7 +139,7 @@ export class RegistryAuthenticator {
     challenge: AuthChallenge,
     credential: RegistryCredential | undefined,
   ): Promise<{ value: string; expiresInS: number }> {
-    const { registry, scopes } = this.options;
+    const { registry } = this.options;
     let realm: URL;
     try {
       realm = new URL(challenge.params.realm as string);
@@ -152,6 +156,7 @@ export class RegistryAuthenticator {
           'or a registry listed in insecureRegistries.',
       );
     }
+    const scopes = await this.options.scopes;
     const service = challenge.params.service;
     const headers: Record<string, string> = { Accept: 'application/json' };
     let method = 'GET';

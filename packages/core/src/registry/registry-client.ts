@@ -15,7 +15,7 @@ export interface RegistryClientOptions {
   registry: string;
   http: HttpClient;
   credentials: RegistryCredentialSource;
-  scopes: string[];
+  scopes: string[] | Promise<string[]>;
   insecureRegistries?: readonly string[];
   /** Deadline of each request: nothing moving for this long fails it. */
   timeoutMs: number;

@@ -277,6 +277,49 @@ describe('pushToRegistry', () => {
     expect(manifests.every((r) => r.body?.equals(manifest))).toBe(true);
   });
 
+  it('checks the registry while the source opens', async () => {
+    const http = new AcceptingRegistry();
+    const source: ImageSource = {
+      name: 'oci:/fake',
+      open: async () => {
+        // Opened only once the registry check is out: a push that checks after opening never gets here.
+        for (let waited = 0; !http.sent.some((r) => r.url.pathname === '/v2/'); waited += 10) {
+          if (waited > 2000) throw new Error('the registry was not checked while the source opened');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return stored;
+      },
+    };
+    await expect(pushToRegistry(base(http, source))).resolves.toMatchObject({ imageId: sha256Digest(config) });
+  });
+
+  it('a source that cannot be opened: its error, and no token asked for while the registry was checked', async () => {
+    const sent: HttpRequest[] = [];
+    const tokenAuth: HttpClient = {
+      send: async (req) => {
+        sent.push(req);
+        if (req.url.pathname === '/v2/') {
+          return {
+            status: 401,
+            headers: { 'www-authenticate': 'Bearer realm="http://127.0.0.1:5001/token",service="registry"' },
+            body: Buffer.alloc(0),
+          };
+        }
+        return { status: 200, headers: {}, body: Buffer.from('{"token":"t"}') };
+      },
+    };
+    const missing: ImageSource = {
+      name: 'oci:/missing',
+      open: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new ImageSourceError('oci:/missing', 'it does not exist');
+      },
+    };
+    await expect(pushToRegistry(base(tokenAuth, missing))).rejects.toThrow('it does not exist');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent.map((r) => r.url.pathname)).toEqual(['/v2/']);
+  });
+
   it('uploads a config the source gives up front beside the layers, not after them', async () => {
     const layer = Buffer.from('a layer that waits for the config');
     const diffId = sha256Digest(layer);

@@ -8,6 +8,7 @@ import type { TagOutcome } from '../push-result';
 import type { LayerState, PushEvent } from '../events';
 import { ImageSourceError, LayerDigestMismatchError } from '../image-source/image-source-error';
 import type {
+  ImageContent,
   Descriptor,
   ImageSource,
   LayerReading,
@@ -263,8 +264,39 @@ class RegistryPush {
 
   async run(): Promise<RegistryPushResult> {
     const started = Date.now();
-    const content = await this.options.source.open(this.signal);
-    this.signal.throwIfAborted();
+    // The registry check (and the credentials it asks for) runs while the source opens: the
+    // token's scopes, which name the repositories to mount from, wait for the image.
+    let scopesKnown = (_scopes: string[]) => {};
+    let noScopes = (_error: unknown) => {};
+    const scopes = new Promise<string[]>((resolve, reject) => {
+      scopesKnown = resolve;
+      noScopes = reject;
+    });
+    scopes.catch(() => undefined);
+    const opening = new AbortController();
+    this.client = new RegistryClient({
+      registry: this.registry,
+      http: this.http,
+      credentials: this.options.credentials ?? anonymousCredentials,
+      scopes,
+      insecureRegistries: this.insecureRegistries,
+      timeoutMs: this.timeoutMs,
+      retries: this.retries,
+      signal: AbortSignal.any([this.signal, opening.signal]),
+    });
+    this.blobs = new RepositoryBlobs(this.client, this.path, this.retries);
+    const checked = this.client.ping();
+    checked.catch(() => undefined);
+    let content: ImageContent;
+    try {
+      content = await this.options.source.open(this.signal);
+      this.signal.throwIfAborted();
+    } catch (error) {
+      // No image: the registry check stops, and no token is asked for.
+      noScopes(error);
+      opening.abort(error);
+      throw error;
+    }
     const candidates =
       content.kind === 'uncompressed'
         ? [
@@ -275,21 +307,14 @@ class RegistryPush {
     const mountSources = [
       ...new Set(candidates.flatMap((d) => this.cache.repositoriesHolding(this.registry, d, this.path))),
     ].slice(0, 5);
-    this.client = new RegistryClient({
-      registry: this.registry,
-      http: this.http,
-      credentials: this.options.credentials ?? anonymousCredentials,
-      scopes: [repositoryScope(this.path, ['pull', 'push']), ...mountSources.map((r) => repositoryScope(r, ['pull']))],
-      insecureRegistries: this.insecureRegistries,
-      timeoutMs: this.timeoutMs,
-      retries: this.retries,
-      signal: this.signal,
-    });
-    this.blobs = new RepositoryBlobs(this.client, this.path, this.retries);
+    scopesKnown([
+      repositoryScope(this.path, ['pull', 'push']),
+      ...mountSources.map((r) => repositoryScope(r, ['pull'])),
+    ]);
     for (const [tag, uri] of this.uris) this.emit({ type: 'tag-started', tag, uri, attempt: 1 });
     let manifests: { imageId: string; root: { mediaType: string; digest: string; bytes: Buffer } };
     try {
-      await this.client.ping();
+      await checked;
       manifests =
         content.kind === 'uncompressed' ? await this.pushUncompressed(content) : await this.pushStored(content);
     } catch (error) {
