@@ -1,4 +1,6 @@
 import type Dockerode from 'dockerode';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import { timeoutMsOf, type WaitLimits } from '../deadline';
@@ -7,6 +9,9 @@ import { engineApiExporter } from '../image-source/engine-api-exporter';
 import type { EngineStoreLocation } from '../image-source/engine-store';
 import { createDockerClient, describeDockerHost, engineCall } from './docker-client';
 import type { EngineImageInfo, EnginePort } from './engine-port';
+
+/** Where a rootful engine keeps its images unless configured otherwise (`data-root`). */
+const DEFAULT_ROOT = '/var/lib/docker';
 
 /** A running engine answers a ping at once; this long is already a sick one. */
 const PING_TIMEOUT_MS = 10_000;
@@ -91,12 +96,19 @@ export class DockerEngine implements EnginePort {
     );
   }
 
-  async localStore(limits: WaitLimits): Promise<EngineStoreLocation | undefined> {
+  async localStore(limits: WaitLimits, driver?: string): Promise<EngineStoreLocation | undefined> {
     const env = this.env ?? process.env;
     const host = env.DOCKER_HOST;
     // DOCKPUSH_ENGINE_STORE=0: read local images through the engine's export only.
     if (env.DOCKPUSH_ENGINE_STORE === '0' || this.options.docker || (host && !host.startsWith('unix://'))) {
       return undefined;
+    }
+    if (
+      driver &&
+      /^[a-z0-9]+$/.test(driver) &&
+      existsSync(path.join(DEFAULT_ROOT, 'image', driver, 'repositories.json'))
+    ) {
+      return { root: DEFAULT_ROOT, driver };
     }
     const direct = engineApiExporter(this.env ?? process.env);
     if (!direct) return undefined;

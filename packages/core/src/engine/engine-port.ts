@@ -9,6 +9,8 @@ export interface EngineImageInfo {
   RepoTags?: string[] | null;
   /** The image's layers (diffIDs), bottom first. */
   RootFS?: { Layers?: string[] };
+  /** The graph driver that holds its layers (`vfs`, `overlay2`…). */
+  GraphDriver?: { Name?: string };
 }
 
 /**
@@ -35,7 +37,10 @@ export interface EnginePort {
   export(reference: string, limits: WaitLimits): Promise<NodeJS.ReadableStream>;
   /**
    * Where the engine keeps its images, when it runs on this host (a unix socket): its root folder
-   * and graph driver. Undefined for a remote engine or when it does not say.
+   * and graph driver. Undefined for a remote engine or when it does not say. Given the `driver` of
+   * an image, it may answer without asking the engine (whose `GET /info` is slow): the default
+   * root, when a store for that driver is there. That is a guess, which the caller checks (the
+   * image's config must be there and hash to its ID) and, wrong, asks again without a driver.
    */
-  localStore(limits: WaitLimits): Promise<EngineStoreLocation | undefined>;
+  localStore(limits: WaitLimits, driver?: string): Promise<EngineStoreLocation | undefined>;
 }

@@ -14,11 +14,14 @@ const LARGE_LAYER = 32 * 1024 * 1024;
 
 /** What the engine source needs of a Docker engine: an image's identity and its export as a stream. */
 export interface ImageExporter {
-  inspect(reference: string): Promise<{ Id: string; RootFS?: { Layers?: string[] } }>;
+  inspect(reference: string): Promise<{ Id: string; RootFS?: { Layers?: string[] }; GraphDriver?: { Name?: string } }>;
   /** `GET /images/{name}/get`: the image as a `docker save` tar stream. */
   export(reference: string): Promise<NodeJS.ReadableStream>;
-  /** Where the engine keeps its images, when it runs on this host (see `EngineStore`). */
-  store?(): Promise<EngineStoreLocation | undefined>;
+  /**
+   * Where the engine keeps its images, when it runs on this host (see `EngineStore`); given the
+   * image's graph driver, maybe a guess without asking the engine (`EnginePort.localStore`).
+   */
+  store?(driver?: string): Promise<EngineStoreLocation | undefined>;
 }
 
 /** An `ImageExporter` over dockerode. */
@@ -45,8 +48,6 @@ export class EngineImageSource implements ImageSource {
   ) {}
 
   async open(): Promise<UncompressedImage> {
-    // Where the store is, asked beside the image: two answers of the engine in the time of one.
-    const storeLocation = this.exporter.store?.().catch(() => undefined);
     let inspected: Awaited<ReturnType<ImageExporter['inspect']>>;
     try {
       inspected = await this.exporter.inspect(this.name);
@@ -63,8 +64,7 @@ export class EngineImageSource implements ImageSource {
       throw new ImageSourceError(this.name, 'the engine reports no sha256 image ID or layer list for it');
     }
     const id = inspected.Id;
-    const store = await EngineStore.open(await storeLocation);
-    const config = await store?.config(id);
+    const { store, config } = await this.openStore(id, inspected.GraphDriver?.Name);
     if (config) this.checkConfig(id, diffIds, config);
     return {
       kind: 'uncompressed',
@@ -79,6 +79,27 @@ export class EngineImageSource implements ImageSource {
         return this.readExport(id, diffIds, left, visit);
       },
     };
+  }
+
+  /**
+   * The engine's store and the image's config in it: where the engine keeps images by default for
+   * the image's driver, if its config is there; else where the engine says it keeps them.
+   */
+  private async openStore(id: string, driver: string | undefined): Promise<{ store?: EngineStore; config?: Buffer }> {
+    const at = async (location: Promise<EngineStoreLocation | undefined> | undefined) => {
+      const store = await EngineStore.open(await location?.catch(() => undefined));
+      return { store, config: await store?.config(id) };
+    };
+    const guessed = driver ? await at(this.exporter.store?.(driver)) : undefined;
+    const found = guessed?.config ? guessed : await at(this.exporter.store?.());
+    debug(
+      'the store of %s: %s',
+      this.name,
+      found.store
+        ? `${found.store.root}, ${found === guessed ? 'where the engine keeps images by default' : 'as the engine says'}`
+        : 'none',
+    );
+    return found;
   }
 
   /**

@@ -196,6 +196,27 @@ describe('EngineImageSource with a store', () => {
     expect(calls).toEqual([]);
   });
 
+  it("tries where the engine keeps images by default for the image's driver first, and asks the engine only when the image is not there", async () => {
+    const fake = fakeStore(layers);
+    const other = fakeStore([[{ file: 'z', content: 'another image' }]]);
+    const asked: (string | undefined)[] = [];
+    const guessing = (guess: string): ImageExporter => ({
+      ...exporter(fake, []),
+      inspect: async () => ({ Id: fake.id, RootFS: { Layers: fake.diffIds }, GraphDriver: { Name: 'vfs' } }),
+      store: async (driver) => {
+        asked.push(driver);
+        return { root: driver ? guess : fake.root, driver: 'vfs' };
+      },
+    });
+    // Right: the engine is not asked.
+    expect(await new EngineImageSource('app:1', guessing(fake.root)).open()).toMatchObject({ config: fake.config });
+    expect(asked).toEqual(['vfs']);
+    // Wrong (another store, without this image): the engine is asked, and its answer used.
+    asked.length = 0;
+    expect(await new EngineImageSource('app:1', guessing(other.root)).open()).toMatchObject({ config: fake.config });
+    expect(asked).toEqual(['vfs', undefined]);
+  });
+
   it.each([
     ['the store cannot give whole (a file missing)', (files: string) => rmSync(path.join(files, 'a'))],
     ['whose bytes do not hash to its diffID', (files: string) => writeFileSync(path.join(files, 'a'), 'CONTENT OF A')],

@@ -70,6 +70,11 @@ export class EngineStore {
     }
   }
 
+  /** The engine's root folder. */
+  get root(): string {
+    return this.location.root;
+  }
+
   private get imageFolder(): string {
     return path.join(this.location.root, 'image', this.location.driver);
   }

@@ -50,7 +50,7 @@ export class RegistryPushEngine implements PushEngine {
           reference === localTag ? missingLocalTagAdvice(reference) : undefined,
         ),
       export: async (reference) => (await job.dockerEngine()).export(reference, limits),
-      store: async () => (await job.dockerEngine()).localStore(limits),
+      store: async (driver) => (await job.dockerEngine()).localStore(limits, driver),
     };
     const source = openImageSource(sourceSpec(job), () => exporter);
     const push = () =>
