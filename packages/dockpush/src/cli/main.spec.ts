@@ -210,7 +210,9 @@ describe('dockpush binary: signals', () => {
     await engine.pushStarted;
     child.kill('SIGINT');
     await until(() =>
-      /no new tag starts; waiting for those in flight \(1 being pushed; the engine finishes it anyway\)/.test(stderr),
+      /no new tag starts; waiting for those in flight \(1 being pushed: the Docker engine finishes a push it has begun, the registry engine abandons its uploads\)/.test(
+        stderr,
+      ),
     );
     // The push in flight is waited for: the process is still there.
     await new Promise((r) => setTimeout(r, 500));

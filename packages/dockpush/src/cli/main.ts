@@ -49,7 +49,8 @@ function onSignal(signal: NodeJS.Signals): void {
   if (uploading > 0) {
     stderr.write(
       `\ndockpush: ${signal}: no new tag starts; waiting for those in flight ` +
-        `(${uploading} being pushed; the engine finishes ${uploading === 1 ? 'it' : 'them'} anyway); again to quit now\n`,
+        `(${uploading} being pushed: the Docker engine finishes a push it has begun, the registry engine ` +
+        'abandons its uploads); again to quit now\n',
     );
     return;
   }
