@@ -179,14 +179,23 @@ async function* assembleTar(tarSplit: Buffer, files: string): AsyncGenerator<Buf
   for await (const entry of readTarSplit(tarSplit)) {
     if (entry.type === SEGMENT_ENTRY) {
       if (!entry.payload) continue;
-      const bytes = Buffer.from(entry.payload, 'base64');
-      for (let from = 0; from < bytes.length;) {
-        const n = bytes.copy(chunk, at, from);
-        from += n;
-        at += n;
-        const done = full();
-        if (done) yield done;
+      const length = Buffer.byteLength(entry.payload, 'base64');
+      if (length <= CHUNK - at) {
+        // Decoded straight into the chunk: a stretch (a header, padding) is small and most fit.
+        at += chunk.write(entry.payload, at, length, 'base64');
+      } else {
+        const bytes = Buffer.from(entry.payload, 'base64');
+        for (let from = 0; from < bytes.length;) {
+          const n = Math.min(bytes.length - from, CHUNK - at);
+          chunk.set(bytes.subarray(from, from + n), at);
+          from += n;
+          at += n;
+          const done = full();
+          if (done) yield done;
+        }
       }
+      const done = full();
+      if (done) yield done;
     } else if ((entry.size ?? 0) > 0) {
       const size = entry.size as number;
       const name = entry.name_raw !== undefined ? Buffer.from(entry.name_raw, 'base64') : Buffer.from(entry.name ?? '');
