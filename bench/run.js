@@ -253,7 +253,9 @@ async function realisticChain(image, changed) {
       if (!cold) out['second repository'] = await push(image, `${host}/bench/app-two`, '1', cacheHome);
       return out;
     };
-  const contenders = Object.fromEntries(Object.entries(pushers()).map(([name, push]) => [name, chain(push)]));
+  const contenders = Object.fromEntries(
+    Object.entries(pushers({ api: true, docker: false })).map(([name, push]) => [name, chain(push)]),
+  );
   contenders[REGISTRY_CLI_COLD] = chain(pushers()[REGISTRY_CLI], { cold: true });
   return compareInner(contenders);
 }
@@ -657,6 +659,20 @@ function report(res, { started, cpu, realisticMb }) {
   /** A registry engine target: met or not, and for a miss what limits it. */
   const target = (ok, what, limit) =>
     registry.push(`${verdict(ok, what)}${ok || !limit ? '' : `\n  - limit: ${limit}`}`);
+  /**
+   * A registry engine target the issue does not tie to the CLI, judged on the push itself: through
+   * the API, in a running process (as the Nx executor and the Gulp and Grunt tasks push), with the
+   * CLI's figure beside it, which adds a Node process's start and module loading. `table` holds
+   * the scenario's medians; `met(name)` and `shown(name)` judge and word one contender.
+   */
+  const engineTarget = (what, met, shown, limit) => {
+    const [api, cli] = [met(REGISTRY_API), met(REGISTRY_CLI)];
+    registry.push(
+      `${verdict(api, `${what} (API ${shown(REGISTRY_API)}; CLI ${shown(REGISTRY_CLI)}${cli ? ', met too' : ''})`)}${
+        api && cli ? '' : `\n  - limit: ${limit}`
+      }`,
+    );
+  };
   const { small, large, chain, tags, images, start } = res;
   const pr = res.phasesRealistic;
   const pl = res.phasesLarge;
@@ -727,39 +743,51 @@ function report(res, { started, cpu, realisticMb }) {
     docker.push(verdict(res.rss <= 120, `peak RSS ≤ 120 MB on the large push (${res.rss.toFixed(0)} MB)`));
 
   // ---- the registry engine's targets (issue 12)
+  /** The ratio of `name` to docker push in `table`, and to skopeo where it ran. */
+  const against = (table, name) => ({
+    x: r(m(table, name), m(table, 'docker push')),
+    sk: table['skopeo copy'] ? r(m(table, name), m(table, 'skopeo copy')) : undefined,
+  });
+  const withSkopeo = ({ x, sk }) =>
+    `${x.toFixed(2)}, ${sk === undefined ? 'skopeo not installed' : `${sk.toFixed(2)} × skopeo`}`;
   if (chain) {
     const one = chain['one tag'];
-    const x = r(m(one, REGISTRY_CLI), m(one, 'docker push'));
-    const sk = one['skopeo copy'] ? r(m(one, REGISTRY_CLI), m(one, 'skopeo copy')) : undefined;
-    target(
-      x <= 0.5 && (sk === undefined || sk < 1),
-      `realistic image, one tag ≤ 0.5 × docker push (${x.toFixed(2)}) and ahead of skopeo (${sk === undefined ? 'skopeo not installed' : `${sk.toFixed(2)} × skopeo`})`,
+    engineTarget(
+      'realistic image, one tag ≤ 0.5 × docker push and ahead of skopeo',
+      (name) => {
+        const { x, sk } = against(one, name);
+        return x <= 0.5 && (sk === undefined || sk < 1);
+      },
+      (name) => withSkopeo(against(one, name)),
       floor(pr, m(one, REGISTRY_CLI)),
     );
   }
   if (large) {
-    const x = r(m(large, REGISTRY_CLI), m(large, 'docker push'));
-    const sk = large['skopeo copy'] ? r(m(large, REGISTRY_CLI), m(large, 'skopeo copy')) : undefined;
-    target(
-      x <= 0.8 && (sk === undefined || sk <= 1),
-      `incompressible image, one tag ≤ 0.8 × docker push (${x.toFixed(2)}) and no slower than skopeo (${sk === undefined ? 'skopeo not installed' : `${sk.toFixed(2)} × skopeo`})`,
+    engineTarget(
+      'incompressible image, one tag ≤ 0.8 × docker push and no slower than skopeo',
+      (name) => {
+        const { x, sk } = against(large, name);
+        return x <= 0.8 && (sk === undefined || sk <= 1);
+      },
+      (name) => withSkopeo(against(large, name)),
       floor(pl, m(large, REGISTRY_CLI)),
     );
   }
   if (chain) {
     const top = chain['top layer changed'];
-    const x = r(m(top, REGISTRY_CLI), m(top, 'docker push'));
-    target(
-      x <= 0.5,
-      `top layer changed ≤ 0.5 × docker push (warm cache ${x.toFixed(2)}; cold cache ${ratio(m(top, REGISTRY_CLI_COLD), m(top, 'docker push'))})`,
-      `the registry engine reads only the changed layer, from the engine's store (the whole ${pr ? mb(pr.uncompressedMb) : 'image'} would take ${pr ? secs(pr.readMs) : 'the export'} through the engine's export); what is left is fixed cost: Node's start (node -e 0: ${start ? fmt(start.times['node -e 0'].median) : 'measured in the start-up scenario'}), the engine's answers (ping, inspect, info), and the requests (the registry check, a HEAD per layer, the changed layer's upload, the config and the manifest), against \`docker push\`'s ${fmt(m(top, 'docker push'))}`,
+    engineTarget(
+      'top layer changed ≤ 0.5 × docker push',
+      (name) => against(top, name).x <= 0.5,
+      (name) =>
+        `${against(top, name).x.toFixed(2)}${name === REGISTRY_CLI ? `, ${ratio(m(top, REGISTRY_CLI_COLD), m(top, 'docker push'))} with a cold cache` : ''}`,
+      `the registry engine reads only the changed layer, from the engine's store (the whole ${pr ? mb(pr.uncompressedMb) : 'image'} would take ${pr ? secs(pr.readMs) : 'the export'} through the engine's export); what is left is fixed cost: for the CLI Node's start (node -e 0: ${start ? fmt(start.times['node -e 0'].median) : 'measured in the start-up scenario'}) and module loading, then the engine's answers (inspect, info) and the requests (the registry check, a HEAD per layer, the changed layer's upload, the config and the manifest), against \`docker push\`'s ${fmt(m(top, 'docker push'))}`,
     );
     const second = chain['second repository'];
-    const y = r(m(second, REGISTRY_CLI), m(second, 'docker push'));
-    target(
-      y <= 1,
-      `second repository ≤ 1.0 × docker push (${y.toFixed(2)})`,
-      `a mount reads nothing: Node's start and module loading (node -e 0: ${start ? fmt(start.times['node -e 0'].median) : 'measured in the start-up scenario'}) and the requests (ping, HEAD and mount of each blob, the manifest) against \`docker push\`'s ${fmt(m(second, 'docker push'))}`,
+    engineTarget(
+      'second repository ≤ 1.0 × docker push',
+      (name) => against(second, name).x <= 1,
+      (name) => against(second, name).x.toFixed(2),
+      `a mount reads nothing: for the CLI Node's start and module loading (node -e 0: ${start ? fmt(start.times['node -e 0'].median) : 'measured in the start-up scenario'}), then the requests (the registry check, a mount of each blob, the manifest) against \`docker push\`'s ${fmt(m(second, 'docker push'))}`,
     );
   }
   if (tags) {
