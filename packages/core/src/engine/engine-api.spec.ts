@@ -157,6 +157,21 @@ describe('engineApi: the engine HTTP API over a unix socket', () => {
     expect(shown).not.toContain(registryAuthHeader(authconfig));
   });
 
+  it('sends each request on a connection of its own, never on a kept-alive socket the engine may have closed', async () => {
+    let connections = 0;
+    const count = () => connections++;
+    server.on('connection', count);
+    try {
+      await api().ping();
+      await api().inspect('localhost:5000/app:1');
+      await api().ping();
+    } finally {
+      server.off('connection', count);
+    }
+    expect(connections).toBe(3);
+    expect(seen.map((s) => s.headers.connection)).toEqual(['close', 'close', 'close']);
+  });
+
   it('rejects with the socket error (its code) when no engine listens', async () => {
     const nowhere = engineApi({ DOCKER_HOST: `unix://${path.join(dir, 'nothing.sock')}` });
     await expect(nowhere?.ping()).rejects.toMatchObject({ code: 'ENOENT' });

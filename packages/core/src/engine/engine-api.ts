@@ -215,6 +215,9 @@ class HttpEngineApi implements EngineApi {
     return new Promise<Readable>((resolve, reject) => {
       const req = http.request({
         ...this.target,
+        // A connection per request: a kept-alive socket the engine closed meanwhile would fail
+        // the next request as if the engine were gone, and a push makes only a handful.
+        agent: false,
         method: request.method,
         path: request.path,
         headers: {
