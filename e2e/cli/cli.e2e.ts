@@ -65,6 +65,25 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
     expect(run.stderr).toMatch(/ uploaded$/m);
   });
 
+  it('pushes from a local image without loading dockerode (the engine API is spoken directly)', async () => {
+    localRefs.push(`${repo(n('no-dockerode'))}:1`);
+    const hook = path.join(project, `dockerode-loaded-${engine}.js`);
+    writeFileSync(
+      hook,
+      `process.on('exit', () => {
+        const loaded = Object.keys(require.cache).some((m) => m.includes('/node_modules/dockerode/'));
+        process.stderr.write('DOCKERODE LOADED ' + loaded + '\\n');
+      });`,
+    );
+    const run = await push(['--repo', repo(n('no-dockerode')), '--source', sourceRef, '--tag', '1'], {
+      cwd: project,
+      env: userEnv({ NODE_OPTIONS: `--require ${hook}` }),
+    });
+    expect(run.status).toBe(0);
+    await expectPushedLines(run.stdout, n('no-dockerode'), ['1']);
+    expect(run.stderr).toContain('DOCKERODE LOADED false');
+  });
+
   it('reads a camelCase JSON config, with --tag overriding its tags, and prints only JSON with --json', async () => {
     localRefs.push(`${repo(n('json'))}:from-flag`);
     writeFileSync(

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import type { PushEvent } from '@dockpush/core';
 import { DockerArchiveSource } from '../../packages/core/src/image-source/docker-archive-source';
-import { engineApiExporter } from '../../packages/core/src/image-source/engine-api-exporter';
+import { engineApi } from '../../packages/core/src/engine/engine-api';
 import { EngineImageSource, dockerodeExporter } from '../../packages/core/src/image-source/engine-image-source';
 import { LayerDigestMismatchError } from '../../packages/core/src/image-source/image-source-error';
 import { indexTarFile } from '../../packages/core/src/image-source/tar-reader';
@@ -136,7 +136,7 @@ describe('registry engine, engine image source', () => {
   it('streams the export of a local image and pushes it; the pull gives the same image', async () => {
     const repo = `regengine-engine-${unique}`;
     const result = await pushToRegistry({
-      source: new EngineImageSource(sourceRef, engineApiExporter() ?? dockerodeExporter(docker)),
+      source: new EngineImageSource(sourceRef, engineApi() ?? dockerodeExporter(docker)),
       repository: { registry: env.plain.host, path: repo },
       tags: ['latest'],
       cacheDir: freshCacheDir(),

@@ -69,3 +69,35 @@ it("redacts the engine's auth header in other libraries' debug output", async ()
     expect(Buffer.from(run, 'base64').toString('latin1')).not.toContain(password);
   }
 });
+
+it("prints neither the secret nor the auth header in the engine API's own debug output", async () => {
+  process.env.DEBUG = '*';
+  jest.resetModules();
+  received = [];
+  const lines: string[] = [];
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    const { DockerEngine } = require('./engine/docker-engine') as typeof import('./engine/docker-engine');
+    const engine = new DockerEngine({ env: { DOCKER_HOST: `unix://${socket}` } });
+    const stream = await engine.push(
+      'localhost:5000/app',
+      '1',
+      { username, password, serveraddress: 'localhost:5000' },
+      { timeoutMs: 5000 },
+    );
+    await new Promise((resolve) => stream.on('end', resolve).resume());
+  } finally {
+    write.mockRestore();
+  }
+  const output = lines.join('');
+  expect(received).toHaveLength(1);
+  expect(output).toContain('dockpush:engine:api POST /images/localhost:5000/app/push?tag=1');
+  expect(output).not.toContain(received[0]);
+  for (const form of [password, b64(password), encodeURIComponent(password)]) expect(output).not.toContain(form);
+  for (const run of output.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? []) {
+    expect(Buffer.from(run, 'base64').toString('latin1')).not.toContain(password);
+  }
+});

@@ -19,6 +19,9 @@ export function maskUserinfo(url: string): string {
   });
 }
 
+/** How much longer than the deadline a socket may stay silent before it is closed. */
+export const SOCKET_MARGIN_MS = 500;
+
 /**
  * A dockerode client for `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else
  * the socket, read from `env` (the push's, else the process's). Every request it makes is
@@ -34,8 +37,6 @@ export function createDockerClient(
   const DockerodeClient = require('dockerode') as typeof Dockerode;
   return new DockerodeClient({ ...dockerConnection(env), timeout: timeoutMsOf(limits) + SOCKET_MARGIN_MS });
 }
-
-const SOCKET_MARGIN_MS = 500;
 
 /**
  * One request to the engine under the deadline: `DockerUnavailableError` naming the
