@@ -410,12 +410,12 @@ async function registryEngineRss(source) {
 async function phases(image) {
   const dist = path.join(root, 'packages/core/dist');
   const { EngineImageSource } = require(path.join(dist, 'image-source/engine-image-source'));
-  const { engineApiExporter } = require(path.join(dist, 'image-source/engine-api-exporter'));
+  const { engineApi } = require(path.join(dist, 'engine/engine-api'));
   const { gzipLayer } = require(path.join(dist, 'registry/layer-compressor'));
   const crypto = require('node:crypto');
   let compressed = 0;
   let uncompressed = 0;
-  const exportOnly = engineApiExporter(childEnv);
+  const exportOnly = engineApi(childEnv);
   const info = await exportOnly.info();
   const withStore = { ...exportOnly, store: async () => ({ root: info.DockerRootDir, driver: info.Driver }) };
   const readAll = async (visit, exporter = exportOnly) => {
@@ -545,9 +545,7 @@ async function main() {
   setUp();
   ({ pushImage } = require(path.join(root, 'packages/dockpush')));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  log(
-    `scenarios: ${SCENARIOS.join(', ')}; ${RUNS} runs; registry engine through ${registryEngine.wired ? "dockpush's --engine registry" : "core's pushToRegistry (the CLI has no --engine yet)"}`,
-  );
+  log(`scenarios: ${SCENARIOS.join(', ')}; ${RUNS} runs`);
 
   const small = `dockpush-bench-small:${process.pid}`;
   const large = `dockpush-bench-large:${process.pid}`;
@@ -898,7 +896,7 @@ Written by \`npm run bench\` (bench/run.js); do not edit by hand. Each measured 
 fresh registry:2 with empty storage, medians of ${RUNS} runs, contenders interleaved, ratios
 computed within this run. Tagging the local image before a push is not timed. The Docker engine
 columns are dockpush handing each push to the engine; the registry engine columns are dockpush
-uploading blobs and manifests itself${registryEngine.wired ? " (`--engine registry`, `engine: 'registry'`)" : " (through core's `pushToRegistry`: the CLI column in a child Node process, the API column in the bench's own; the CLI has no `--engine` yet)"}.
+uploading blobs and manifests itself (\`--engine registry\`, \`engine: 'registry'\`).
 
 ## Machine
 
