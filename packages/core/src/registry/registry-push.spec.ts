@@ -95,13 +95,14 @@ class KeepingRegistry implements HttpClient {
       return reply(202, { location: `/v2/app/blobs/uploads/${id}` });
     }
     const id = at.split('/').pop() as string;
+    // Bodies are copied, as a real registry receives them: the pusher may fill its buffers again.
     if (req.method === 'PATCH') {
-      this.uploads.get(id)?.push(req.body as Buffer);
+      this.uploads.get(id)?.push(Buffer.from(req.body as Buffer));
       return reply(202, { location: at });
     }
     if (req.method === 'PUT' && at.includes('/blobs/uploads/')) {
       const parts = this.uploads.get(id) ?? [];
-      if (req.body) parts.push(req.body as Buffer);
+      if (req.body) parts.push(Buffer.from(req.body));
       this.blobs.set(req.url.searchParams.get('digest') as string, Buffer.concat(parts));
       return reply(201);
     }
@@ -275,6 +276,36 @@ describe('pushToRegistry', () => {
       'application/vnd.oci.image.manifest.v1+json',
     ]);
     expect(manifests.every((r) => r.body?.equals(manifest))).toBe(true);
+  });
+
+  it('sends a blob of many chunks whole, its two buffers filled again in turn', async () => {
+    const layer = randomBytes(20_000);
+    const diffId = sha256Digest(layer);
+    const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
+    const http = new KeepingRegistry();
+    const image: UncompressedImage = {
+      kind: 'uncompressed',
+      location: 'app:1',
+      configDigest: sha256Digest(imageConfig),
+      diffIds: [diffId],
+      config: imageConfig,
+      readLayers: async (_wanted, visit) => {
+        await visit({
+          expectedDiffId: diffId,
+          stream: Readable.from([layer.subarray(0, 7_000), layer.subarray(7_000)]),
+        });
+        return imageConfig;
+      },
+    };
+    await pushToRegistry({
+      ...base(http, { name: 'app:1', open: async () => image }),
+      chunkSize: 1024,
+      compressionLevel: 0,
+    });
+    const patches = http.sent.filter((r) => r.method === 'PATCH');
+    expect(patches.length).toBeGreaterThan(10);
+    const blob = http.blobs.get(http.manifest().layers[0]?.digest as string) as Buffer;
+    expect(gunzipSync(blob).equals(layer)).toBe(true);
   });
 
   it('checks the registry while the source opens', async () => {

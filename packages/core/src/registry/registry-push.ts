@@ -584,15 +584,22 @@ class RegistryPush {
     }
   }
 
-  /** Groups a stream into chunks and sends them, one request in flight while the next chunk fills. */
+  /**
+   * Groups a stream into chunks and sends them, one request in flight while the next chunk fills.
+   * With one in flight, two buffers are enough: the one being filled is never the one being sent.
+   * They are filled again and again rather than made anew for every chunk: fresh memory costs its
+   * page faults on first touch, and a layer's chunks add up to the whole blob.
+   */
   private async sendChunks(
     session: BlobUploadSession,
     stream: AsyncIterable<Buffer>,
     what: string,
     progress: (sent: number) => void,
   ): Promise<void> {
-    let parts: Buffer[] = [];
-    let length = 0;
+    const size = this.chunkSize;
+    const buffers: Buffer[] = [];
+    let turn = 0;
+    const take = () => (buffers[turn++ % 2] ??= Buffer.allocUnsafe(size));
     let inflight: Promise<void> | undefined;
     const send = async (chunk: Buffer) => {
       await inflight;
@@ -600,19 +607,23 @@ class RegistryPush {
       inflight = session.write(chunk, what).then(() => progress(session.offset));
       inflight.catch(() => undefined);
     };
+    let buffer = take();
+    let at = 0;
     for await (const part of stream) {
-      parts.push(part);
-      length += part.length;
-      if (length >= this.chunkSize) {
-        const all = Buffer.concat(parts);
-        let at = 0;
-        for (; all.length - at >= this.chunkSize; at += this.chunkSize)
-          await send(all.subarray(at, at + this.chunkSize));
-        parts = [all.subarray(at)];
-        length = all.length - at;
+      for (let from = 0; from < part.length;) {
+        const n = Math.min(part.length - from, size - at);
+        buffer.set(n === part.length ? part : part.subarray(from, from + n), at);
+        from += n;
+        at += n;
+        if (at === size) {
+          // `send` waits for the chunk in flight, which used the other buffer: it is free again.
+          await send(buffer);
+          buffer = take();
+          at = 0;
+        }
       }
     }
-    if (length > 0) await send(Buffer.concat(parts));
+    if (at > 0) await send(buffer.subarray(0, at));
     await inflight;
   }
 
