@@ -139,7 +139,7 @@ export class EngineImageSource implements ImageSource {
           await before;
         }
         try {
-          const actual = await visit({ expectedDiffId: expected, stream: layer.stream });
+          const actual = await visit({ expectedDiffId: expected, stream: layer.stream, recycle: layer.recycle });
           // Undefined: the pusher did not push it (its upload was dropped) and asks for it again.
           if (actual !== undefined && actual !== expected)
             throw new LayerDigestMismatchError(this.name, expected, actual);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -153,6 +154,36 @@ describe('EngineStore', () => {
     const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
     const layer = await store?.layer(fake.diffIds, 0);
     expect(await digestOf(layer?.stream as AsyncIterable<Buffer>)).toBe(fake.diffIds[0]);
+  });
+
+  it('fills a chunk handed back again, and only one it lent and not yet taken back', async () => {
+    const parts: Part[] = [];
+    for (let i = 0; i < 6; i++)
+      parts.push({ segment: 'h'.repeat(512) }, { file: `f${i}`, content: `${i}`.repeat(700_000) });
+    const fake = fakeStore([parts]);
+    const store = await EngineStore.open({ root: fake.root, driver: 'vfs' });
+    const layer = await store?.layer(fake.diffIds, 0);
+    const hash = createHash('sha256');
+    const seen: Buffer[] = [];
+    // Kept (never handed back, or handed back twice while another reader may have it): never filled again.
+    for await (const chunk of layer?.stream ?? []) {
+      hash.update(chunk);
+      if (seen.some((s) => s.buffer === chunk.buffer)) throw new Error('a chunk kept by its reader was filled again');
+      seen.push(chunk);
+    }
+    expect(`sha256:${hash.digest('hex')}`).toBe(fake.diffIds[0]);
+
+    // Handed back, a chunk is filled again: five chunks in two buffers (one being read, one filling).
+    const again = await store?.layer(fake.diffIds, 0);
+    const memory = new Set<ArrayBufferLike>();
+    let count = 0;
+    for await (const chunk of again?.stream ?? []) {
+      count++;
+      memory.add(chunk.buffer);
+      again?.recycle(chunk);
+    }
+    expect(count).toBe(5);
+    expect(memory.size).toBe(2);
   });
 
   it('a file shorter than its record fails the layer stream', async () => {

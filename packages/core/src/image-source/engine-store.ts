@@ -101,7 +101,9 @@ export class EngineStore {
   async layer(
     diffIds: string[],
     index: number,
-  ): Promise<{ fileBytes: number | undefined; stream: AsyncIterable<Buffer> } | undefined> {
+  ): Promise<
+    { fileBytes: number | undefined; stream: AsyncIterable<Buffer>; recycle: (chunk: Buffer) => void } | undefined
+  > {
     try {
       const layerFolder = path.join(this.imageFolder, 'layerdb', 'sha256', chainId(diffIds, index).slice(7));
       const [diff, cacheId, tarSplit, size] = await Promise.all([
@@ -113,7 +115,12 @@ export class EngineStore {
       if (diff.trim() !== diffIds[index] || !/^[a-zA-Z0-9_-]+$/.test(cacheId.trim())) return undefined;
       const files = this.layerFiles(this.location.root, cacheId.trim());
       const fileBytes = /^\d+$/.test(size.trim()) ? Number(size.trim()) : undefined;
-      return { fileBytes, stream: failingAsStoreError(assembleTar(tarSplit, files)) };
+      const chunks = new ChunkPool();
+      return {
+        fileBytes,
+        stream: failingAsStoreError(assembleTar(tarSplit, files, chunks)),
+        recycle: (chunk) => chunks.recycle(chunk),
+      };
     } catch (error) {
       debug('layer %s not read from the store: %s', diffIds[index], (error as Error).message);
       return undefined;
@@ -164,15 +171,15 @@ const CHUNK = 1024 * 1024;
  * twice). Files are read on the main thread: from the page cache that is faster than a round trip
  * through the thread pool, which the compressor keeps busy.
  */
-async function* assembleTar(tarSplit: Buffer, files: string): AsyncGenerator<Buffer> {
+async function* assembleTar(tarSplit: Buffer, files: string, chunks: ChunkPool): AsyncGenerator<Buffer> {
   const folders = new LayerFolders(Buffer.from(`${await realpath(files)}/`));
-  let chunk = Buffer.allocUnsafe(CHUNK);
+  let chunk = chunks.take();
   let at = 0;
   /** The chunk when it is full (and a new one begun), else undefined. */
   const full = (): Buffer | undefined => {
     if (at < CHUNK) return undefined;
-    const done = chunk;
-    chunk = Buffer.allocUnsafe(CHUNK);
+    const done = chunks.lend(chunk);
+    chunk = chunks.take();
     at = 0;
     return done;
   };
@@ -216,6 +223,30 @@ async function* assembleTar(tarSplit: Buffer, files: string): AsyncGenerator<Buf
     }
   }
   if (at > 0) yield chunk.subarray(0, at);
+}
+
+/**
+ * The chunks of one layer's tar: taken back once the reader has done with them (`recycle`) and
+ * filled again, rather than made anew, since fresh memory costs its page faults on first touch.
+ * Only a chunk lent out and not yet taken back is taken back, so a stray or repeated `recycle`
+ * cannot put a chunk in use under two readers.
+ */
+class ChunkPool {
+  private readonly free: Buffer[] = [];
+  private readonly lent = new Set<Buffer>();
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(CHUNK);
+  }
+
+  lend(chunk: Buffer): Buffer {
+    this.lent.add(chunk);
+    return chunk;
+  }
+
+  recycle(chunk: Buffer): void {
+    if (this.lent.delete(chunk) && this.free.length < 8) this.free.push(chunk);
+  }
 }
 
 /**

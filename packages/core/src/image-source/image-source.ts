@@ -14,6 +14,12 @@ interface LayerReadingBase {
   /** The layer's name in the source (an archive member), for progress before its digest is known. */
   name?: string;
   stream: AsyncIterable<Buffer>;
+  /**
+   * Takes back a chunk of `stream`, exactly as the stream gave it, once the reader has done with
+   * it (nothing reads it any more): the source may fill it again. Fresh memory costs its page
+   * faults on first touch, and a layer's chunks add up to the whole layer.
+   */
+  recycle?: (chunk: Buffer) => void;
 }
 
 /**

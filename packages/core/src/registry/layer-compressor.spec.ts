@@ -53,6 +53,27 @@ describe('gzipLayer', () => {
     expect((await collect(output)).equals(Buffer.concat(members))).toBe(true);
   });
 
+  it('hands each piece back only once its member is made: a piece filled again at once changes nothing', async () => {
+    const data = Buffer.concat([text, random, text]);
+    const copies = async function* () {
+      for (let at = 0; at < data.length; at += 65_536) yield Buffer.from(data.subarray(at, at + 65_536));
+    };
+    let handedBack = 0;
+    const { output, result } = gzipLayer(copies(), {
+      level: 1,
+      blockSize: 65_536,
+      parallel: 4,
+      recycle: (piece) => {
+        handedBack++;
+        piece.fill(0x55); // as the source would fill it again
+      },
+    });
+    const blob = await collect(output);
+    expect(gunzipSync(blob).equals(data)).toBe(true);
+    expect(result().diffId).toBe(sha(data));
+    expect(handedBack).toBe(Math.ceil(data.length / 65_536));
+  });
+
   it('stores incompressible blocks instead of compressing them', async () => {
     const { output } = gzipLayer(pieces(random, 65_536), { level: 6, blockSize: 100_000 });
     const blob = await collect(output);

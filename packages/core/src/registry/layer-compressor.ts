@@ -21,6 +21,8 @@ export interface GzipOptions {
   blockSize?: number;
   /** Members compressed at once on libuv's thread pool (default 4). */
   parallel?: number;
+  /** Hands each piece of the input back once its member is made (`LayerReading.recycle`). */
+  recycle?: (piece: Buffer) => void;
 }
 
 /**
@@ -159,6 +161,7 @@ export function gzipLayer(input: AsyncIterable<Buffer>, options: GzipOptions): C
     parallel: options.parallel ?? 4,
     compress: (block) => compressBlock(block, options.level),
     empty: () => gzip(Buffer.alloc(0), { level: options.level }),
+    ...(options.recycle ? { done: options.recycle } : {}),
   });
 }
 
@@ -204,6 +207,8 @@ function compressBlocks(
     compress: (block: Block) => Promise<Buffer>;
     /** The output for an empty layer (one empty member or frame, so that the blob is valid). */
     empty: () => Promise<Buffer>;
+    /** Called with each piece of a block once its compression has ended and nothing reads it. */
+    done?: (piece: Buffer) => void;
   },
 ): CompressedLayer {
   const inHash = createHash('sha256');
@@ -224,7 +229,10 @@ function compressBlocks(
         for (const piece of block) inHash.update(piece);
         uncompressedSize += lengthOf(block);
         const job = options.compress(block);
-        job.catch(() => undefined);
+        job.then(
+          () => block.forEach((piece) => options.done?.(piece)),
+          () => undefined,
+        );
         pending.push(job);
         if (pending.length >= options.parallel) yield emit(await (pending.shift() as Promise<Buffer>));
       }

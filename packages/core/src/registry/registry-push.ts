@@ -555,7 +555,7 @@ class RegistryPush {
     try {
       const { output, result } = this.zstd
         ? zstdLayer(layer.stream, { level: this.level, compressor: this.zstd })
-        : gzipLayer(layer.stream, { level: this.level });
+        : gzipLayer(layer.stream, { level: this.level, ...(layer.recycle ? { recycle: layer.recycle } : {}) });
       this.layerEvent(id, 'pushing', 0);
       await this.sendChunks(session, output, what, (sent) => this.layerEvent(id, 'pushing', sent));
       const compressed = result();
