@@ -34,9 +34,9 @@ afterAll(async () => {
   }
 });
 
-it("redacts the engine's auth header in other libraries' debug output", async () => {
+/** What `work` writes on stderr, with every library's debug namespace on and fresh modules. */
+async function stderrOf(work: () => Promise<void>): Promise<string> {
   process.env.DEBUG = '*';
-  process.env.DOCKER_HOST = `unix://${socket}`;
   jest.resetModules();
   received = [];
   const lines: string[] = [];
@@ -45,59 +45,59 @@ it("redacts the engine's auth header in other libraries' debug output", async ()
     return true;
   });
   try {
-    const core = require('./index') as typeof import('./index');
-    const { createDockerClient } = require('./engine/docker-client') as typeof import('./engine/docker-client');
-    core.registerSecret(password, username);
-    const docker = createDockerClient();
-    const stream = (await docker.getImage('localhost:5000/app').push({
-      tag: '1',
-      authconfig: { username, password, serveraddress: 'localhost:5000' },
-    })) as NodeJS.ReadableStream;
-    await new Promise((resolve) => stream.on('end', resolve).resume());
+    await work();
   } finally {
     write.mockRestore();
   }
-  const output = lines.join('');
-  // The fake engine got the header, and docker-modem logged the request.
+  return lines.join('');
+}
+
+/** The engine got the header once, and the output holds neither it nor any form of the password. */
+function expectNoSecret(output: string): void {
   expect(received).toHaveLength(1);
-  expect(output).toContain('modem');
-  expect(output).toContain('X-Registry-Auth');
   expect(output).not.toContain(received[0]);
   for (const form of [password, b64(password), encodeURIComponent(password)]) expect(output).not.toContain(form);
   // No base64 run in the output decodes to text holding the password.
   for (const run of output.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? []) {
     expect(Buffer.from(run, 'base64').toString('latin1')).not.toContain(password);
   }
+}
+
+const drain = (stream: NodeJS.ReadableStream) => new Promise((resolve) => stream.on('end', resolve).resume());
+
+it("redacts the engine's auth header in other libraries' debug output", async () => {
+  process.env.DOCKER_HOST = `unix://${socket}`;
+  const output = await stderrOf(async () => {
+    const core = require('./index') as typeof import('./index');
+    const { createDockerClient } = require('./engine/docker-client') as typeof import('./engine/docker-client');
+    core.registerSecret(password, username);
+    const docker = createDockerClient();
+    await drain(
+      (await docker.getImage('localhost:5000/app').push({
+        tag: '1',
+        authconfig: { username, password, serveraddress: 'localhost:5000' },
+      })) as NodeJS.ReadableStream,
+    );
+  });
+  // docker-modem logged the request.
+  expect(output).toContain('modem');
+  expect(output).toContain('X-Registry-Auth');
+  expectNoSecret(output);
 });
 
 it("prints neither the secret nor the auth header in the engine API's own debug output", async () => {
-  process.env.DEBUG = '*';
-  jest.resetModules();
-  received = [];
-  const lines: string[] = [];
-  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
+  const output = await stderrOf(async () => {
     const { DockerEngine } = require('./engine/docker-engine') as typeof import('./engine/docker-engine');
     const engine = new DockerEngine({ env: { DOCKER_HOST: `unix://${socket}` } });
-    const stream = await engine.push(
-      'localhost:5000/app',
-      '1',
-      { username, password, serveraddress: 'localhost:5000' },
-      { timeoutMs: 5000 },
+    await drain(
+      await engine.push(
+        'localhost:5000/app',
+        '1',
+        { username, password, serveraddress: 'localhost:5000' },
+        { timeoutMs: 5000 },
+      ),
     );
-    await new Promise((resolve) => stream.on('end', resolve).resume());
-  } finally {
-    write.mockRestore();
-  }
-  const output = lines.join('');
-  expect(received).toHaveLength(1);
+  });
   expect(output).toContain('dockpush:engine:api POST /images/localhost:5000/app/push?tag=1');
-  expect(output).not.toContain(received[0]);
-  for (const form of [password, b64(password), encodeURIComponent(password)]) expect(output).not.toContain(form);
-  for (const run of output.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? []) {
-    expect(Buffer.from(run, 'base64').toString('latin1')).not.toContain(password);
-  }
+  expectNoSecret(output);
 });
