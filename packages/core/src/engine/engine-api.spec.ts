@@ -40,6 +40,7 @@ function fakeEngine(seen: Seen[]): http.Server {
       }
       if (url.includes('broken')) return json(500, { message: 'layer store is broken' });
       if (url.includes('plain')) return res.writeHead(500).end('plain text trouble');
+      if (url.includes('silent')) return res.writeHead(500).end();
       return json(404, { message: `No such image: ${url.split('/')[2] ?? ''}` });
     });
   });
@@ -144,6 +145,12 @@ describe('engineApi: the engine HTTP API over a unix socket', () => {
     await expect(api().export('plain')).rejects.toMatchObject({
       statusCode: 500,
       json: { message: 'plain text trouble' },
+    });
+    // No body: the status stands for the message, where the tag pusher shows it.
+    await expect(api().push('silent', '1', {})).rejects.toMatchObject({
+      statusCode: 500,
+      json: { message: 'HTTP 500' },
+      message: expect.stringContaining('no message (HTTP 500)'),
     });
   });
 

@@ -38,7 +38,7 @@ export class EngineApiError extends Error {
     engineMessage: string,
   ) {
     super(`${what}: ${engineMessage || 'no message'} (HTTP ${statusCode})`);
-    this.json = { message: engineMessage };
+    this.json = { message: engineMessage || `HTTP ${statusCode}` };
   }
 }
 

@@ -233,7 +233,8 @@ async function* assembleTar(tarSplit: Buffer, files: string, chunks: ChunkPool):
  */
 class ChunkPool {
   private readonly free: Buffer[] = [];
-  private readonly lent = new Set<Buffer>();
+  /** Weak: a reader that never hands chunks back (it need not) does not keep the layer in memory. */
+  private readonly lent = new WeakSet<Buffer>();
 
   take(): Buffer {
     return this.free.pop() ?? Buffer.allocUnsafe(CHUNK);

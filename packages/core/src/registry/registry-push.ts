@@ -291,26 +291,27 @@ class RegistryPush {
     try {
       content = await this.options.source.open(this.signal);
       this.signal.throwIfAborted();
+      const candidates =
+        content.kind === 'uncompressed'
+          ? [
+              content.configDigest,
+              ...content.diffIds.map((d) => this.cache.compressed(d, this.compressionKey)?.digest),
+            ].filter((d): d is string => !!d)
+          : content.manifests.flatMap((m) => [m.config, ...m.layers].map((d) => d.digest));
+      const mountSources = [
+        ...new Set(candidates.flatMap((d) => this.cache.repositoriesHolding(this.registry, d, this.path))),
+      ].slice(0, 5);
+      scopesKnown([
+        repositoryScope(this.path, ['pull', 'push']),
+        ...mountSources.map((r) => repositoryScope(r, ['pull'])),
+      ]);
     } catch (error) {
-      // No image: the registry check stops, and no token is asked for.
+      // No image: the registry check stops, and no token is asked for (a credential lookup under
+      // way, such as a credential helper's, may still run to its end).
       noScopes(error);
       opening.abort(error);
       throw error;
     }
-    const candidates =
-      content.kind === 'uncompressed'
-        ? [
-            content.configDigest,
-            ...content.diffIds.map((d) => this.cache.compressed(d, this.compressionKey)?.digest),
-          ].filter((d): d is string => !!d)
-        : content.manifests.flatMap((m) => [m.config, ...m.layers].map((d) => d.digest));
-    const mountSources = [
-      ...new Set(candidates.flatMap((d) => this.cache.repositoriesHolding(this.registry, d, this.path))),
-    ].slice(0, 5);
-    scopesKnown([
-      repositoryScope(this.path, ['pull', 'push']),
-      ...mountSources.map((r) => repositoryScope(r, ['pull'])),
-    ]);
     for (const [tag, uri] of this.uris) this.emit({ type: 'tag-started', tag, uri, attempt: 1 });
     let manifests: { imageId: string; root: { mediaType: string; digest: string; bytes: Buffer } };
     try {
@@ -459,7 +460,7 @@ class RegistryPush {
 
     let configSize = await configReused;
     let config = image.config;
-    // A config the source gave up front (the engine's store does) goes up beside the layers.
+    // A config the source gave up front (the engine's store, an archive) goes up beside the layers.
     const configUpload =
       configSize === undefined && config !== undefined ? this.uploadConfig(image, config) : undefined;
     configUpload?.catch(() => undefined);
@@ -467,7 +468,7 @@ class RegistryPush {
       try {
         config = await this.readLayers(image, wanted, layers);
       } catch (error) {
-        // Nothing left running behind a failed push.
+        // The config's upload is not left running behind a failed push.
         await configUpload?.catch(() => undefined);
         throw error;
       }
