@@ -9,8 +9,15 @@ import { isSha256Digest, parseImageConfig, sha256Digest } from './layer-digest';
 import { readTarStream } from './tar-reader';
 
 const debug = createDebug('dockpush:image-source:engine');
-/** A layer this large is read alone: two of them at once only add the memory of their blocks in flight. */
+/** A layer this large counts as large: at most `LARGE_AT_ONCE` of them are read at once. */
 const LARGE_LAYER = 32 * 1024 * 1024;
+/**
+ * Two large layers at once: one of many small files keeps the main thread reading while the other's
+ * blocks keep the thread pool compressing (a realistic 316 MB image: 4.7 s against 5.1 s one at a
+ * time; 1 GB of two layers: 7.5 s against 11 s, at 144 MB peak RSS against 134 MB). A third adds
+ * memory and little else on two cores.
+ */
+const LARGE_AT_ONCE = 2;
 
 /** What the engine source needs of a Docker engine: an image's identity and its export as a stream. */
 export interface ImageExporter {
@@ -120,8 +127,9 @@ export class EngineImageSource implements ImageSource {
     const queue = [...wanted].map((diffId) => [diffId, diffIds.indexOf(diffId)] as const);
     let trusted = true;
     let failed = false;
-    /** Settled when no large layer is being read. */
-    let largeDone: Promise<void> = Promise.resolve();
+    /** Large layers being read, and the readers waiting for one of them to end. */
+    let large = 0;
+    const waiting: (() => void)[] = [];
     const worker = async () => {
       // After a failure no new layer is started: the push is over.
       for (let next = queue.shift(); next && !failed; next = queue.shift()) {
@@ -134,9 +142,12 @@ export class EngineImageSource implements ImageSource {
         let release = () => {};
         // A layer of unknown size is taken for a large one.
         if ((layer.fileBytes ?? Infinity) > LARGE_LAYER) {
-          const before = largeDone;
-          largeDone = new Promise((resolve) => (release = resolve));
-          await before;
+          while (large >= LARGE_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+          large++;
+          release = () => {
+            large--;
+            waiting.shift()?.();
+          };
         }
         try {
           const actual = await visit({ expectedDiffId: expected, stream: layer.stream, recycle: layer.recycle });
@@ -157,10 +168,8 @@ export class EngineImageSource implements ImageSource {
         }
       }
     };
-    // Up to `concurrency` layers at once, but large ones one at a time: a large layer's blocks
-    // in flight keep a small machine's cores busy on their own, and a second only adds their
-    // memory (a 1 GB image of two layers peaked at 156 MB two at once, 139 MB one at a time, in
-    // the same time). Small layers are latency more than work: the requests of each overlap.
+    // Up to `concurrency` layers at once, large ones `LARGE_AT_ONCE` at a time. Small layers are
+    // latency more than work: the requests of each overlap.
     const workers = Math.max(1, Math.min(concurrency, queue.length));
     await Promise.all(Array.from({ length: workers }, worker));
     debug('%d of %d wanted layers of %s read from the engine store', wanted.size - left.size, wanted.size, this.name);
