@@ -417,7 +417,11 @@ async function phases(image) {
   let uncompressed = 0;
   const exportOnly = engineApi(childEnv);
   const info = await exportOnly.info();
-  const withStore = { ...exportOnly, store: async () => ({ root: info.DockerRootDir, driver: info.Driver }) };
+  const withStore = {
+    inspect: (reference) => exportOnly.inspect(reference),
+    export: (reference) => exportOnly.export(reference),
+    store: async () => ({ root: info.DockerRootDir, driver: info.Driver }),
+  };
   const readAll = async (visit, exporter = exportOnly) => {
     const content = await new EngineImageSource(image, exporter).open();
     return timed(() => content.readLayers(new Set(content.diffIds), visit, 3));
