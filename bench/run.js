@@ -504,15 +504,17 @@ const DOCKER_ENGINE_LIMITS = `## What limits the Docker engine path
 - **One tag**: the engine does the work — it reads each layer from its store, gzips it (one core per
   layer) and uploads it. Through the Node API dockpush is at parity with \`docker push\` (one HTTP
   request to the engine, a local image check and the stream parsing). The CLI adds a fixed
-  ≈250 ms: Node's own start (see \`node -e 0\`), loading zod (≈45 ms) and dockerode (≈100 ms, half
-  of it the gRPC stack dockerode loads for BuildKit sessions), and the engine round-trips; on the
-  large image that is the 5–8 % over \`docker push\`, on the small one it is most of the time.
+  ≈200 ms: Node's own start (see \`node -e 0\`), loading the CLI and core (≈100 ms; neither zod nor
+  dockerode is loaded on a push: the arguments are checked against a JSON schema and the engine's
+  HTTP API is spoken directly), and the engine round-trips; on the large image that is the few
+  per cent over \`docker push\`, on the small one it is most of the time.
   A Go binary starts in ≈20 ms; a Node CLI cannot, so the CLI misses the small-image target by design.
 - **skopeo** is faster on incompressible data because it compresses with pgzip (parallel gzip,
   all cores per layer) and streams \`docker save\`'s output straight to the registry; the engine
   compresses each layer on one core. The registry engine (\`--engine registry\`) is dockpush's
-  answer: it reads the engine's export, compresses blocks of every layer in parallel, stores blocks
-  that do not compress, and speaks the registry API itself; see its own targets above.
+  answer: it reads the engine's store (or its export), compresses blocks of every layer in
+  parallel, stores blocks that do not compress, and speaks the registry API itself; see its own
+  targets above.
 - **10 tags**: one upload, then nine tags at once (concurrency 4) that each find the layers there and
   put a manifest. Through the API that beats a \`docker push\` loop by half and matches
   \`--all-tags\`; the CLI pays its start-up once, which is what puts it over the loop. The extra nine
@@ -520,8 +522,8 @@ const DOCKER_ENGINE_LIMITS = `## What limits the Docker engine path
 - **10 images**: pushes that run at once overlap their uploads, but each layer is gzipped on one
   core and there are ${os.cpus().length}: the work is CPU-bound, and a single \`docker push\` already keeps both cores
   busy with its three layers, so concurrency buys about a fifth, not the 40 % targeted.
-- **Start-up**: \`--version\` and \`--help\` load nothing but the CLI; a dry run loads zod and core (no
-  engine is needed for \`repo\`); the AWS SDK is loaded only for ECR registries. Within 3 × \`docker
+- **Start-up**: \`--version\` and \`--help\` load nothing but the CLI; a dry run loads core, not zod
+  (no engine is needed for \`repo\`); the AWS SDK is loaded only for ECR registries. Within 3 × \`docker
   version\` is out of reach for any Node program here: \`node -e 0\` alone is ≈2 × it.
 `;
 
