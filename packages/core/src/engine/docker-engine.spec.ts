@@ -166,6 +166,14 @@ describe('DockerEngine: the engine port over the engine API', () => {
     await expect(engine.localStore({})).resolves.toEqual({ root: '/var/lib/docker', driver: 'overlay2' });
   });
 
+  it('does not ask the engine where it keeps images of a driver whose layers dockpush cannot find', async () => {
+    const engine = new DockerEngine({ env: { DOCKER_HOST: `unix://${socket}` } });
+    requests.length = 0;
+    await expect(engine.localStore({}, 'overlayfs')).resolves.toBeUndefined();
+    await expect(engine.localStore({}, 'btrfs')).resolves.toBeUndefined();
+    expect(requests).toEqual([]);
+  });
+
   it('speaks to an engine on a socket without loading dockerode', async () => {
     jest.resetModules();
     jest.doMock('dockerode', () => {

@@ -130,12 +130,15 @@ export class DockerEngine implements EnginePort {
     if (env.DOCKPUSH_ENGINE_STORE === '0' || !api || (host && !host.startsWith('unix://'))) {
       return undefined;
     }
-    if (
-      driver &&
-      /^[a-z0-9]+$/.test(driver) &&
-      existsSync(path.join(DEFAULT_ROOT, 'image', driver, 'repositories.json'))
-    ) {
-      return { root: DEFAULT_ROOT, driver };
+    if (driver !== undefined) {
+      // A driver whose layers dockpush cannot find (the containerd image store's snapshotters,
+      // btrfs, zfs): the engine need not be asked where it keeps them.
+      // Loaded here: only the registry engine reads the store.
+      const { EngineStore } = require('../image-source/engine-store') as typeof import('../image-source/engine-store');
+      if (!EngineStore.readsDriver(driver)) return undefined;
+      if (existsSync(path.join(DEFAULT_ROOT, 'image', driver, 'repositories.json'))) {
+        return { root: DEFAULT_ROOT, driver };
+      }
     }
     try {
       const info = await engineCall(this.env, limits, 'the engine info', (signal) =>

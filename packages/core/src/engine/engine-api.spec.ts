@@ -217,6 +217,8 @@ describe('engineApi: where the engine is', () => {
       const { port } = server.address() as AddressInfo;
       await engineApi({ DOCKER_HOST: `tcp://127.0.0.1:${port}` })?.ping();
       expect(seen.map((s) => s.url)).toEqual(['/_ping']);
+      // The engine's own host, not the socket's placeholder.
+      expect(seen[0]?.headers.host).toBe(`127.0.0.1:${port}`);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

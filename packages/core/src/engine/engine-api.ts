@@ -221,7 +221,8 @@ class HttpEngineApi implements EngineApi {
         method: request.method,
         path: request.path,
         headers: {
-          Host: 'docker',
+          // On a socket there is no host to name; over TCP node sends the engine's own, as the docker CLI does.
+          ...('socketPath' in this.target ? { Host: 'docker' } : {}),
           ...(request.method === 'GET' ? {} : { 'Content-Length': 0 }),
           ...request.headers,
         },

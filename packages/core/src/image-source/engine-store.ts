@@ -56,6 +56,11 @@ export class EngineStore {
     private readonly layerFiles: (root: string, cacheId: string) => string,
   ) {}
 
+  /** Whether dockpush can find the layers of this graph driver (vfs, overlay2). */
+  static readsDriver(driver: string): boolean {
+    return Object.hasOwn(LAYER_FILES, driver);
+  }
+
   /** The store, when it is one dockpush can read; else undefined (the export is used). */
   static async open(location: EngineStoreLocation | undefined): Promise<EngineStore | undefined> {
     const layerFiles = location ? LAYER_FILES[location.driver] : undefined;
