@@ -308,6 +308,60 @@ describe('pushToRegistry', () => {
     expect(gunzipSync(blob).equals(layer)).toBe(true);
   });
 
+  it('a layer whose upload fails ends the push at once: the uploads of the others are stopped, not left running', async () => {
+    const a = Buffer.from('AAAA'.repeat(1000));
+    const b = Buffer.from('BBBB'.repeat(1000));
+    const imageConfig = Buffer.from(
+      JSON.stringify({ rootfs: { type: 'layers', diff_ids: [sha256Digest(a), sha256Digest(b)] } }),
+    );
+    let stopped = false;
+    const http: HttpClient = {
+      send: async (req) => {
+        const reply = (status: number, headers: Record<string, string> = {}) => ({
+          status,
+          headers,
+          body: Buffer.alloc(0),
+        });
+        if (req.method === 'HEAD') return reply(404);
+        if (req.method === 'POST') return reply(202, { location: `/v2/app/blobs/uploads/${Math.random()}` });
+        if (req.method === 'PATCH' && req.body?.includes('AAAA')) return reply(400);
+        if (req.method === 'PATCH') {
+          // B's upload answers only when stopped (or after 10 s, failing the test's bound).
+          await new Promise((resolve, reject) => {
+            const timer = setTimeout(resolve, 10_000);
+            req.signal?.addEventListener('abort', () => {
+              stopped = true;
+              clearTimeout(timer);
+              reject(req.signal?.reason);
+            });
+          });
+          return reply(202);
+        }
+        return reply(req.method === 'DELETE' ? 204 : 201);
+      },
+    };
+    const image: UncompressedImage = {
+      kind: 'uncompressed',
+      location: 'app:1',
+      configDigest: sha256Digest(imageConfig),
+      diffIds: [sha256Digest(a), sha256Digest(b)],
+      readLayers: async (_wanted, visit) => {
+        await Promise.all([
+          visit({ expectedDiffId: sha256Digest(a), stream: Readable.from([a]) }),
+          visit({ expectedDiffId: sha256Digest(b), stream: Readable.from([b]) }),
+        ]);
+        return imageConfig;
+      },
+    };
+    const started = Date.now();
+    await expect(
+      pushToRegistry({ ...base(http, { name: 'app:1', open: async () => image }), compressionLevel: 0, retries: 0 }),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(true);
+  });
+
   it('checks the registry while the source opens', async () => {
     const http = new AcceptingRegistry();
     const source: ImageSource = {

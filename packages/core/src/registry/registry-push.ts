@@ -273,7 +273,9 @@ class RegistryPush {
       noScopes = reject;
     });
     scopes.catch(() => undefined);
-    const opening = new AbortController();
+    // Stops the client's requests: the registry check when the source fails to open, and every
+    // upload still running when one has failed the push.
+    const stop = new AbortController();
     this.client = new RegistryClient({
       registry: this.registry,
       http: this.http,
@@ -282,7 +284,7 @@ class RegistryPush {
       insecureRegistries: this.insecureRegistries,
       timeoutMs: this.timeoutMs,
       retries: this.retries,
-      signal: AbortSignal.any([this.signal, opening.signal]),
+      signal: AbortSignal.any([this.signal, stop.signal]),
     });
     this.blobs = new RepositoryBlobs(this.client, this.path, this.retries);
     const checked = this.client.ping();
@@ -309,7 +311,7 @@ class RegistryPush {
       // No image: the registry check stops, and no token is asked for (a credential lookup under
       // way, such as a credential helper's, may still run to its end).
       noScopes(error);
-      opening.abort(error);
+      stop.abort(error);
       throw error;
     }
     for (const [tag, uri] of this.uris) this.emit({ type: 'tag-started', tag, uri, attempt: 1 });
@@ -319,6 +321,8 @@ class RegistryPush {
       manifests =
         content.kind === 'uncompressed' ? await this.pushUncompressed(content) : await this.pushStored(content);
     } catch (error) {
+      // The other layers' uploads end now, not after the push has been reported failed.
+      stop.abort(error);
       for (const [tag, uri] of this.uris) {
         this.emit({ type: 'tag-failed', tag, uri, error: redact((error as Error).message) });
       }
