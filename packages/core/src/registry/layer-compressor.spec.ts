@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { gzipLayer, hashing, storedGzipMember, zstdLayer } from './layer-compressor';
+import { gzipLayer, hashing, storedGzipPieces, zstdLayer } from './layer-compressor';
+
+const storedGzipMember = (block: Buffer | Buffer[]) => Buffer.concat(storedGzipPieces(block));
 import { openZstdCompressor, type ZstdCompressor } from './zstd-compressor';
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -54,14 +56,20 @@ describe('gzipLayer', () => {
   });
 
   it('hands each piece back only once its member is made: a piece filled again at once changes nothing', async () => {
-    const data = Buffer.concat([text, random, text]);
+    // Blocks of text, then of random bytes, then of text again.
+    const block = 2 * 65_536;
+    const data = Buffer.concat([
+      text.subarray(0, 3 * block),
+      random.subarray(0, 2 * block),
+      text.subarray(0, 3 * block),
+    ]);
     const copies = async function* () {
       for (let at = 0; at < data.length; at += 65_536) yield Buffer.from(data.subarray(at, at + 65_536));
     };
     let handedBack = 0;
     const { output, result } = gzipLayer(copies(), {
       level: 1,
-      blockSize: 65_536,
+      blockSize: block,
       parallel: 4,
       recycle: (piece) => {
         handedBack++;
@@ -71,7 +79,24 @@ describe('gzipLayer', () => {
     const blob = await collect(output);
     expect(gunzipSync(blob).equals(data)).toBe(true);
     expect(result().diffId).toBe(sha(data));
-    expect(handedBack).toBe(Math.ceil(data.length / 65_536));
+    // Stored blocks (the random bytes) are sent as they are: those pieces are never handed back.
+    expect(handedBack).toBe((6 * block) / 65_536);
+  });
+
+  it("sends a stored block's own bytes, not a copy of them", async () => {
+    const input = [0, 1, 2, 3].map((i) => random.subarray(i * 65_536, (i + 1) * 65_536));
+    const { output } = gzipLayer(
+      (async function* () {
+        yield* input;
+      })(),
+      { level: 1, blockSize: 4 * 65_536 },
+    );
+    const sent: Buffer[] = [];
+    for await (const piece of output) sent.push(piece);
+    expect(gunzipSync(Buffer.concat(sent)).equals(Buffer.concat(input))).toBe(true);
+    const inputMemory = new Set(input.map((piece) => piece.buffer));
+    const borrowed = sent.filter((piece) => inputMemory.has(piece.buffer as ArrayBuffer));
+    expect(borrowed.reduce((n, piece) => n + piece.length, 0)).toBe(4 * 65_536);
   });
 
   it('stores incompressible blocks instead of compressing them', async () => {

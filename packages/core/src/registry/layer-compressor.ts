@@ -62,10 +62,22 @@ async function* blocksOf(input: AsyncIterable<Buffer>, size: number): AsyncGener
 const SAMPLE = 64 * 1024;
 
 /**
+ * A compressed block: the pieces of its output, in order. A stored member's pieces include the
+ * block's own bytes (`borrowsInput`): they are sent as they are, so the block is not handed back
+ * to its source for reuse.
+ */
+interface Member {
+  pieces: Buffer[];
+  borrowsInput: boolean;
+}
+
+const made = (output: Buffer): Member => ({ pieces: [output], borrowsInput: false });
+
+/**
  * One gzip member. A block whose sample does not compress (already-compressed files, random
  * data) is stored: compressing it would cost CPU and save nothing.
  */
-async function compressBlock(block: Block, level: number): Promise<Buffer> {
+async function compressBlock(block: Block, level: number): Promise<Member> {
   if (level === 0) return stored(block);
   const length = lengthOf(block);
   if (length > SAMPLE) {
@@ -74,7 +86,7 @@ async function compressBlock(block: Block, level: number): Promise<Buffer> {
     const compressed = await deflateRaw(sample, { level: 1 });
     if (compressed.length > SAMPLE * 0.97) return stored(block);
   }
-  return gzipMember(block, length, level);
+  return made(await gzipMember(block, length, level));
 }
 
 /**
@@ -97,8 +109,10 @@ function gzipMember(block: Block, length: number, level: number): Promise<Buffer
 
 /** Node 20.15 and later have zlib.crc32; before, zlib's own level 0. */
 const hasCrc32 = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
-function stored(block: Block): Promise<Buffer> {
-  return hasCrc32 ? Promise.resolve(storedGzipMember(block)) : gzip(joined(block), { level: 0 });
+async function stored(block: Block): Promise<Member> {
+  return hasCrc32
+    ? { pieces: storedGzipPieces(block), borrowsInput: true }
+    : made(await gzip(joined(block), { level: 0 }));
 }
 
 /** Deflate's stored blocks hold at most this many bytes (RFC 1951 §3.2.4). */
@@ -106,46 +120,52 @@ const STORED_BLOCK = 65_535;
 
 /**
  * A gzip member (RFC 1952) whose deflate data is stored blocks: the bytes as they are, framed,
- * with their CRC-32, made in one copy; zlib's level 0, which runs the bytes through its window
- * and output buffers, is about six times slower. Not byte for byte what zlib writes (its blocks
- * are cut elsewhere, its header names the OS), so a layer stored here has another blob digest
- * than on Node before 20.15, which uses zlib's level 0.
+ * with their CRC-32. The member is returned as pieces: its framing, and between the frames the
+ * block's own bytes, not copied (a copy of fresh memory costs its page faults). zlib's level 0,
+ * which runs the bytes through its window and output buffers, is several times slower. Not byte
+ * for byte what zlib writes (its blocks are cut elsewhere, its header names the OS), so a layer
+ * stored here has another blob digest than on Node before 20.15, which uses zlib's level 0.
  */
-export function storedGzipMember(block: Buffer | Block): Buffer {
-  const pieces = Array.isArray(block) ? block : [block];
-  const length = lengthOf(pieces);
+export function storedGzipPieces(block: Buffer | Block): Buffer[] {
+  const input = Array.isArray(block) ? block : [block];
+  const length = lengthOf(input);
   const blocks = Math.max(1, Math.ceil(length / STORED_BLOCK));
-  const out = Buffer.allocUnsafe(10 + length + 5 * blocks + 8);
+  // Every frame in one buffer: the header, a 5-byte head per stored block, the trailer.
+  const frames = Buffer.allocUnsafe(10 + 5 * blocks + 8);
   // ID1 ID2, CM=deflate, no flags, no mtime, XFL=0, OS=unknown (255): the same on every machine.
-  out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+  frames.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+  const pieces: Buffer[] = [];
   let at = 10;
+  let from = 0; // frames not yet in `pieces` start here
   let piece = 0;
   let offset = 0;
-  let crc = 0;
   for (let i = 0; i < blocks; i++) {
     const size = Math.min(STORED_BLOCK, length - i * STORED_BLOCK);
-    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL on the last; BTYPE 00, stored
-    out.writeUInt16LE(size, at + 1);
-    out.writeUInt16LE(size ^ 0xffff, at + 3);
+    frames[at] = i === blocks - 1 ? 1 : 0; // BFINAL on the last; BTYPE 00, stored
+    frames.writeUInt16LE(size, at + 1);
+    frames.writeUInt16LE(size ^ 0xffff, at + 3);
     at += 5;
-    // The stored block's bytes, from as many pieces as it spans.
+    pieces.push(frames.subarray(from, at));
+    from = at;
+    // The stored block's bytes, from as many input pieces as it spans.
     for (let left = size; left > 0;) {
-      const from = pieces[piece] as Buffer;
-      const take = Math.min(left, from.length - offset);
-      from.copy(out, at, offset, offset + take);
-      at += take;
+      const source = input[piece] as Buffer;
+      const take = Math.min(left, source.length - offset);
+      pieces.push(take === source.length ? source : source.subarray(offset, offset + take));
       offset += take;
       left -= take;
-      if (offset === from.length) {
+      if (offset === source.length) {
         piece++;
         offset = 0;
       }
     }
   }
-  for (const from of pieces) crc = zlib.crc32(from, crc);
-  out.writeUInt32LE(crc, at);
-  out.writeUInt32LE(length % 2 ** 32, at + 4);
-  return out;
+  let crc = 0;
+  for (const source of input) crc = zlib.crc32(source, crc);
+  frames.writeUInt32LE(crc, at);
+  frames.writeUInt32LE(length % 2 ** 32, at + 4);
+  pieces.push(frames.subarray(from, at + 8));
+  return pieces;
 }
 
 /**
@@ -160,7 +180,7 @@ export function gzipLayer(input: AsyncIterable<Buffer>, options: GzipOptions): C
     blockSize: options.blockSize ?? 1024 * 1024,
     parallel: options.parallel ?? 4,
     compress: (block) => compressBlock(block, options.level),
-    empty: () => gzip(Buffer.alloc(0), { level: options.level }),
+    empty: async () => made(await gzip(Buffer.alloc(0), { level: options.level })),
     ...(options.recycle ? { done: options.recycle } : {}),
   });
 }
@@ -181,7 +201,7 @@ export interface ZstdOptions {
  * them all). Hashes and memory bound as `gzipLayer`.
  */
 export function zstdLayer(input: AsyncIterable<Buffer>, options: ZstdOptions): CompressedLayer {
-  const compress = (block: Block) => options.compressor.compress(joined(block), options.level);
+  const compress = async (block: Block) => made(await options.compressor.compress(joined(block), options.level));
   return compressBlocks(input, {
     blockSize: options.blockSize ?? 2 * 1024 * 1024,
     parallel: options.parallel ?? 2 * options.compressor.parallel,
@@ -204,9 +224,9 @@ function compressBlocks(
   options: {
     blockSize: number;
     parallel: number;
-    compress: (block: Block) => Promise<Buffer>;
+    compress: (block: Block) => Promise<Member>;
     /** The output for an empty layer (one empty member or frame, so that the blob is valid). */
-    empty: () => Promise<Buffer>;
+    empty: () => Promise<Member>;
     /** Called with each piece of a block once its compression has ended and nothing reads it. */
     done?: (piece: Buffer) => void;
   },
@@ -218,26 +238,30 @@ function compressBlocks(
   let finished = false;
 
   async function* output(): AsyncGenerator<Buffer> {
-    const pending: Promise<Buffer>[] = [];
-    const emit = (compressed: Buffer) => {
-      outHash.update(compressed);
-      size += compressed.length;
-      return compressed;
-    };
+    const pending: Promise<Member>[] = [];
+    async function* emit(member: Member): AsyncGenerator<Buffer> {
+      for (const piece of member.pieces) {
+        outHash.update(piece);
+        size += piece.length;
+        yield piece;
+      }
+    }
     try {
       for await (const block of blocksOf(input, options.blockSize)) {
         for (const piece of block) inHash.update(piece);
         uncompressedSize += lengthOf(block);
         const job = options.compress(block);
         job.then(
-          () => block.forEach((piece) => options.done?.(piece)),
+          (member) => {
+            if (!member.borrowsInput) block.forEach((piece) => options.done?.(piece));
+          },
           () => undefined,
         );
         pending.push(job);
-        if (pending.length >= options.parallel) yield emit(await (pending.shift() as Promise<Buffer>));
+        if (pending.length >= options.parallel) yield* emit(await (pending.shift() as Promise<Member>));
       }
       if (uncompressedSize === 0) pending.push(options.empty());
-      while (pending.length) yield emit(await (pending.shift() as Promise<Buffer>));
+      while (pending.length) yield* emit(await (pending.shift() as Promise<Member>));
       finished = true;
     } finally {
       pending.length = 0;
