@@ -34,10 +34,10 @@ afterAll(async () => {
   await removeImage(docker, sourceRef);
 });
 
-/** Sends blob data (PATCH) of uploads to `other` instead, with a 307. */
+/** Sends blob data (PATCH, and the closing PUT) of uploads to `other` instead, with a 307. */
 function redirectUploadsTo(front: RecordingProxy, other: RecordingProxy): void {
   front.decide = (req) =>
-    req.method === 'PATCH' && /\/blobs\/uploads\//.test(req.url ?? '')
+    (req.method === 'PATCH' || req.method === 'PUT') && /\/blobs\/uploads\//.test(req.url ?? '')
       ? { kind: 'redirect', status: 307, location: `http://${other.host}${req.url}` }
       : undefined;
 }
@@ -57,6 +57,8 @@ describe('registry engine, redirects to another host', () => {
       credentials: { get: async () => auth },
       cacheDir: freshCacheDir(),
       concurrency: 1,
+      // Chunks (PATCH), not a layer whole in its closing PUT.
+      chunkSize: 64 * 1024,
     });
     await expect(push).rejects.toThrow(
       /the registry sent it to 127\.0\.0\.2:\d+, which asks for credentials; dockpush does not send credentials to another host/,
@@ -67,20 +69,28 @@ describe('registry engine, redirects to another host', () => {
     expect(await listTags(env.auth.host, repo, auth)).toEqual([]);
   });
 
-  it('an upload redirected to another host that takes it without credentials lands in the repository asked for', async () => {
-    const front = await proxy(env.plain.host);
-    const other = await proxy(env.plain.host, '127.0.0.2');
-    redirectUploadsTo(front, other);
-    const repo = `regengine-redirect-${unique}`;
-    const result = await pushToRegistry({
-      source: new DockerArchiveSource(archive),
-      repository: { registry: front.host, path: repo },
-      tags: ['latest'],
-      cacheDir: freshCacheDir(),
-    });
-    expect(other.requests.filter((r) => r.method === 'PATCH').length).toBeGreaterThan(0);
-    expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
-  });
+  it.each([
+    ['in chunks', 64 * 1024, 'PATCH'],
+    ['whole, in the closing PUT', undefined, 'PUT'],
+  ])(
+    'an upload redirected to another host that takes it without credentials lands in the repository asked for (%s)',
+    async (_how, chunkSize, method) => {
+      const front = await proxy(env.plain.host);
+      const other = await proxy(env.plain.host, '127.0.0.2');
+      redirectUploadsTo(front, other);
+      const repo = `regengine-redirect-${method.toLowerCase()}-${unique}`;
+      const result = await pushToRegistry({
+        source: new DockerArchiveSource(archive),
+        repository: { registry: front.host, path: repo },
+        tags: ['latest'],
+        cacheDir: freshCacheDir(),
+        ...(chunkSize ? { chunkSize } : {}),
+      });
+      expect(other.requests.filter((r) => r.method === method).length).toBeGreaterThan(0);
+      if (method === 'PUT') expect(other.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
+      expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+    },
+  );
 });
 
 describe('registry engine, an upload cut midway', () => {
@@ -134,16 +144,65 @@ describe('registry engine, an upload cut midway', () => {
         tags: ['latest'],
         cacheDir: freshCacheDir(),
         concurrency: 1,
+        chunkSize: 64 * 1024,
       });
       expect(fault.requests.filter((r) => r.injected)).toHaveLength(1);
       // Two layers and the config: one upload session each, the cut one resumed rather than restarted.
       expect(fault.count('POST', /\/blobs\/uploads\/$/)).toBe(3);
       const cut = fault.requests.findIndex((r) => r.injected);
-      expect(fault.requests.slice(cut + 1, cut + 3).map((r) => [r.method, r.status])).toEqual([
+      // On the cut upload (the config's requests may come between): its status, then the rest.
+      const upload = (path: string) => path.split('?')[0];
+      const sameUpload = fault.requests
+        .slice(cut + 1)
+        .filter((r) => upload(r.path) === upload(fault.requests[cut]?.path ?? ''));
+      expect(sameUpload.slice(0, 2).map((r) => [r.method, r.status])).toEqual([
         ['GET', 204],
         ['PATCH', 202],
       ]);
       expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+    } finally {
+      await fault.close();
+    }
+  });
+
+  it('sends a layer whole in its closing PUT, and after a cut in that PUT sends it again in a new upload', async () => {
+    const fault = await FaultProxy.start(env.plain.host);
+    try {
+      fault.setFaults([
+        {
+          method: 'PUT',
+          path: /\/blobs\/uploads\/.*digest=/,
+          // A layer's, not the config's.
+          minBytes: 200_000,
+          action: { kind: 'cut', afterBytes: 100_000 },
+          times: 1,
+        },
+      ]);
+      const repo = `regengine-whole-${unique}`;
+      const result = await pushToRegistry({
+        source: new DockerArchiveSource(archive),
+        repository: { registry: fault.host, path: repo },
+        tags: ['latest'],
+        cacheDir: freshCacheDir(),
+        concurrency: 1,
+      });
+      // The layers (300 KiB each) fit in one chunk: no PATCH at all.
+      expect(fault.count('PATCH', /\/blobs\/uploads\//)).toBe(0);
+      const cut = fault.requests.findIndex((r) => r.injected);
+      expect(cut).toBeGreaterThanOrEqual(0);
+      // The blob is not there, so a new upload takes it whole (the config's requests may come between).
+      const digest = decodeURIComponent(/digest=([^&]+)/.exec(fault.requests[cut]?.path ?? '')?.[1] ?? '');
+      const after = fault.requests.slice(cut + 1);
+      const head = after.findIndex((r) => r.method === 'HEAD' && r.path.endsWith(`/blobs/${digest}`));
+      const put = after.findIndex((r) => r.method === 'PUT' && decodeURIComponent(r.path).includes(digest));
+      expect(after[head]?.status).toBe(404);
+      expect(after[put]?.status).toBe(201);
+      expect(after.slice(head, put).some((r) => r.method === 'POST' && r.status === 202)).toBe(true);
+      expect(after[put]?.path.split('?')[0]).not.toBe(fault.requests[cut]?.path.split('?')[0]);
+      expect(await manifestDigest(env.plain.host, repo, 'latest')).toBe(result.pushed[0]?.digest);
+      expect(await pullWithoutSource(docker, `${env.plain.host}/${repo}:latest`, { ref: sourceRef, archive })).toEqual(
+        source,
+      );
     } finally {
       await fault.close();
     }

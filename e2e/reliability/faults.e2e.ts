@@ -99,14 +99,20 @@ function retriesDetail(engine: E2eEngine, run: Run): string {
     : `no tag pushed again: the registry engine retried or resumed the requests (${proxy.requests.length} requests in all)`;
 }
 
+/**
+ * Requests that carry a layer's bytes: the Docker engine sends them in PATCH requests; the
+ * registry engine in PATCH requests too, or a small layer whole in its closing PUT.
+ */
+const layerData = { method: ['PATCH', 'PUT'], path: /\/blobs\/uploads\//, minBytes: 64 * 1024 };
+
 describeEachEngine('transient faults are survived', (engine: E2eEngine) => {
   it.each<[string, FaultRule[]]>([
-    ['connection resets on the first two layer uploads', [{ method: 'PATCH', action: { kind: 'reset' }, times: 2 }]],
+    ['connection resets on the first two layer uploads', [{ ...layerData, action: { kind: 'reset' }, times: 2 }]],
     [
       '503 for the first 3 requests',
       [{ action: { kind: 'status', status: 503, code: 'UNAVAILABLE', message: 'service unavailable' }, times: 3 }],
     ],
-    ['an upload cut after 64 KiB', [{ method: 'PATCH', action: { kind: 'cut', afterBytes: 64 * 1024 }, times: 1 }]],
+    ['an upload cut after 64 KiB', [{ ...layerData, action: { kind: 'cut', afterBytes: 64 * 1024 }, times: 1 }]],
     [
       'a 3 s stall on the first manifest',
       [{ method: 'PUT', path: /\/manifests\//, action: { kind: 'stall', ms: 3000 }, times: 1 }],

@@ -21,9 +21,12 @@ export type FaultAction =
   | { kind: 'status'; status: number; code: string; message: string };
 
 export interface FaultRule {
-  method?: string;
+  /** One method, or any of several. */
+  method?: string | readonly string[];
   /** Matched against the request path. */
   path?: RegExp;
+  /** Only requests whose body is at least this long (a chunked body, of unknown length, counts). */
+  minBytes?: number;
   action: FaultAction;
   /** How many matching requests this rule hits (default: all). */
   times?: number;
@@ -82,8 +85,11 @@ export class FaultProxy {
 
   private match(req: http.IncomingMessage): FaultAction | undefined {
     for (const rule of this.rules) {
-      if (rule.method && rule.method !== req.method) continue;
+      if (rule.method && ![rule.method].flat().includes(req.method ?? '')) continue;
       if (rule.path && !rule.path.test(req.url ?? '')) continue;
+      const length = req.headers['content-length'];
+      const chunked = length === undefined && /chunked/i.test(req.headers['transfer-encoding'] ?? '');
+      if (rule.minBytes !== undefined && !chunked && !(Number(length) >= rule.minBytes)) continue;
       if (rule.times !== undefined && rule.hits >= rule.times) continue;
       rule.hits++;
       return rule.action;

@@ -4,6 +4,7 @@ import { RepositoryBlobs } from './blob-upload';
 import { RegistryClient } from './registry-client';
 import { anonymousCredentials } from './registry-credentials';
 import { UploadLostError } from './registry-errors';
+import { bodyBytes } from '@dockpush/core/testing';
 
 /**
  * A registry's upload endpoint in memory that keeps what it received of a cut request (as
@@ -51,7 +52,7 @@ class FakeUploadRegistry implements HttpClient {
     }
     if (req.method === 'GET' && path === current) return answer(204, range());
     if (req.method === 'PATCH') {
-      const body = req.body as Buffer;
+      const body = bodyBytes(req.body);
       const [start] = (req.headers?.['Content-Range'] ?? '').split('-').map(Number);
       if (start !== this.held.length) return answer(416, range());
       const cut = this.cuts.get(++this.patches);
@@ -68,7 +69,7 @@ class FakeUploadRegistry implements HttpClient {
     }
     if (req.method === 'PUT') {
       const digest = req.url.searchParams.get('digest') as string;
-      const data = Buffer.concat([this.held, req.body ?? Buffer.alloc(0)]);
+      const data = Buffer.concat([this.held, bodyBytes(req.body)]);
       if (`sha256:${createHash('sha256').update(data).digest('hex')}` !== digest) return answer(400);
       this.blobs.set(digest, data);
       return answer(201);
@@ -82,7 +83,7 @@ class FakeUploadRegistry implements HttpClient {
   }
 }
 
-async function upload(fake: FakeUploadRegistry, data: Buffer, chunk: number) {
+async function upload(fake: FakeUploadRegistry, data: Buffer, chunk: number, parts = 1) {
   const client = new RegistryClient({
     registry: '127.0.0.1:5000',
     http: fake,
@@ -94,7 +95,13 @@ async function upload(fake: FakeUploadRegistry, data: Buffer, chunk: number) {
   });
   await client.ping();
   const session = await new RepositoryBlobs(client, 'app', 3).startUpload();
-  for (let at = 0; at < data.length; at += chunk) await session.write(data.subarray(at, at + chunk), 'upload');
+  for (let at = 0; at < data.length; at += chunk) {
+    // A chunk as one buffer, or as `parts` buffers sent back to back.
+    const bytes = data.subarray(at, at + chunk);
+    const step = Math.ceil(bytes.length / parts);
+    const pieces = Array.from({ length: parts }, (_, i) => bytes.subarray(i * step, (i + 1) * step));
+    await session.write(parts === 1 ? bytes : pieces, 'upload');
+  }
   const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
   await session.finish(digest, undefined, 'upload');
   return digest;
@@ -117,6 +124,16 @@ describe('BlobUploadSession', () => {
     expect(fake.patchRanges()).toEqual(['0-3999', '4000-7999', '5500-7999', '8000-9999']);
     const afterCut = fake.sent.slice(fake.sent.findIndex((r) => r.headers?.['Content-Range'] === '4000-7999') + 1);
     expect(afterCut[0]?.method).toBe('GET');
+    expect(fake.blobs.get(digest)?.equals(data)).toBe(true);
+  });
+
+  it('a chunk given in parts: after a cut inside one part, resumes with the rest of it and the parts after', async () => {
+    const fake = new FakeUploadRegistry();
+    fake.cuts.set(2, 1500);
+    const digest = await upload(fake, data, 4000, 3);
+    expect(fake.patchRanges()).toEqual(['0-3999', '4000-7999', '5500-7999', '8000-9999']);
+    const resumed = fake.sent.filter((r) => r.method === 'PATCH')[2];
+    expect(bodyBytes(resumed?.body).equals(data.subarray(5500, 8000))).toBe(true);
     expect(fake.blobs.get(digest)?.equals(data)).toBe(true);
   });
 

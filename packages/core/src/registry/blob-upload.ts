@@ -1,5 +1,6 @@
 import { backoffDelay, sleep } from '../engine/backoff';
 import { chunkContentRange, uploadedBytes } from './content-range';
+import { bodyFrom, bodyLength, type RequestBody } from './http-client';
 import type { RegistryClient } from './registry-client';
 import { RegistryRequestError, UploadLostError } from './registry-errors';
 
@@ -104,20 +105,22 @@ export class BlobUploadSession {
   }
 
   /** Appends a chunk, resuming after a cut from where the registry says it stopped. */
-  async write(chunk: Buffer, what: string): Promise<void> {
-    if (chunk.length === 0) return;
+  async write(chunk: RequestBody, what: string): Promise<void> {
+    const length = bodyLength(chunk);
+    if (length === 0) return;
     const chunkStart = this.offset;
     let sent = 0;
     let refusedAtZero = false;
     for (let attempt = 1; ; attempt++) {
-      const body = chunk.subarray(sent);
+      const body = bodyFrom(chunk, sent);
+      const bodyBytes = length - sent;
       try {
         const response = await this.blobs.client.request({
           method: 'PATCH',
           target: this.location,
           headers: {
             'Content-Type': 'application/octet-stream',
-            'Content-Range': chunkContentRange(this.offset, body.length),
+            'Content-Range': chunkContentRange(this.offset, bodyBytes),
           },
           body,
           ok: [202],
@@ -125,7 +128,7 @@ export class BlobUploadSession {
           what,
         });
         this.moveTo(response.headers.location, response.url);
-        this.offset += body.length;
+        this.offset += bodyBytes;
         return;
       } catch (error) {
         const resumable =
@@ -153,13 +156,13 @@ export class BlobUploadSession {
         }
         // `0-0` is 0 or 1 byte; after a refusal at 0 it was 1.
         if (held === 0 && refusedAtZero) held = 1;
-        if (held < chunkStart || held > chunkStart + chunk.length) {
+        if (held < chunkStart || held > chunkStart + length) {
           throw new RegistryRequestError(
             this.blobs.client.registry,
             'PATCH',
             this.location.pathname,
             undefined,
-            `${what}: the registry holds ${held} bytes of the upload, but ${chunkStart} to ${chunkStart + chunk.length} ` +
+            `${what}: the registry holds ${held} bytes of the upload, but ${chunkStart} to ${chunkStart + length} ` +
               'were expected, so it cannot be resumed. Push again.',
             false,
             { cause: error },
@@ -167,29 +170,42 @@ export class BlobUploadSession {
         }
         sent = held - chunkStart;
         this.offset = held;
-        if (sent === chunk.length) return;
+        if (sent === length) return;
       }
     }
   }
 
-  /** Closes the upload with the blob's digest (and its last bytes, if any). */
-  async finish(digest: string, last: Buffer | undefined, what: string): Promise<void> {
-    const url = new URL(this.location);
-    url.searchParams.set('digest', digest);
-    try {
-      await this.blobs.client.request({
-        method: 'PUT',
-        target: url,
-        headers: { 'Content-Type': 'application/octet-stream' },
-        body: last ?? Buffer.alloc(0),
-        ok: [201, 204],
-        retry: last === undefined || last.length === 0,
-        what,
-      });
-    } catch (error) {
-      // A PUT whose answer was lost may have landed: the blob being there is success.
-      if ((await this.blobs.exists(digest).catch(() => undefined)) !== undefined) return;
-      throw error;
+  /**
+   * Closes the upload with the blob's digest (and its last bytes, if any). With nothing sent
+   * before, `last` is the whole blob (a monolithic upload): after a transient failure it is sent
+   * again in a new upload, since the registry may have dropped this one.
+   */
+  async finish(digest: string, last: RequestBody | undefined, what: string): Promise<void> {
+    const body = last ?? Buffer.alloc(0);
+    const bytes = bodyLength(body);
+    const whole = bytes > 0 && this.offset === 0;
+    for (let attempt = 1; ; attempt++) {
+      const url = new URL(this.location);
+      url.searchParams.set('digest', digest);
+      try {
+        await this.blobs.client.request({
+          method: 'PUT',
+          target: url,
+          headers: { 'Content-Type': 'application/octet-stream' },
+          body,
+          ok: [201, 204],
+          retry: bytes === 0,
+          what,
+        });
+        return;
+      } catch (error) {
+        // A PUT whose answer was lost may have landed: the blob being there is success.
+        if ((await this.blobs.exists(digest).catch(() => undefined)) !== undefined) return;
+        const transient = error instanceof RegistryRequestError && (error.status === undefined || error.transient);
+        if (!whole || !transient || attempt > this.retries) throw error;
+        await sleep(backoffDelay(attempt, 200, 5000));
+        this.location = (await this.blobs.startUpload()).location;
+      }
     }
   }
 

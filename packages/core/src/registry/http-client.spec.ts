@@ -93,6 +93,31 @@ describe('NodeHttpClient', () => {
     }
   });
 
+  it('sends a body given in parts as one body, its Content-Length their sum', async () => {
+    let received: { length?: string; body: Buffer } | undefined;
+    const server = await listen(
+      http.createServer((req, res) => {
+        const parts: Buffer[] = [];
+        req.on('data', (part: Buffer) => parts.push(part));
+        req.on('end', () => {
+          received = { length: req.headers['content-length'], body: Buffer.concat(parts) };
+          res.end();
+        });
+      }),
+    );
+    const client = new NodeHttpClient({ env: {} });
+    const parts = [Buffer.from('first '), Buffer.alloc(0), Buffer.alloc(100_000, 'x'), Buffer.from(' last')];
+    try {
+      const url = new URL(`http://127.0.0.1:${portOf(server)}/v2/app/blobs/uploads/u`);
+      await client.send({ method: 'PATCH', url, body: parts, timeoutMs: 5000 });
+      expect(received?.length).toBe('100011');
+      expect(received?.body.equals(Buffer.concat(parts))).toBe(true);
+    } finally {
+      client.close();
+      await close(server);
+    }
+  });
+
   it('fails a request that gets no answer within its deadline', async () => {
     const held: net.Socket[] = [];
     const silent = await listen(net.createServer((socket) => void held.push(socket)));

@@ -5,11 +5,36 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { proxyFor, type HostTls } from './transport-policy';
 
+/**
+ * A request's bytes: one buffer, or several sent back to back (a blob's chunk, gathered from the
+ * compressor's output without a copy).
+ */
+export type RequestBody = Buffer | readonly Buffer[];
+
+export function bodyLength(body: RequestBody): number {
+  return Buffer.isBuffer(body) ? body.length : body.reduce((n, part) => n + part.length, 0);
+}
+
+/** The bytes of `body` from `offset` on. */
+export function bodyFrom(body: RequestBody, offset: number): RequestBody {
+  if (Buffer.isBuffer(body)) return body.subarray(offset);
+  const rest: Buffer[] = [];
+  let skip = offset;
+  for (const part of body) {
+    if (skip >= part.length) skip -= part.length;
+    else {
+      rest.push(skip ? part.subarray(skip) : part);
+      skip = 0;
+    }
+  }
+  return rest;
+}
+
 export interface HttpRequest {
   method: string;
   url: URL;
   headers?: Record<string, string>;
-  body?: Buffer;
+  body?: RequestBody;
   /** The request fails when nothing moves for this long (connect, upload, answer). */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -91,7 +116,7 @@ export class NodeHttpClient implements HttpClient {
     return new Promise<HttpResponse>((resolve, reject) => {
       if (signal?.aborted) return reject(new HttpNetworkError('cancelled', 'aborted', { cause: signal.reason }));
       const headers: Record<string, string> = { ...request.headers };
-      if (body !== undefined) headers['Content-Length'] = String(body.length);
+      if (body !== undefined) headers['Content-Length'] = String(bodyLength(body));
       const options: http.RequestOptions = viaProxy
         ? {
             host: viaProxy.hostname,
@@ -139,7 +164,14 @@ export class NodeHttpClient implements HttpClient {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
-      req.end(body);
+      if (body === undefined || Buffer.isBuffer(body)) req.end(body);
+      else {
+        // Corked, the parts go out together with the headers (one writev).
+        req.cork();
+        for (const part of body) req.write(part);
+        req.uncork();
+        req.end();
+      }
     });
   }
 }

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { RegistryAuthError } from '../errors';
 import { backoffDelay, sleep } from '../engine/backoff';
-import { HttpNetworkError, type HttpClient, type HttpResponse } from './http-client';
+import { HttpNetworkError, type HttpClient, type HttpResponse, type RequestBody } from './http-client';
 import { RegistryAuthenticator } from './registry-authenticator';
 import type { RegistryCredentialSource } from './registry-credentials';
 import { RegistryRequestError } from './registry-errors';
@@ -31,7 +31,7 @@ export interface RegistryRequest {
   /** A path under the registry (`/v2/...`) or an absolute URL (an upload's Location). */
   target: string | URL;
   headers?: Record<string, string>;
-  body?: Buffer;
+  body?: RequestBody;
   /** Statuses that are answers, not failures. */
   ok: number[];
   /** Whether the request may be sent again after a transient failure (not for PATCH: the upload resumes instead). */
@@ -216,7 +216,7 @@ export class RegistryClient {
   }
 
   private async sendWithRetries(
-    request: { method: string; url: URL; headers: Record<string, string>; body?: Buffer },
+    request: { method: string; url: URL; headers: Record<string, string>; body?: RequestBody },
     what: string,
     retry = true,
   ): Promise<HttpResponse> {

@@ -15,11 +15,11 @@ import { TarFileTree } from '../image-source/file-tree';
 import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
 import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
-import type { HttpClient, HttpRequest, HttpResponse } from './http-client';
+import { HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
 import { RegistryRequestError, UploadLostError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
 import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
-import { emptyOciImage } from '@dockpush/core/testing';
+import { bodyBytes, emptyOciImage } from '@dockpush/core/testing';
 
 const { config, manifest } = emptyOciImage;
 const stored: StoredImage = {
@@ -65,7 +65,7 @@ class AcceptingRegistry implements HttpClient {
           req.signal?.addEventListener('abort', () => reject(req.signal?.reason)),
         );
       }
-      return ok(201, { 'docker-content-digest': sha256Digest(req.body as Buffer) });
+      return ok(201, { 'docker-content-digest': sha256Digest(bodyBytes(req.body)) });
     }
     return ok(req.method === 'PATCH' ? 202 : req.method === 'PUT' ? 201 : 200);
   }
@@ -97,23 +97,23 @@ class KeepingRegistry implements HttpClient {
     const id = at.split('/').pop() as string;
     // Bodies are copied, as a real registry receives them: the pusher may fill its buffers again.
     if (req.method === 'PATCH') {
-      this.uploads.get(id)?.push(Buffer.from(req.body as Buffer));
+      this.uploads.get(id)?.push(Buffer.from(bodyBytes(req.body)));
       return reply(202, { location: at });
     }
     if (req.method === 'PUT' && at.includes('/blobs/uploads/')) {
       const parts = this.uploads.get(id) ?? [];
-      if (req.body) parts.push(Buffer.from(req.body));
+      if (req.body) parts.push(Buffer.from(bodyBytes(req.body)));
       this.blobs.set(req.url.searchParams.get('digest') as string, Buffer.concat(parts));
       return reply(201);
     }
     if (req.method === 'PUT' && at.includes('/manifests/')) {
-      return reply(201, { 'docker-content-digest': sha256Digest(req.body as Buffer) });
+      return reply(201, { 'docker-content-digest': sha256Digest(bodyBytes(req.body)) });
     }
     return reply(200);
   }
   manifest(): { mediaType: string; config: { digest: string }; layers: { mediaType: string; digest: string }[] } {
     const put = this.sent.filter((r) => r.method === 'PUT' && r.url.pathname.includes('/manifests/')).pop();
-    return JSON.parse((put?.body as Buffer).toString());
+    return JSON.parse(bodyBytes(put?.body).toString());
   }
 }
 
@@ -275,7 +275,7 @@ describe('pushToRegistry', () => {
       'application/vnd.oci.image.manifest.v1+json',
       'application/vnd.oci.image.manifest.v1+json',
     ]);
-    expect(manifests.every((r) => r.body?.equals(manifest))).toBe(true);
+    expect(manifests.every((r) => bodyBytes(r.body).equals(manifest))).toBe(true);
   });
 
   it('sends a blob of many chunks whole, its two buffers filled again in turn', async () => {
@@ -308,6 +308,69 @@ describe('pushToRegistry', () => {
     expect(gunzipSync(blob).equals(layer)).toBe(true);
   });
 
+  it('sends a blob that fits in one chunk in the closing PUT, and opens its upload while the layer is read', async () => {
+    const layer = randomBytes(3_000);
+    const diffId = sha256Digest(layer);
+    const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
+    const keeping = new KeepingRegistry();
+    let layerRead = false;
+    const postsAnsweredAfterRead: boolean[] = [];
+    const http: HttpClient = {
+      send: async (req) => {
+        // Uploads are opened only once the layer was read (or after a bound): a push that reads
+        // the layer only after its upload is open finds the bound.
+        if (req.method === 'POST') {
+          for (const started = Date.now(); !layerRead && Date.now() - started < 1000;) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          postsAnsweredAfterRead.push(layerRead);
+        }
+        return keeping.send(req);
+      },
+    };
+    const image: UncompressedImage = {
+      kind: 'uncompressed',
+      location: 'app:1',
+      configDigest: sha256Digest(imageConfig),
+      diffIds: [diffId],
+      config: imageConfig,
+      readLayers: async (_wanted, visit) => {
+        const stream = (async function* () {
+          yield layer;
+          layerRead = true;
+        })();
+        await visit({ expectedDiffId: diffId, stream });
+        return imageConfig;
+      },
+    };
+    await pushToRegistry({ ...base(http, { name: 'app:1', open: async () => image }), compressionLevel: 1 });
+    const digest = keeping.manifest().layers[0]?.digest as string;
+    expect(gunzipSync(keeping.blobs.get(digest) as Buffer).equals(layer)).toBe(true);
+    expect(keeping.sent.filter((r) => r.method === 'PATCH')).toEqual([]);
+    const put = keeping.sent.find((r) => r.method === 'PUT' && r.url.searchParams.get('digest') === digest);
+    expect(bodyBytes(put?.body).length).toBe(keeping.blobs.get(digest)?.length);
+    // The config's upload and the layer's, both opened while the layer was read.
+    expect(postsAnsweredAfterRead).toEqual([true, true]);
+  });
+
+  it('sends a whole blob again in a new upload when its closing PUT fails on the way', async () => {
+    const keeping = new KeepingRegistry();
+    const puts: string[] = [];
+    const http: HttpClient = {
+      send: async (req) => {
+        if (req.method === 'PUT' && req.url.pathname.includes('/blobs/uploads/')) {
+          puts.push(req.url.pathname);
+          if (puts.length === 1) throw new HttpNetworkError('socket hang up', 'network');
+        }
+        return keeping.send(req);
+      },
+    };
+    await pushToRegistry({ ...base(http), retries: 2 });
+    // The upload the failed PUT went to is not used again: a new one is opened.
+    expect(puts).toEqual(['/v2/app/blobs/uploads/u0', '/v2/app/blobs/uploads/u1']);
+    expect(keeping.blobs.get(sha256Digest(config))?.equals(config)).toBe(true);
+  });
+
   it('a layer whose upload fails ends the push at once: the uploads of the others are stopped, not left running', async () => {
     const a = Buffer.from('AAAA'.repeat(1000));
     const b = Buffer.from('BBBB'.repeat(1000));
@@ -324,8 +387,9 @@ describe('pushToRegistry', () => {
         });
         if (req.method === 'HEAD') return reply(404);
         if (req.method === 'POST') return reply(202, { location: `/v2/app/blobs/uploads/${Math.random()}` });
-        if (req.method === 'PATCH' && req.body?.includes('AAAA')) return reply(400);
-        if (req.method === 'PATCH') {
+        // Each layer fits in one chunk, so its bytes go in the closing PUT.
+        if (req.method === 'PUT' && bodyBytes(req.body).includes('AAAA')) return reply(400);
+        if (req.method === 'PUT' && bodyBytes(req.body).includes('BBBB')) {
           // B's upload answers only when stopped (or after 10 s, failing the test's bound).
           await new Promise((resolve, reject) => {
             const timer = setTimeout(resolve, 10_000);

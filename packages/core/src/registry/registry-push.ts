@@ -556,18 +556,19 @@ class RegistryPush {
     const expected = layer.expectedDiffId;
     const id = expected ? short(expected) : shortName(layer.name);
     const what = `upload of layer ${id}`;
-    const session = await this.blobs.startUpload();
+    // The upload is opened while the layer's first bytes are read and compressed.
+    const session = this.openUpload();
     try {
       const { output, result } = this.zstd
         ? zstdLayer(layer.stream, { level: this.level, compressor: this.zstd })
         : gzipLayer(layer.stream, { level: this.level, ...(layer.recycle ? { recycle: layer.recycle } : {}) });
       this.layerEvent(id, 'pushing', 0);
-      await this.sendChunks(session, output, what, (sent) => this.layerEvent(id, 'pushing', sent));
+      const whole = await this.sendChunks(session, output, what, (sent) => this.layerEvent(id, 'pushing', sent));
       const compressed = result();
       if (expected && compressed.diffId !== expected) {
         throw new LayerDigestMismatchError(image.location, expected, compressed.diffId);
       }
-      await session.finish(compressed.digest, undefined, what);
+      await (await session).finish(compressed.digest, whole, what);
       layers.set(compressed.diffId, {
         digest: compressed.digest,
         size: compressed.size,
@@ -578,7 +579,7 @@ class RegistryPush {
       this.layerEvent(id, 'pushed');
       return compressed.diffId;
     } catch (error) {
-      await session.cancel();
+      await cancel(session);
       if (!(error instanceof UploadLostError)) throw error;
       const key = expected ?? layer.name ?? id;
       if (this.droppedOnce.has(key)) throw droppedAgain(error);
@@ -589,47 +590,56 @@ class RegistryPush {
     }
   }
 
+  /** Opens a blob upload (`POST`) without waiting for it; a failure surfaces where it is awaited. */
+  private openUpload(): Promise<BlobUploadSession> {
+    const session = this.blobs.startUpload();
+    session.catch(() => undefined);
+    return session;
+  }
+
   /**
-   * Groups a stream into chunks and sends them, one request in flight while the next chunk fills.
-   * With one in flight, two buffers are enough: the one being filled is never the one being sent.
-   * They are filled again and again rather than made anew for every chunk: fresh memory costs its
-   * page faults on first touch, and a layer's chunks add up to the whole blob.
+   * Groups a stream into chunks and sends them, one request in flight while the next chunk is
+   * gathered. A chunk is the stream's own buffers (cut where a chunk ends), sent back to back: no
+   * copy, so no fresh memory to fill. With one in flight, at most two chunks are held.
+   *
+   * A blob that ends within its first chunk is not sent here: it resolves to its bytes, for the
+   * closing `PUT` to carry (a monolithic upload: one request fewer, which is most of a small
+   * layer's time). Otherwise it resolves to undefined, everything sent.
    */
   private async sendChunks(
-    session: BlobUploadSession,
+    opened: Promise<BlobUploadSession>,
     stream: AsyncIterable<Buffer>,
     what: string,
     progress: (sent: number) => void,
-  ): Promise<void> {
+  ): Promise<Buffer[] | undefined> {
     const size = this.chunkSize;
-    const buffers: Buffer[] = [];
-    let turn = 0;
-    const take = () => (buffers[turn++ % 2] ??= Buffer.allocUnsafe(size));
     let inflight: Promise<void> | undefined;
-    const send = async (chunk: Buffer) => {
+    const send = async (chunk: Buffer[]) => {
       await inflight;
       this.signal.throwIfAborted();
+      const session = await opened;
       inflight = session.write(chunk, what).then(() => progress(session.offset));
       inflight.catch(() => undefined);
     };
-    let buffer = take();
+    let chunk: Buffer[] = [];
     let at = 0;
     for await (const part of stream) {
       for (let from = 0; from < part.length;) {
         const n = Math.min(part.length - from, size - at);
-        buffer.set(n === part.length ? part : part.subarray(from, from + n), at);
+        chunk.push(n === part.length ? part : part.subarray(from, from + n));
         from += n;
         at += n;
         if (at === size) {
-          // `send` waits for the chunk in flight, which used the other buffer: it is free again.
-          await send(buffer);
-          buffer = take();
+          await send(chunk);
+          chunk = [];
           at = 0;
         }
       }
     }
-    if (at > 0) await send(buffer.subarray(0, at));
+    if (inflight === undefined) return chunk;
+    if (at > 0) await send(chunk);
     await inflight;
+    return undefined;
   }
 
   // ---- images the source holds as blobs and manifests: pushed byte for byte ----
@@ -711,7 +721,7 @@ class RegistryPush {
     const what = `upload of blob ${id}`;
     const source = hashing(image.openBlob(descriptor.digest));
     const uncompressed = diffId ? diffIdCheck(descriptor.mediaType) : undefined;
-    const session = await this.blobs.startUpload();
+    const session = this.openUpload();
     try {
       const tee = async function* (): AsyncGenerator<Buffer> {
         for await (const chunk of source.output) {
@@ -719,7 +729,9 @@ class RegistryPush {
           yield chunk;
         }
       };
-      await this.sendChunks(session, tee(), what, (sent) => this.layerEvent(id, 'pushing', sent, descriptor.size));
+      const whole = await this.sendChunks(session, tee(), what, (sent) =>
+        this.layerEvent(id, 'pushing', sent, descriptor.size),
+      );
       if (source.digest() !== descriptor.digest || source.size() !== descriptor.size) {
         throw new ImageSourceError(
           image.location,
@@ -729,13 +741,21 @@ class RegistryPush {
       const actualDiffId = await uncompressed?.end();
       if (diffId && actualDiffId && actualDiffId !== diffId)
         throw new LayerDigestMismatchError(image.location, diffId, actualDiffId);
-      await session.finish(descriptor.digest, undefined, what);
+      await (await session).finish(descriptor.digest, whole, what);
       this.cache.recordLocation(this.registry, this.path, descriptor.digest);
     } catch (error) {
-      await session.cancel();
+      await cancel(session);
       throw error;
     }
   }
+}
+
+/** Abandons an upload, if it was opened at all. */
+async function cancel(session: Promise<BlobUploadSession>): Promise<void> {
+  await session.then(
+    (opened) => opened.cancel(),
+    () => undefined,
+  );
 }
 
 /** The error for a blob whose upload the registry dropped again after it was read once more. */

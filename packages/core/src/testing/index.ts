@@ -45,3 +45,9 @@ export const emptyOciImage = {
     }),
   ),
 };
+
+/** A request body's bytes as one buffer (a chunk is sent as several). */
+export function bodyBytes(body: Buffer | readonly Buffer[] | undefined): Buffer {
+  if (body === undefined) return Buffer.alloc(0);
+  return Buffer.isBuffer(body) ? body : Buffer.concat(body);
+}
