@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerUnavailableError, ImageNotFoundError } from '../errors';
+import { FAKE_ENGINE_IMAGE, FAKE_PUSH_PROGRESS, startFakeDockerEngine, type FakeDockerEngine } from '../testing';
 import { DockerEngine } from './docker-engine';
 
 async function text(stream: NodeJS.ReadableStream): Promise<string> {
@@ -12,70 +11,29 @@ async function text(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
-/** A fake engine: an HTTP server on a unix socket, answering what the engine API answers. */
 describe('DockerEngine: the engine port over the engine API', () => {
-  let dir: string;
+  let fake: FakeDockerEngine;
   let socket: string;
-  let server: http.Server;
-  const requests: string[] = [];
-  const authHeaders: string[] = [];
+  const requests = () => fake.requests.map((r) => `${r.method} ${r.url}`);
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-engine-port-'));
-    socket = path.join(dir, 'docker.sock');
-    server = http.createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      const url = req.url ?? '';
-      if (url.startsWith('/_ping') || url.includes('/hang')) {
-        if (url.includes('/hang') || req.headers['x-hang']) return; // never answers
-        res.end('OK');
-      } else if (url === '/info') {
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ DockerRootDir: '/var/lib/docker', Driver: 'overlay2' }));
-      } else if (url.startsWith('/images/app:1/json') || url.startsWith('/images/app%3A1/json')) {
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ Id: 'sha256:abc', RepoTags: ['app:1'] }));
-      } else if (url.startsWith('/images/app%3A1/get') || url.startsWith('/images/app:1/get')) {
-        res.end('TAR BYTES');
-      } else if (req.method === 'POST' && url.startsWith('/images/sha256:abc/tag?')) {
-        res.writeHead(201).end();
-      } else if (req.method === 'POST' && url.startsWith('/images/localhost:5000/app/push?tag=1')) {
-        authHeaders.push(String(req.headers['x-registry-auth']));
-        res.setHeader('Content-Type', 'application/json');
-        res.end('{"status":"1: digest: sha256:def size: 528"}\r\n');
-      } else if (req.method === 'DELETE' && url.startsWith('/images/app:1')) {
-        res.setHeader('Content-Type', 'application/json');
-        res.end('[{"Untagged":"app:1"}]');
-      } else if (url.includes('/broken')) {
-        res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end('{"message":"the engine broke"}');
-      } else {
-        res.writeHead(404, { 'Content-Type': 'application/json' });
-        res.end('{"message":"No such image"}');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    fake = await startFakeDockerEngine();
+    socket = fake.socketPath ?? '';
   });
   afterEach(() => {
-    requests.length = 0;
-    authHeaders.length = 0;
+    fake.requests.length = 0;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fake.close());
 
   describe.each([
-    ['directly', () => new DockerEngine({ env: { DOCKER_HOST: `unix://${socket}` } })],
+    ['directly', () => new DockerEngine({ env: { DOCKER_HOST: fake.dockerHost } })],
     [
       'through a dockerode client given',
-      () =>
-        new DockerEngine({ docker: new Dockerode({ socketPath: socket }), env: { DOCKER_HOST: `unix://${socket}` } }),
+      () => new DockerEngine({ docker: new Dockerode({ socketPath: socket }), env: { DOCKER_HOST: fake.dockerHost } }),
     ],
   ])('%s', (_how, engine) => {
     it('pings, and inspects an image', async () => {
       await engine().ping({});
-      await expect(engine().inspect('app:1', {})).resolves.toMatchObject({ Id: 'sha256:abc', RepoTags: ['app:1'] });
+      await expect(engine().inspect('app:1', {})).resolves.toEqual(FAKE_ENGINE_IMAGE);
     });
 
     it("maps the engine's 404 for an image to ImageNotFoundError, with the caller's hint", async () => {
@@ -97,8 +55,8 @@ describe('DockerEngine: the engine port over the engine API', () => {
     it('tags, and removes a tag without pruning the image', async () => {
       await engine().tag('sha256:abc', 'localhost:5000/app', '1', {});
       await engine().untag('app:1', {});
-      expect(requests).toContain('DELETE /images/app:1?noprune=true');
-      expect(requests.some((r) => r.startsWith('POST /images/sha256:abc/tag?'))).toBe(true);
+      expect(requests()).toContain('DELETE /images/app:1?noprune=true');
+      expect(requests().some((r) => r.startsWith('POST /images/sha256:abc/tag?'))).toBe(true);
     });
 
     it('streams an export', async () => {
@@ -108,8 +66,9 @@ describe('DockerEngine: the engine port over the engine API', () => {
     it('pushes a tag: the progress stream, and the auth config in X-Registry-Auth', async () => {
       const authconfig = { username: 'ci', password: 'p?s>s', serveraddress: 'localhost:5000' };
       const stream = await engine().push('localhost:5000/app', '1', authconfig, {});
-      expect(await text(stream)).toBe('{"status":"1: digest: sha256:def size: 528"}\r\n');
-      expect(JSON.parse(Buffer.from(authHeaders[0] ?? '', 'base64url').toString())).toEqual(authconfig);
+      expect(await text(stream)).toBe(FAKE_PUSH_PROGRESS);
+      const header = String(fake.requests[0]?.headers['x-registry-auth']);
+      expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual(authconfig);
     });
 
     it("keeps the engine's status and message on a failed push, for the tag pusher to classify", async () => {
@@ -119,11 +78,11 @@ describe('DockerEngine: the engine port over the engine API', () => {
       // What the tag pusher reads of it.
       const e = error as { statusCode?: number; message: string; json?: { message?: string } | null };
       expect(e.statusCode).toBe(500);
-      expect(e.json?.message ?? e.message).toContain('the engine broke');
+      expect(e.json?.message ?? e.message).toContain('layer store is broken');
     });
 
     it('maps no engine at the socket to DockerUnavailableError naming DOCKER_HOST', async () => {
-      const nowhere = path.join(dir, 'nothing.sock');
+      const nowhere = path.join(os.tmpdir(), `dockpush-nothing-${process.pid}.sock`);
       const absent = new DockerEngine({
         ...(_how === 'directly' ? {} : { docker: new Dockerode({ socketPath: nowhere }) }),
         env: { DOCKER_HOST: `unix://${nowhere}` },
@@ -146,32 +105,80 @@ describe('DockerEngine: the engine port over the engine API', () => {
   });
 
   it('closes the socket of a call the engine does not answer once its deadline has passed', async () => {
-    const silent = path.join(dir, 'silent.sock');
     let closed = 0;
-    const hung = http.createServer((req) => req.socket.on('close', () => closed++));
-    await new Promise<void>((resolve) => hung.listen(silent, resolve));
+    const count = (connection: NodeJS.EventEmitter) => connection.on('close', () => closed++);
+    fake.server.on('connection', count);
     try {
-      const engine = new DockerEngine({ env: { DOCKER_HOST: `unix://${silent}` } });
-      await expect(engine.push('app', '1', {}, { timeoutMs: 200 })).rejects.toBeInstanceOf(DockerUnavailableError);
+      const engine = new DockerEngine({ env: { DOCKER_HOST: fake.dockerHost } });
+      await expect(engine.push('hang', '1', {}, { timeoutMs: 200 })).rejects.toBeInstanceOf(DockerUnavailableError);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(closed).toBe(1);
     } finally {
-      hung.closeAllConnections();
-      await new Promise<void>((resolve) => hung.close(() => resolve()));
+      fake.server.off('connection', count);
     }
   });
 
   it('finds where a local engine keeps its images', async () => {
-    const engine = new DockerEngine({ env: { DOCKER_HOST: `unix://${socket}` } });
+    const engine = new DockerEngine({ env: { DOCKER_HOST: fake.dockerHost } });
     await expect(engine.localStore({})).resolves.toEqual({ root: '/var/lib/docker', driver: 'overlay2' });
   });
 
   it('does not ask the engine where it keeps images of a driver whose layers dockpush cannot find', async () => {
-    const engine = new DockerEngine({ env: { DOCKER_HOST: `unix://${socket}` } });
-    requests.length = 0;
+    const engine = new DockerEngine({ env: { DOCKER_HOST: fake.dockerHost } });
     await expect(engine.localStore({}, 'overlayfs')).resolves.toBeUndefined();
     await expect(engine.localStore({}, 'btrfs')).resolves.toBeUndefined();
-    expect(requests).toEqual([]);
+    expect(requests()).toEqual([]);
+  });
+
+  it('reads no store of an engine spoken to through dockerode or over TCP', async () => {
+    const throughDockerode = new DockerEngine({
+      docker: new Dockerode({ socketPath: socket }),
+      env: { DOCKER_HOST: fake.dockerHost },
+    });
+    await expect(throughDockerode.localStore({})).resolves.toBeUndefined();
+    expect(requests()).toEqual([]);
+    const tcp = await startFakeDockerEngine('tcp');
+    try {
+      await expect(new DockerEngine({ env: { DOCKER_HOST: tcp.dockerHost } }).localStore({})).resolves.toBeUndefined();
+      expect(tcp.requests).toEqual([]);
+    } finally {
+      await tcp.close();
+    }
+  });
+
+  it.each([
+    ['ssh://', { DOCKER_HOST: 'ssh://ci@build-host' }, { protocol: 'ssh', host: 'build-host', username: 'ci' }],
+    ['TLS on port 2376', { DOCKER_HOST: 'tcp://build-host:2376' }, { protocol: 'https', host: 'build-host' }],
+    [
+      'DOCKER_TLS_VERIFY',
+      { DOCKER_HOST: 'tcp://build-host:2375', DOCKER_TLS_VERIFY: '1' },
+      { protocol: 'https', host: 'build-host' },
+    ],
+  ])('speaks to an engine over %s through a dockerode client made on the first call', async (_how, env, client) => {
+    const made: unknown[] = [];
+    jest.resetModules();
+    jest.doMock(
+      'dockerode',
+      () =>
+        class {
+          constructor(options: unknown) {
+            made.push(options);
+          }
+          ping = async () => 'OK';
+        },
+    );
+    try {
+      const { DockerEngine: Fresh } = require('./docker-engine') as typeof import('./docker-engine');
+      const engine = new Fresh({ env });
+      expect(made).toEqual([]);
+      await engine.ping({});
+      await engine.ping({});
+      expect(made).toEqual([expect.objectContaining(client)]);
+      await expect(engine.localStore({})).resolves.toBeUndefined();
+    } finally {
+      jest.dontMock('dockerode');
+      jest.resetModules();
+    }
   });
 
   it('speaks to an engine on a socket without loading dockerode', async () => {
@@ -181,7 +188,7 @@ describe('DockerEngine: the engine port over the engine API', () => {
     });
     try {
       const { DockerEngine: Fresh } = require('./docker-engine') as typeof import('./docker-engine');
-      const engine = new Fresh({ env: { DOCKER_HOST: `unix://${socket}` } });
+      const engine = new Fresh({ env: { DOCKER_HOST: fake.dockerHost } });
       await engine.ping({});
       await engine.inspect('app:1', {});
       await engine.tag('sha256:abc', 'localhost:5000/app', '1', {});

@@ -1,50 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { FAKE_ENGINE_IMAGE, FAKE_PUSH_PROGRESS, startFakeDockerEngine, type FakeDockerEngine } from '../testing';
 import { EngineApiError, engineApi, registryAuthHeader } from './engine-api';
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A fake engine: answers as the engine API does, and records every request it gets. */
-function fakeEngine(seen: Seen[]): http.Server {
-  return http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = req.url ?? '';
-      seen.push({ method: req.method ?? '', url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      const json = (status: number, value: unknown) => {
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(value));
-      };
-      if (url.includes('hang')) return; // never answers
-      if (url === '/_ping') return res.end('OK');
-      if (url === '/info') return json(200, { DockerRootDir: '/var/lib/docker', Driver: 'overlay2' });
-      if (url === '/images/localhost:5000/app:1/json') return json(200, { Id: 'sha256:abc', RepoTags: ['app:1'] });
-      if (url === '/images/sha256:abc/get') return res.end('TAR BYTES');
-      if (url.startsWith('/images/sha256:abc/tag?')) return res.writeHead(201).end();
-      if (url === '/images/localhost:5000/app:1?noprune=true' && req.method === 'DELETE')
-        return json(200, [{ Untagged: 'localhost:5000/app:1' }]);
-      if (url === '/images/localhost:5000/app/push?tag=1') {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.write('{"status":"The push refers to repository [localhost:5000/app]"}\r\n');
-        return res.end('{"status":"1: digest: sha256:def size: 528"}\r\n');
-      }
-      if (url.includes('broken')) return json(500, { message: 'layer store is broken' });
-      if (url.includes('plain')) return res.writeHead(500).end('plain text trouble');
-      if (url.includes('silent')) return res.writeHead(500).end();
-      return json(404, { message: `No such image: ${url.split('/')[2] ?? ''}` });
-    });
-  });
-}
 
 async function text(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -53,37 +11,27 @@ async function text(stream: Readable): Promise<string> {
 }
 
 describe('engineApi: the engine HTTP API over a unix socket', () => {
-  let dir: string;
-  let socket: string;
-  let server: http.Server;
-  const seen: Seen[] = [];
+  let engine: FakeDockerEngine;
   const api = () => {
-    const client = engineApi({ DOCKER_HOST: `unix://${socket}` });
+    const client = engineApi({ DOCKER_HOST: engine.dockerHost });
     if (!client) throw new Error('no client for a unix socket');
     return client;
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-engine-api-'));
-    socket = path.join(dir, 'docker.sock');
-    server = fakeEngine(seen);
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    engine = await startFakeDockerEngine();
   });
   beforeEach(() => {
-    seen.length = 0;
+    engine.requests.length = 0;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => engine.close());
 
   it('pings, inspects, reads the info and streams an export', async () => {
     await api().ping();
-    expect(await api().inspect('localhost:5000/app:1')).toEqual({ Id: 'sha256:abc', RepoTags: ['app:1'] });
+    expect(await api().inspect('localhost:5000/app:1')).toEqual(FAKE_ENGINE_IMAGE);
     expect(await api().info()).toEqual({ DockerRootDir: '/var/lib/docker', Driver: 'overlay2' });
     expect(await text(await api().export('sha256:abc'))).toBe('TAR BYTES');
-    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+    expect(engine.requests.map((s) => `${s.method} ${s.url}`)).toEqual([
       'GET /_ping',
       'GET /images/localhost:5000/app:1/json',
       'GET /info',
@@ -94,21 +42,18 @@ describe('engineApi: the engine HTTP API over a unix socket', () => {
   it('tags with repo and tag in the query, and untags without pruning', async () => {
     await api().tag('sha256:abc', 'localhost:5000/app', '1.0');
     await api().untag('localhost:5000/app:1');
-    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+    expect(engine.requests.map((s) => `${s.method} ${s.url}`)).toEqual([
       'POST /images/sha256:abc/tag?repo=localhost%3A5000%2Fapp&tag=1.0',
       'DELETE /images/localhost:5000/app:1?noprune=true',
     ]);
-    expect(seen.map((s) => s.headers['content-length'])).toEqual(['0', '0']);
+    expect(engine.requests.map((s) => s.headers['content-length'])).toEqual(['0', '0']);
   });
 
   it('pushes one tag with X-Registry-Auth holding the auth config, and hands back the progress stream', async () => {
     const authconfig = { username: 'ci', password: 'p+a/s?s=w>o~r~d', serveraddress: 'localhost:5000' };
     const stream = await api().push('localhost:5000/app', '1', authconfig);
-    expect(await text(stream)).toBe(
-      '{"status":"The push refers to repository [localhost:5000/app]"}\r\n' +
-        '{"status":"1: digest: sha256:def size: 528"}\r\n',
-    );
-    const [request] = seen;
+    expect(await text(stream)).toBe(FAKE_PUSH_PROGRESS);
+    const [request] = engine.requests;
     expect(`${request?.method} ${request?.url}`).toBe('POST /images/localhost:5000/app/push?tag=1');
     const header = String(request?.headers['x-registry-auth']);
     // base64 with the URL alphabet, as docker-modem sends it and the engine decodes it.
@@ -167,20 +112,22 @@ describe('engineApi: the engine HTTP API over a unix socket', () => {
   it('sends each request on a connection of its own, never on a kept-alive socket the engine may have closed', async () => {
     let connections = 0;
     const count = () => connections++;
-    server.on('connection', count);
+    engine.server.on('connection', count);
     try {
       await api().ping();
       await api().inspect('localhost:5000/app:1');
       await api().ping();
     } finally {
-      server.off('connection', count);
+      engine.server.off('connection', count);
     }
     expect(connections).toBe(3);
-    expect(seen.map((s) => s.headers.connection)).toEqual(['close', 'close', 'close']);
+    expect(engine.requests.map((s) => s.headers.connection)).toEqual(['close', 'close', 'close']);
   });
 
   it('rejects with the socket error (its code) when no engine listens', async () => {
-    const nowhere = engineApi({ DOCKER_HOST: `unix://${path.join(dir, 'nothing.sock')}` });
+    const nowhere = engineApi({
+      DOCKER_HOST: `unix://${path.join(os.tmpdir(), `dockpush-nothing-${process.pid}.sock`)}`,
+    });
     await expect(nowhere?.ping()).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
@@ -210,18 +157,14 @@ describe('engineApi: the engine HTTP API over a unix socket', () => {
 
 describe('engineApi: where the engine is', () => {
   it('speaks plain TCP to a tcp:// DOCKER_HOST', async () => {
-    const seen: Seen[] = [];
-    const server = fakeEngine(seen);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const engine = await startFakeDockerEngine('tcp');
     try {
-      const { port } = server.address() as AddressInfo;
-      await engineApi({ DOCKER_HOST: `tcp://127.0.0.1:${port}` })?.ping();
-      expect(seen.map((s) => s.url)).toEqual(['/_ping']);
+      await engineApi({ DOCKER_HOST: engine.dockerHost })?.ping();
+      expect(engine.requests.map((s) => s.url)).toEqual(['/_ping']);
       // The engine's own host, not the socket's placeholder.
-      expect(seen[0]?.headers.host).toBe(`127.0.0.1:${port}`);
+      expect(engine.requests[0]?.headers.host).toBe(engine.dockerHost.slice('tcp://'.length));
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.close();
     }
   });
 

@@ -36,8 +36,9 @@ export class EngineApiError extends Error {
     what: string,
     readonly statusCode: number,
     engineMessage: string,
+    options?: ErrorOptions,
   ) {
-    super(`${what}: ${engineMessage || 'no message'} (HTTP ${statusCode})`);
+    super(`${what}: ${engineMessage || 'no message'} (HTTP ${statusCode})`, options);
     this.json = { message: engineMessage || `HTTP ${statusCode}` };
   }
 }

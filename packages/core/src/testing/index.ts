@@ -6,6 +6,14 @@ import type Dockerode from 'dockerode';
 import { sha256Digest } from '../image-source/layer-digest';
 import type { PushPlan } from '../plan/resolve-push-plan';
 
+export {
+  FAKE_ENGINE_IMAGE,
+  FAKE_PUSH_PROGRESS,
+  startFakeDockerEngine,
+  type FakeDockerEngine,
+  type FakeEngineRequest,
+} from './fake-docker-engine';
+
 /** The dry-run plan for one tag `1` of localhost:5000/app, pushed anonymously through the Docker engine. */
 export const onePushPlan: PushPlan = {
   repo: 'localhost:5000/app',
