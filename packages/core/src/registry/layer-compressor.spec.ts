@@ -83,20 +83,33 @@ describe('gzipLayer', () => {
     expect(handedBack).toBe((6 * block) / 65_536);
   });
 
-  it("sends a stored block's own bytes, not a copy of them", async () => {
-    const input = [0, 1, 2, 3].map((i) => random.subarray(i * 65_536, (i + 1) * 65_536));
-    const { output } = gzipLayer(
+  it("sends a stored block's own bytes, not a copy of them, and hands them back once all are sent", async () => {
+    const input = [0, 1, 2, 3].map((i) => Buffer.from(random.subarray(i * 65_536, (i + 1) * 65_536)));
+    const handedBack: Buffer[] = [];
+    const { output, sent } = gzipLayer(
       (async function* () {
         yield* input;
       })(),
-      { level: 1, blockSize: 4 * 65_536 },
+      { level: 1, blockSize: 2 * 65_536, recycle: (piece) => handedBack.push(piece) },
     );
-    const sent: Buffer[] = [];
-    for await (const piece of output) sent.push(piece);
-    expect(gunzipSync(Buffer.concat(sent)).equals(Buffer.concat(input))).toBe(true);
+    const pieces: Buffer[] = [];
+    for await (const piece of output) pieces.push(piece);
+    expect(gunzipSync(Buffer.concat(pieces)).equals(Buffer.concat(input))).toBe(true);
     const inputMemory = new Set(input.map((piece) => piece.buffer));
-    const borrowed = sent.filter((piece) => inputMemory.has(piece.buffer as ArrayBuffer));
+    const borrowed = pieces.filter((piece) => inputMemory.has(piece.buffer as ArrayBuffer));
     expect(borrowed.reduce((n, piece) => n + piece.length, 0)).toBe(4 * 65_536);
+    // Nothing goes back while the upload may still read it; a block goes back once all its pieces are sent.
+    expect(handedBack).toEqual([]);
+    const firstMember = pieces.findIndex((piece) => piece[0] === 0x1f && piece[1] === 0x8b && piece.length < 64);
+    const secondMember = pieces.findIndex(
+      (piece, k) => k > firstMember && piece[0] === 0x1f && piece[1] === 0x8b && piece.length < 64,
+    );
+    pieces.slice(0, secondMember - 1).forEach(sent);
+    expect(handedBack).toEqual([]);
+    sent(pieces[secondMember - 1] as Buffer);
+    expect(handedBack).toEqual(input.slice(0, 2));
+    pieces.slice(secondMember).forEach(sent);
+    expect(handedBack).toEqual(input);
   });
 
   it('stores incompressible blocks instead of compressing them', async () => {

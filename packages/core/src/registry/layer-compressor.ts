@@ -211,8 +211,14 @@ export function zstdLayer(input: AsyncIterable<Buffer>, options: ZstdOptions): C
 }
 
 export interface CompressedLayer {
+  /**
+   * The blob, in pieces. A stored member's pieces are the input's own bytes: the input goes back
+   * to its source (`recycle`) only once every piece of the member has been handed to `sent`.
+   */
   output: AsyncIterable<Buffer>;
   result: () => CompressionResult;
+  /** Says an output piece has been sent and is not needed again. */
+  sent: (piece: Buffer) => void;
 }
 
 /**
@@ -236,6 +242,8 @@ function compressBlocks(
   let uncompressedSize = 0;
   let size = 0;
   let finished = false;
+  /** The pieces of members made of their block's bytes, and the block each holds. */
+  const borrowing = new WeakMap<Buffer, { left: number; block: Block }>();
 
   async function* output(): AsyncGenerator<Buffer> {
     const pending: Promise<Member>[] = [];
@@ -254,6 +262,11 @@ function compressBlocks(
         job.then(
           (member) => {
             if (!member.borrowsInput) block.forEach((piece) => options.done?.(piece));
+            else {
+              // Handed back once all of its pieces are sent.
+              const hold = { left: member.pieces.length, block };
+              for (const piece of member.pieces) borrowing.set(piece, hold);
+            }
           },
           () => undefined,
         );
@@ -270,6 +283,12 @@ function compressBlocks(
 
   return {
     output: output(),
+    sent: (piece) => {
+      const hold = borrowing.get(piece);
+      if (!hold) return;
+      borrowing.delete(piece);
+      if (--hold.left === 0) hold.block.forEach((input) => options.done?.(input));
+    },
     result: () => {
       if (!finished) throw new Error('the compressed layer has not been read to its end');
       return {

@@ -559,16 +559,23 @@ class RegistryPush {
     // The upload is opened while the layer's first bytes are read and compressed.
     const session = this.openUpload();
     try {
-      const { output, result } = this.zstd
+      const { output, result, sent } = this.zstd
         ? zstdLayer(layer.stream, { level: this.level, compressor: this.zstd })
         : gzipLayer(layer.stream, { level: this.level, ...(layer.recycle ? { recycle: layer.recycle } : {}) });
       this.layerEvent(id, 'pushing', 0);
-      const whole = await this.sendChunks(session, output, what, (sent) => this.layerEvent(id, 'pushing', sent));
+      const whole = await this.sendChunks(
+        session,
+        output,
+        what,
+        (bytes) => this.layerEvent(id, 'pushing', bytes),
+        sent,
+      );
       const compressed = result();
       if (expected && compressed.diffId !== expected) {
         throw new LayerDigestMismatchError(image.location, expected, compressed.diffId);
       }
       await (await session).finish(compressed.digest, whole, what);
+      whole?.forEach(sent);
       layers.set(compressed.diffId, {
         digest: compressed.digest,
         size: compressed.size,
@@ -602,26 +609,35 @@ class RegistryPush {
    * gathered. A chunk is the stream's own buffers (cut where a chunk ends), sent back to back: no
    * copy, so no fresh memory to fill. With one in flight, at most two chunks are held.
    *
-   * A blob that ends within its first chunk is not sent here: it resolves to its bytes, for the
-   * closing `PUT` to carry (a monolithic upload: one request fewer, which is most of a small
-   * layer's time). Otherwise it resolves to undefined, everything sent.
+   * Each of the stream's buffers goes to `sent` once the request that carried its last byte has
+   * been answered.
+   *
+   * A blob that ends within its first chunk is not sent here: it resolves to its bytes (the
+   * stream's buffers, whole), for the closing `PUT` to carry (a monolithic upload: one request
+   * fewer, which is most of a small layer's time). Otherwise it resolves to undefined, all sent.
    */
   private async sendChunks(
     opened: Promise<BlobUploadSession>,
     stream: AsyncIterable<Buffer>,
     what: string,
-    progress: (sent: number) => void,
+    progress: (bytes: number) => void,
+    sent: (part: Buffer) => void = () => undefined,
   ): Promise<Buffer[] | undefined> {
     const size = this.chunkSize;
     let inflight: Promise<void> | undefined;
-    const send = async (chunk: Buffer[]) => {
+    const send = async (chunk: Buffer[], ending: Buffer[]) => {
       await inflight;
       this.signal.throwIfAborted();
       const session = await opened;
-      inflight = session.write(chunk, what).then(() => progress(session.offset));
+      inflight = session.write(chunk, what).then(() => {
+        progress(session.offset);
+        ending.forEach(sent);
+      });
       inflight.catch(() => undefined);
     };
     let chunk: Buffer[] = [];
+    /** The stream's buffers whose last byte is in `chunk`. */
+    let ending: Buffer[] = [];
     let at = 0;
     for await (const part of stream) {
       for (let from = 0; from < part.length;) {
@@ -629,15 +645,17 @@ class RegistryPush {
         chunk.push(n === part.length ? part : part.subarray(from, from + n));
         from += n;
         at += n;
+        if (from === part.length) ending.push(part);
         if (at === size) {
-          await send(chunk);
+          await send(chunk, ending);
           chunk = [];
+          ending = [];
           at = 0;
         }
       }
     }
     if (inflight === undefined) return chunk;
-    if (at > 0) await send(chunk);
+    if (at > 0) await send(chunk, ending);
     await inflight;
     return undefined;
   }
