@@ -81,7 +81,11 @@ export function engineApi(env: NodeJS.ProcessEnv = process.env): EngineApi | und
 /** Where the requests go, or undefined when this client cannot reach the engine named. */
 function engineTarget(env: NodeJS.ProcessEnv): http.RequestOptions | undefined {
   const dockerHost = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) || DEFAULT_SOCKET };
+  if (dockerHost.startsWith('unix://')) {
+    // `servername` (unused: no TLS here) spares Node's agent working one out from the `Host`
+    // placeholder, whose IP check compiles a large regular expression: ~11 ms of a CLI's start.
+    return { socketPath: dockerHost.slice('unix://'.length) || DEFAULT_SOCKET, servername: '' };
+  }
   // Any DOCKER_TLS_VERIFY, as the docker CLI reads it: TLS is dockerode's.
   const tls = Boolean(env.DOCKER_TLS_VERIFY);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(dockerHost)?.[1]?.toLowerCase() ?? 'tcp';
