@@ -3,6 +3,7 @@ import net from 'node:net';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { formatDuration } from '../deadline';
 import { proxyFor, type HostTls } from './transport-policy';
 
 export interface HttpRequest {
@@ -10,7 +11,7 @@ export interface HttpRequest {
   url: URL;
   headers?: Record<string, string>;
   body?: Buffer;
-  /** The request fails when nothing moves for this long (connect, upload, answer). */
+  /** The request fails when nothing moves for this long (connect, TLS, upload, answer): one deadline, never two. */
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -104,29 +105,46 @@ export class NodeHttpClient implements HttpClient {
         : { method, headers, agent };
       const transport = url.protocol === 'https:' ? https : http;
       const req = viaProxy ? http.request(options) : transport.request(url, options);
+      // One timer for the whole request, restarted by each step forward (connected, TLS done, a
+      // slice of the body written, the answer's head, a piece of it). Node's socket timeout is not
+      // used: it starts only once TCP connects and lets a write still queued at its first expiry
+      // (a TLS hello to a peer that never answers) run a second period.
+      const idle = setTimeout(
+        () => fail(new HttpNetworkError(`no answer within ${formatDuration(timeoutMs)}`, 'timeout')),
+        timeoutMs,
+      );
       let settled = false;
+      const settle = () => {
+        settled = true;
+        clearTimeout(idle);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const fail = (error: Error) => {
         if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        settle();
         req.destroy();
         reject(error);
       };
       const onAbort = () => fail(new HttpNetworkError('cancelled', 'aborted', { cause: signal?.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.setTimeout(timeoutMs, () =>
-        fail(new HttpNetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout')),
-      );
+      const moved = () => {
+        if (!settled) idle.refresh();
+      };
+      req.on('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', moved);
+        if (socket instanceof tls.TLSSocket) socket.once('secureConnect', moved);
+      });
       req.on('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? '';
         const kind = TLS_CODES.test(code) || TLS_CODES.test(error.message) ? 'tls' : 'network';
         fail(new HttpNetworkError(code ? `${code}: ${error.message}` : error.message, kind, { cause: error }));
       });
       req.on('response', (res) => {
+        moved();
         const chunks: Buffer[] = [];
         let size = 0;
-        res.setTimeout?.(timeoutMs);
         res.on('data', (chunk: Buffer) => {
+          moved();
           size += chunk.length;
           if (size <= maxBytes) chunks.push(chunk);
         });
@@ -134,14 +152,43 @@ export class NodeHttpClient implements HttpClient {
         res.on('aborted', () => fail(new HttpNetworkError('the answer was cut off', 'network')));
         res.on('end', () => {
           if (settled) return;
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
+          settle();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
-      req.end(body);
+      writeBody(req, body, moved);
     });
   }
+}
+
+/** How much of a body is handed to the socket at a time: each slice written counts as progress. */
+const BODY_SLICE_BYTES = 256 * 1024;
+
+/** Writes the body a slice at a time, the next when the socket has taken the last, and ends the request. */
+function writeBody(req: http.ClientRequest, body: Buffer | undefined, moved: () => void): void {
+  if (body === undefined || body.length <= BODY_SLICE_BYTES) {
+    req.end(body);
+    return;
+  }
+  let offset = 0;
+  const pump = () => {
+    while (!req.destroyed) {
+      const slice = body.subarray(offset, offset + BODY_SLICE_BYTES);
+      offset += slice.length;
+      if (offset >= body.length) {
+        req.end(slice);
+        return;
+      }
+      if (!req.write(slice)) {
+        req.once('drain', () => {
+          moved();
+          pump();
+        });
+        return;
+      }
+    }
+  };
+  pump();
 }
 
 /** HTTPS through an HTTP proxy: a CONNECT tunnel, then TLS to the registry inside it. */
