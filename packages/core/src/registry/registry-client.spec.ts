@@ -427,12 +427,12 @@ describe('RegistryClient deadlines against a registry that accepts and never ans
     const c = client(realHttp(port), registry, anonymous, { timeoutMs, retries: 2, delay: () => 50 });
     await c.ping();
     const started = Date.now();
-    const check = await c
+    const check = (await c
       .request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:abc', ok: [200, 404], what: 'check of blob' })
-      .catch((e: unknown) => e as Error);
-    const next = await c
+      .catch((e: unknown) => e)) as Error;
+    const next = (await c
       .request({ method: 'GET', target: '/v2/team/app/blobs/uploads/x', ok: [204], what: 'status of a blob upload' })
-      .catch((e: unknown) => e as Error);
+      .catch((e: unknown) => e)) as Error;
     const elapsed = Date.now() - started;
     expect(check.message).toMatch(
       /^HEAD \/v2\/team\/app\/blobs\/sha256:abc on 127\.0\.0\.1:\d+ failed: check of blob: no answer within \d+ ms \(the registry has answered nothing for 1\.\d s\)$/,
