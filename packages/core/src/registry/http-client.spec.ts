@@ -222,6 +222,38 @@ describe('NodeHttpClient', () => {
     }
   });
 
+  it('ends a request through a proxy that never answers the CONNECT at its deadline, and close() ends the tunnel', async () => {
+    const closed: Array<Promise<void>> = [];
+    const held: net.Socket[] = [];
+    const proxy = await listen(
+      net.createServer((socket) => {
+        held.push(socket);
+        socket.on('data', () => undefined);
+        closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+      }),
+    );
+    const client = new NodeHttpClient({ env: { HTTPS_PROXY: `http://127.0.0.1:${portOf(proxy)}` } });
+    try {
+      const started = Date.now();
+      const error = await client
+        .send({ method: 'GET', url: new URL('https://reg.example.com/v2/'), timeoutMs: 400 })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'timeout' });
+      expect(Date.now() - started).toBeLessThan(400 + 250);
+      expect(closed).toHaveLength(1);
+      client.close();
+      const ended = await Promise.race([
+        Promise.all(closed).then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still open'), 1000)),
+      ]);
+      expect(ended).toBe('closed');
+    } finally {
+      client.close();
+      for (const socket of held) socket.destroy();
+      await close(proxy);
+    }
+  });
+
   it('refuses a certificate nobody vouches for', async () => {
     const registry = await listen(https.createServer(tls, (_req, res) => res.end()));
     const client = new NodeHttpClient({ env: {} });

@@ -193,11 +193,23 @@ function writeBody(req: http.ClientRequest, body: Buffer | undefined, moved: () 
 
 /** HTTPS through an HTTP proxy: a CONNECT tunnel, then TLS to the registry inside it. */
 class TunnelAgent extends https.Agent {
+  /**
+   * Tunnels still being opened. A request that fails at its deadline leaves its tunnel to the
+   * agent; `destroy()` ends those too, so a proxy that never answers holds no socket open.
+   */
+  private readonly opening = new Set<{ destroy(): unknown }>();
+
   constructor(
     private readonly proxy: URL,
     private readonly tlsOptions: tls.ConnectionOptions,
   ) {
     super({ keepAlive: true, ...tlsOptions });
+  }
+
+  override destroy(): void {
+    for (const pending of this.opening) pending.destroy();
+    this.opening.clear();
+    super.destroy();
   }
 
   override createConnection(
@@ -217,7 +229,9 @@ class TunnelAgent extends https.Agent {
       path: target,
       headers,
     });
+    this.opening.add(connect);
     connect.once('connect', (res, socket) => {
+      this.opening.delete(connect);
       if (res.statusCode !== 200) {
         socket.destroy();
         callback?.(
@@ -228,10 +242,20 @@ class TunnelAgent extends https.Agent {
       }
       const host = String(options.host ?? '');
       const secure = tls.connect({ ...this.tlsOptions, socket, ...(net.isIP(host) ? {} : { servername: host }) });
-      secure.once('secureConnect', () => callback?.(null, secure));
-      secure.once('error', (error) => callback?.(error, secure));
+      this.opening.add(secure);
+      secure.once('secureConnect', () => {
+        this.opening.delete(secure);
+        callback?.(null, secure);
+      });
+      secure.once('error', (error) => {
+        this.opening.delete(secure);
+        callback?.(error, secure);
+      });
     });
-    connect.once('error', (error) => callback?.(error, undefined as unknown as Duplex));
+    connect.once('error', (error) => {
+      this.opening.delete(connect);
+      callback?.(error, undefined as unknown as Duplex);
+    });
     connect.end();
     return undefined;
   }
