@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { e2eContainerName, repoRoot } from '../support/env';
 import { FaultProxy } from '../support/fault-proxy';
+import { describeOneEngine } from '../support/engines';
 import { createTestImage, removeImage } from '../support/images';
 import { startTestRegistry, type TestRegistry } from '../support/registries';
 import { recordReliability } from '../support/reliability-record';
@@ -84,7 +85,10 @@ function expectCleanFailure(ran: Ran, withinSeconds: number): void {
 /** A TCP or unix-socket server that accepts and never answers. */
 async function silent(listenOn: string | 0): Promise<Server> {
   const sockets: Socket[] = [];
-  const server = createServer((s) => sockets.push(s));
+  const server = createServer((s) => {
+    sockets.push(s);
+    s.on('data', () => undefined);
+  });
   await new Promise<void>((r) => (listenOn === 0 ? server.listen(0, '127.0.0.1', r) : server.listen(listenOn, r)));
   closers.push(() => {
     sockets.forEach((s) => s.destroy());
@@ -198,4 +202,44 @@ it('a registry that hangs on the manifest upload', async () => {
   expect(ran.stderr).toMatch(
     /no progress for 3 s pushing to 127\.0\.0\.1:\d+ \(the registry, or the engine, stopped answering\)/,
   );
+});
+
+describeOneEngine('registry', 'the registry engine against a silent registry', () => {
+  const image = `dockpush-e2e-hung-registry:${unique}`;
+  afterAll(() => removeImage(docker, image));
+
+  it('a registry that accepts and never answers: the registry check ends within one --timeout', async () => {
+    await createTestImage(docker, image, { layers: 1, bytesPerLayer: 64 * 1024 });
+    const registry = await silent(0);
+    const port = (registry.address() as { port: number }).port;
+    const ran = await run(
+      [
+        'push',
+        '--engine',
+        'registry',
+        '--source',
+        image,
+        '--repo',
+        `127.0.0.1:${port}/t/x`,
+        '--tag',
+        '1',
+        '--timeout',
+        '2',
+      ],
+      home(),
+    );
+    recordReliability({
+      kind: 'hung',
+      engine: 'registry',
+      case: 'registry: accepts and never answers (loopback, so HTTPS then plain HTTP within the deadline)',
+      deadline: '--timeout 2 (the whole registry check)',
+      outcome: `exit ${String(ran.code)}`,
+      seconds: Math.round(ran.seconds * 10) / 10,
+      detail: seen(ran.stderr),
+    });
+    expectCleanFailure(ran, 4);
+    expect(ran.stderr).toMatch(
+      /the registry check got no answer within 2 s over HTTPS.*Check that the registry at 127\.0\.0\.1:\d+ is up and answering, or allow it longer with timeout \(--timeout\)/,
+    );
+  });
 });

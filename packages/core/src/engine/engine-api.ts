@@ -84,7 +84,11 @@ function engineTarget(env: NodeJS.ProcessEnv): http.RequestOptions | undefined {
   if (dockerHost.startsWith('unix://')) {
     // `servername` (unused: no TLS here) spares Node's agent working one out from the `Host`
     // placeholder, whose IP check compiles a large regular expression: ~11 ms of a CLI's start.
-    return { socketPath: dockerHost.slice('unix://'.length) || DEFAULT_SOCKET, servername: '' };
+    const socket: http.RequestOptions & { servername: string } = {
+      socketPath: dockerHost.slice('unix://'.length) || DEFAULT_SOCKET,
+      servername: '',
+    };
+    return socket;
   }
   // Any DOCKER_TLS_VERIFY, as the docker CLI reads it: TLS is dockerode's.
   const tls = Boolean(env.DOCKER_TLS_VERIFY);

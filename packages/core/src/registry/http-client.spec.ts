@@ -135,6 +135,150 @@ describe('NodeHttpClient', () => {
     }
   });
 
+  it.each([['http'], ['https']])(
+    'ends a %s request to a peer that accepts and never answers at its deadline, not after two',
+    async (scheme) => {
+      const held: net.Socket[] = [];
+      const silent = await listen(
+        net.createServer((socket) => {
+          held.push(socket);
+          socket.on('data', () => undefined);
+        }),
+      );
+      const client = new NodeHttpClient({ env: {} });
+      try {
+        const started = Date.now();
+        const error = await client
+          .send({ method: 'GET', url: new URL(`${scheme}://127.0.0.1:${portOf(silent)}/v2/`), timeoutMs: 400 })
+          .catch((e: unknown) => e);
+        const elapsed = Date.now() - started;
+        expect(error).toMatchObject({ kind: 'timeout' });
+        expect(elapsed).toBeGreaterThanOrEqual(390);
+        expect(elapsed).toBeLessThan(400 + 250);
+      } finally {
+        client.close();
+        for (const socket of held) socket.destroy();
+        await close(silent);
+      }
+    },
+  );
+
+  it.each([['http'], ['https']])(
+    'ends a %s upload to a peer that reads the body and never answers at its deadline after the last byte',
+    async (scheme) => {
+      let bodyRead: number | undefined;
+      let received = 0;
+      const size = 8 * 1024 * 1024;
+      const onRequest = (req: http.IncomingMessage) => {
+        req.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received === size) bodyRead = Date.now();
+        });
+      };
+      const server = await listen(
+        scheme === 'https' ? https.createServer(tls, onRequest) : http.createServer(onRequest),
+      );
+      const client = new NodeHttpClient({ env: {}, tlsFor: () => ({ insecure: true }) });
+      try {
+        const error = await client
+          .send({
+            method: 'PUT',
+            url: new URL(`${scheme}://127.0.0.1:${portOf(server)}/upload`),
+            body: Buffer.alloc(size, 1),
+            timeoutMs: 400,
+          })
+          .catch((e: unknown) => e);
+        const ended = Date.now();
+        expect(error).toMatchObject({ kind: 'timeout' });
+        expect(bodyRead).toBeDefined();
+        expect(ended - (bodyRead as number)).toBeLessThan(400 + 250);
+      } finally {
+        client.close();
+        server.closeAllConnections();
+        await close(server);
+      }
+    },
+  );
+
+  it('lets a request run longer than its deadline in all while something moves within each deadline', async () => {
+    const size = 32 * 1024 * 1024;
+    const server = await listen(
+      http.createServer((req, res) => {
+        // A pause before reading the body (the upload stalls, then goes on), and one before answering.
+        let received = 0;
+        req.pause();
+        setTimeout(() => req.resume(), 250);
+        req.on('data', (chunk: Buffer) => (received += chunk.length));
+        req.on('end', () => setTimeout(() => res.writeHead(201).end(String(received)), 250));
+      }),
+    );
+    const client = new NodeHttpClient({ env: {} });
+    try {
+      const started = Date.now();
+      const res = await client.send({
+        method: 'PUT',
+        url: new URL(`http://127.0.0.1:${portOf(server)}/upload`),
+        body: Buffer.alloc(size, 1),
+        timeoutMs: 400,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.toString()).toBe(String(size));
+      expect(Date.now() - started).toBeGreaterThan(500);
+    } finally {
+      client.close();
+      await close(server);
+    }
+  });
+
+  it('ends an HTTPS request to a peer that completes the handshake and never answers at its deadline', async () => {
+    const server = await listen(https.createServer(tls, () => undefined));
+    const client = new NodeHttpClient({ env: {}, tlsFor: () => ({ insecure: true }) });
+    try {
+      const started = Date.now();
+      const error = await client
+        .send({ method: 'GET', url: new URL(`https://127.0.0.1:${portOf(server)}/v2/`), timeoutMs: 400 })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'timeout', message: 'no answer within 400 ms' });
+      expect(Date.now() - started).toBeLessThan(400 + 250);
+    } finally {
+      client.close();
+      server.closeAllConnections();
+      await close(server);
+    }
+  });
+
+  it('ends a request through a proxy that never answers the CONNECT at its deadline, and close() ends the tunnel', async () => {
+    const closed: Array<Promise<void>> = [];
+    const held: net.Socket[] = [];
+    const proxy = await listen(
+      net.createServer((socket) => {
+        held.push(socket);
+        socket.on('data', () => undefined);
+        closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+      }),
+    );
+    const client = new NodeHttpClient({ env: { HTTPS_PROXY: `http://127.0.0.1:${portOf(proxy)}` } });
+    try {
+      const started = Date.now();
+      const error = await client
+        .send({ method: 'GET', url: new URL('https://reg.example.com/v2/'), timeoutMs: 400 })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'timeout' });
+      expect(Date.now() - started).toBeLessThan(400 + 250);
+      expect(closed).toHaveLength(1);
+      client.close();
+      const ended = await Promise.race([
+        Promise.all(closed).then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still open'), 1000)),
+      ]);
+      expect(ended).toBe('closed');
+    } finally {
+      client.close();
+      for (const socket of held) socket.destroy();
+      await close(proxy);
+    }
+  });
+
   it('refuses a certificate nobody vouches for', async () => {
     const registry = await listen(https.createServer(tls, (_req, res) => res.end()));
     const client = new NodeHttpClient({ env: {} });

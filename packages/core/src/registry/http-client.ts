@@ -3,6 +3,7 @@ import net from 'node:net';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { formatDuration } from '../deadline';
 import { proxyFor, type HostTls } from './transport-policy';
 
 /**
@@ -35,7 +36,7 @@ export interface HttpRequest {
   url: URL;
   headers?: Record<string, string>;
   body?: RequestBody;
-  /** The request fails when nothing moves for this long (connect, upload, answer). */
+  /** The request fails when nothing moves for this long (connect, TLS, upload, answer): one deadline, never two. */
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -129,29 +130,46 @@ export class NodeHttpClient implements HttpClient {
         : { method, headers, agent };
       const transport = url.protocol === 'https:' ? https : http;
       const req = viaProxy ? http.request(options) : transport.request(url, options);
+      // One timer for the whole request, restarted by each step forward (connected, TLS done, a
+      // slice of the body written, the answer's head, a piece of it). Node's socket timeout is not
+      // used: it starts only once TCP connects and lets a write still queued at its first expiry
+      // (a TLS hello to a peer that never answers) run a second period.
+      const idle = setTimeout(
+        () => fail(new HttpNetworkError(`no answer within ${formatDuration(timeoutMs)}`, 'timeout')),
+        timeoutMs,
+      );
       let settled = false;
+      const settle = () => {
+        settled = true;
+        clearTimeout(idle);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const fail = (error: Error) => {
         if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        settle();
         req.destroy();
         reject(error);
       };
       const onAbort = () => fail(new HttpNetworkError('cancelled', 'aborted', { cause: signal?.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.setTimeout(timeoutMs, () =>
-        fail(new HttpNetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout')),
-      );
+      const moved = () => {
+        if (!settled) idle.refresh();
+      };
+      req.on('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', moved);
+        if (socket instanceof tls.TLSSocket) socket.once('secureConnect', moved);
+      });
       req.on('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? '';
         const kind = TLS_CODES.test(code) || TLS_CODES.test(error.message) ? 'tls' : 'network';
         fail(new HttpNetworkError(code ? `${code}: ${error.message}` : error.message, kind, { cause: error }));
       });
       req.on('response', (res) => {
+        moved();
         const chunks: Buffer[] = [];
         let size = 0;
-        res.setTimeout?.(timeoutMs);
         res.on('data', (chunk: Buffer) => {
+          moved();
           size += chunk.length;
           if (size <= maxBytes) chunks.push(chunk);
         });
@@ -159,30 +177,81 @@ export class NodeHttpClient implements HttpClient {
         res.on('aborted', () => fail(new HttpNetworkError('the answer was cut off', 'network')));
         res.on('end', () => {
           if (settled) return;
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
+          settle();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
-      if (body === undefined || Buffer.isBuffer(body)) req.end(body);
-      else {
-        // Corked, the parts go out together with the headers (one writev).
-        req.cork();
-        for (const part of body) req.write(part);
-        req.uncork();
-        req.end();
-      }
+      writeBody(req, body, moved);
     });
   }
 }
 
+/** How much of a body is handed to the socket at a time: each slice written counts as progress. */
+const BODY_SLICE_BYTES = 256 * 1024;
+
+/** Writes the body a slice at a time, the next when the socket has taken the last, and ends the request. */
+function writeBody(req: http.ClientRequest, body: RequestBody | undefined, moved: () => void): void {
+  if (body === undefined || (Buffer.isBuffer(body) && body.length <= BODY_SLICE_BYTES)) {
+    req.end(body);
+    return;
+  }
+  const parts = (Buffer.isBuffer(body) ? [body] : body).filter((part) => part.length > 0);
+  let index = 0;
+  let offset = 0;
+  const pump = () => {
+    while (!req.destroyed) {
+      // The next slice: parts, or pieces of them, up to BODY_SLICE_BYTES, corked so that they
+      // go out together (one writev).
+      let room = BODY_SLICE_BYTES;
+      let flowing = true;
+      req.cork();
+      while (room > 0 && index < parts.length) {
+        const part = parts[index] as Buffer;
+        const take = Math.min(room, part.length - offset);
+        flowing = req.write(take === part.length ? part : part.subarray(offset, offset + take)) && flowing;
+        offset += take;
+        room -= take;
+        if (offset === part.length) {
+          index++;
+          offset = 0;
+        }
+      }
+      req.uncork();
+      if (index === parts.length) {
+        req.end();
+        return;
+      }
+      if (!flowing) {
+        req.once('drain', () => {
+          moved();
+          pump();
+        });
+        return;
+      }
+    }
+  };
+  pump();
+}
+
 /** HTTPS through an HTTP proxy: a CONNECT tunnel, then TLS to the registry inside it. */
 class TunnelAgent extends https.Agent {
+  /**
+   * Tunnels still being opened. A request that fails at its deadline leaves its tunnel to the
+   * agent; `destroy()` ends those too, so a proxy that never answers holds no socket open.
+   */
+  private readonly opening = new Set<{ destroy(): unknown }>();
+
   constructor(
     private readonly proxy: URL,
     private readonly tlsOptions: tls.ConnectionOptions,
   ) {
     super({ keepAlive: true, ...tlsOptions });
+  }
+
+  override destroy(): void {
+    for (const pending of this.opening) pending.destroy();
+    this.opening.clear();
+    super.destroy();
   }
 
   override createConnection(
@@ -202,7 +271,9 @@ class TunnelAgent extends https.Agent {
       path: target,
       headers,
     });
+    this.opening.add(connect);
     connect.once('connect', (res, socket) => {
+      this.opening.delete(connect);
       if (res.statusCode !== 200) {
         socket.destroy();
         callback?.(
@@ -213,10 +284,20 @@ class TunnelAgent extends https.Agent {
       }
       const host = String(options.host ?? '');
       const secure = tls.connect({ ...this.tlsOptions, socket, ...(net.isIP(host) ? {} : { servername: host }) });
-      secure.once('secureConnect', () => callback?.(null, secure));
-      secure.once('error', (error) => callback?.(error, secure));
+      this.opening.add(secure);
+      secure.once('secureConnect', () => {
+        this.opening.delete(secure);
+        callback?.(null, secure);
+      });
+      secure.once('error', (error) => {
+        this.opening.delete(secure);
+        callback?.(error, secure);
+      });
     });
-    connect.once('error', (error) => callback?.(error, undefined as unknown as Duplex));
+    connect.once('error', (error) => {
+      this.opening.delete(connect);
+      callback?.(error, undefined as unknown as Duplex);
+    });
     connect.end();
     return undefined;
   }

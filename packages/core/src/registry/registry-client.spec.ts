@@ -1,5 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { RegistryAuthError } from '../errors';
-import { HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
+import { HttpNetworkError, NodeHttpClient, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
 import { RegistryClient } from './registry-client';
 import type { RegistryCredentialSource } from './registry-credentials';
 import { CredentialPolicyError, RegistryRequestError } from './registry-errors';
@@ -67,6 +74,19 @@ describe('RegistryClient.ping', () => {
     const c = client(http, registry);
     await c.ping();
     expect(c.baseUrl.protocol).toBe('http:');
+  });
+
+  it('says over which schemes a refused check failed, and to check that the registry is up', async () => {
+    const http = new FakeHttp({});
+    const error = (await client(http, '127.0.0.1:5000')
+      .ping()
+      .catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(
+      'GET /v2/ on 127.0.0.1:5000 failed: the registry did not answer over HTTPS or HTTP (GET /v2/ on ' +
+        '127.0.0.1:5000 failed: the registry check: ECONNREFUSED GET http://127.0.0.1:5000/v2/). Check that the ' +
+        'registry at 127.0.0.1:5000 is up.',
+    );
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['https:', 'http:', 'http:', 'http:']);
   });
 
   it('falls back to plain HTTP for a registry listed as insecure', async () => {
@@ -275,5 +295,152 @@ describe('RegistryClient.request', () => {
       'GET /v2/missing on reg.example.com failed: read: 404 NAME_UNKNOWN: repository name not known',
     );
     expect(http.sent.filter((r) => r.url.pathname === '/v2/missing')).toHaveLength(1);
+  });
+});
+
+describe('RegistryClient deadlines against a registry that accepts and never answers', () => {
+  const servers: net.Server[] = [];
+  const held: net.Socket[] = [];
+  const clients: NodeHttpClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const socket of held.splice(0)) socket.destroy();
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  async function listen<T extends net.Server>(server: T, port = 0): Promise<number> {
+    server.on('connection', (socket: net.Socket) => held.push(socket));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** A TCP server that accepts, reads whatever comes, and never writes a byte. */
+  const silentServer = () => net.createServer((socket) => socket.on('data', () => undefined));
+
+  /** The real HTTP client, with every request sent to 127.0.0.1:port whatever host it names. */
+  function realHttp(port: number): HttpClient {
+    const inner = new NodeHttpClient({ env: {}, tlsFor: () => ({ insecure: true }) });
+    clients.push(inner);
+    return {
+      send: (req) => {
+        const url = new URL(req.url);
+        url.hostname = '127.0.0.1';
+        url.port = String(port);
+        return inner.send({ ...req, url });
+      },
+    };
+  }
+
+  const anonymous: RegistryCredentialSource = { get: async () => undefined };
+  const timeoutMs = 400;
+  const slackMs = 300;
+
+  async function timedPing(c: RegistryClient): Promise<{ error: Error; elapsed: number }> {
+    const started = Date.now();
+    const error = (await c.ping().catch((e: unknown) => e)) as Error;
+    return { error, elapsed: Date.now() - started };
+  }
+
+  it('ends the check of a loopback registry (HTTPS, then plain HTTP) within one timeout, saying what to do', async () => {
+    const port = await listen(silentServer());
+    const registry = `127.0.0.1:${port}`;
+    const c = client(realHttp(port), registry, anonymous, { timeoutMs, retries: 3, delay: undefined });
+    const { error, elapsed } = await timedPing(c);
+    expect(error).toBeInstanceOf(RegistryRequestError);
+    expect(error.message).toBe(
+      `GET /v2/ on ${registry} failed: the registry check got no answer within 400 ms over HTTPS (no time was ` +
+        `left to try HTTP). Check that the registry at ${registry} is up and answering, or allow it longer with ` +
+        'timeout (--timeout).',
+    );
+    expect(elapsed).toBeLessThan(timeoutMs + slackMs);
+  });
+
+  it('ends the check of an HTTPS registry, retries included, within one timeout', async () => {
+    const port = await listen(silentServer());
+    const c = client(realHttp(port), 'reg.example.com', anonymous, { timeoutMs, retries: 3, delay: undefined });
+    const { error, elapsed } = await timedPing(c);
+    expect(error.message).toMatch(
+      /^GET \/v2\/ on reg\.example\.com failed: the registry check got no answer within 400 ms over HTTPS\. .*put the CA in \/etc\/docker\/certs\.d\/reg\.example\.com\/ca\.crt/,
+    );
+    expect(elapsed).toBeLessThan(timeoutMs + slackMs);
+  });
+
+  it('ends the check within one timeout when the registry completes the TLS handshake and never answers', async () => {
+    const tlsDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-registry-client-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${tlsDir}/k.pem`,
+        '-out',
+        `${tlsDir}/c.pem`,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=reg.example.com',
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const port = await listen(
+        https.createServer({ key: readFileSync(`${tlsDir}/k.pem`), cert: readFileSync(`${tlsDir}/c.pem`) }, () => {}),
+      );
+      const c = client(realHttp(port), 'reg.example.com', anonymous, { timeoutMs, retries: 3, delay: undefined });
+      const { error, elapsed } = await timedPing(c);
+      expect(error.message).toMatch(/the registry check got no answer within 400 ms over HTTPS\./);
+      expect(elapsed).toBeLessThan(timeoutMs + slackMs);
+    } finally {
+      rmSync(tlsDir, { recursive: true, force: true });
+    }
+  });
+
+  it('retries a refused check within its timeout, for a registry that is starting up', async () => {
+    const probe = net.createServer();
+    const port = await listen(probe);
+    await new Promise((resolve) => probe.close(resolve));
+    servers.splice(servers.indexOf(probe), 1);
+    const registry = `127.0.0.1:${port}`;
+    const c = client(realHttp(port), registry, anonymous, { timeoutMs: 2000, retries: 3, delay: () => 150 });
+    const ping = c.ping();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await listen(
+      http.createServer((_req, res) => res.end()),
+      port,
+    );
+    await ping;
+    expect(c.baseUrl.href).toBe(`http://${registry}/`);
+  });
+
+  it('gives a registry that stops answering after the check (retries + 1) timeouts in all, across requests', async () => {
+    const port = await listen(
+      http.createServer((req, res) => {
+        if (req.url === '/v2/') res.end();
+      }),
+    );
+    const registry = `127.0.0.1:${port}`;
+    const c = client(realHttp(port), registry, anonymous, { timeoutMs, retries: 2, delay: () => 50 });
+    await c.ping();
+    const started = Date.now();
+    const check = (await c
+      .request({ method: 'HEAD', target: '/v2/team/app/blobs/sha256:abc', ok: [200, 404], what: 'check of blob' })
+      .catch((e: unknown) => e)) as Error;
+    const next = (await c
+      .request({ method: 'GET', target: '/v2/team/app/blobs/uploads/x', ok: [204], what: 'status of a blob upload' })
+      .catch((e: unknown) => e)) as Error;
+    const elapsed = Date.now() - started;
+    expect(check.message).toMatch(
+      /^HEAD \/v2\/team\/app\/blobs\/sha256:abc on 127\.0\.0\.1:\d+ failed: check of blob: no answer within \d+ ms \(the registry has answered nothing for 1\.\d s\)$/,
+    );
+    expect(next.message).toMatch(
+      /^GET \/v2\/team\/app\/blobs\/uploads\/x on 127\.0\.0\.1:\d+ failed: status of a blob upload: not sent, the registry has answered nothing for 1\.\d s\. Check that it is up and answering, or allow it longer with timeout \(--timeout\)\.$/,
+    );
+    expect(elapsed).toBeGreaterThanOrEqual(3 * timeoutMs - 20);
+    expect(elapsed).toBeLessThan(3 * timeoutMs + slackMs);
   });
 });

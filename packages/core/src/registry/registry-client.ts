@@ -1,5 +1,6 @@
 import createDebug from 'debug';
 import { RegistryAuthError } from '../errors';
+import { formatDuration } from '../deadline';
 import { backoffDelay, sleep } from '../engine/backoff';
 import { HttpNetworkError, type HttpClient, type HttpResponse, type RequestBody } from './http-client';
 import { RegistryAuthenticator } from './registry-authenticator';
@@ -17,9 +18,15 @@ export interface RegistryClientOptions {
   credentials: RegistryCredentialSource;
   scopes: string[] | Promise<string[]>;
   insecureRegistries?: readonly string[];
-  /** Deadline of each request: nothing moving for this long fails it. */
+  /**
+   * Deadline of each request: nothing moving for this long fails it. The registry check as a
+   * whole (HTTPS, the HTTP fallback, their retries) gets one such deadline.
+   */
   timeoutMs: number;
-  /** Retries of a request on a transient failure (network error, 5xx, 429). */
+  /**
+   * Retries of a request on a transient failure (network error, 5xx, 429). A registry that has
+   * answered nothing for `(retries + 1) × timeoutMs` gets no more attempts, from any request.
+   */
   retries: number;
   signal?: AbortSignal;
   /** Test seams. */
@@ -54,6 +61,8 @@ export class RegistryClient {
   private base: URL | undefined;
   private readonly authenticator: RegistryAuthenticator;
   private readonly insecure: boolean;
+  /** Since when the registry has answered nothing (set by an attempt that got no answer, cleared by any answer). */
+  private silentSince: number | undefined;
 
   constructor(private readonly options: RegistryClientOptions) {
     this.insecure = isInsecureHost(options.registry, options.insecureRegistries ?? []);
@@ -80,12 +89,17 @@ export class RegistryClient {
 
   /**
    * `GET /v2/`: finds the scheme (HTTPS; plain HTTP only for loopback and insecure registries,
-   * as the engine does) and reads the authentication challenge.
+   * as the engine does) and reads the authentication challenge. The whole check, whatever the
+   * schemes and retries, ends within one `timeoutMs`.
    */
   async ping(): Promise<void> {
     const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
+    const deadline = Date.now() + this.options.timeoutMs;
+    const tried: string[] = [];
     let lastError: unknown;
     for (const scheme of schemes) {
+      if (tried.length > 0 && Date.now() >= deadline) break;
+      tried.push(scheme);
       const base = new URL(`${scheme}//${this.options.registry}`);
       try {
         // Where plain HTTP may follow, a failed HTTPS attempt is not retried: the fallback is the answer.
@@ -94,6 +108,7 @@ export class RegistryClient {
           { method: 'GET', url: new URL('/v2/', base), headers: {} },
           'the registry check',
           retry,
+          deadline,
         );
         if (response.status === 401) {
           this.base = base;
@@ -112,21 +127,34 @@ export class RegistryClient {
         debug('%s over %s failed: %s', this.options.registry, scheme, (error as Error).message);
       }
     }
+    throw this.checkFailed(schemes, tried, lastError, Date.now() >= deadline);
+  }
+
+  /** The registry check's failure: what was tried, for how long, and what to do. */
+  private checkFailed(
+    schemes: string[],
+    tried: string[],
+    lastError: unknown,
+    outOfTime: boolean,
+  ): RegistryRequestError {
+    const names = (list: string[]) => list.map((s) => s.replace(':', '').toUpperCase()).join(' or ');
+    const { registry } = this.options;
+    const cause = (lastError as Error).cause;
+    const timedOut = outOfTime || (cause instanceof HttpNetworkError && cause.kind === 'timeout');
+    const tls = cause instanceof HttpNetworkError && cause.kind === 'tls';
+    const untried = schemes.filter((s) => !tried.includes(s));
+    const what = timedOut
+      ? `the registry check got no answer within ${formatDuration(this.options.timeoutMs)} over ${names(tried)}` +
+        (untried.length ? ` (no time was left to try ${names(untried)})` : '') +
+        (cause instanceof HttpNetworkError && cause.kind === 'timeout' ? '' : ` (${(lastError as Error).message})`) +
+        `. Check that the registry at ${registry} is up and answering, or allow it longer with timeout (--timeout).`
+      : `the registry did not answer over ${names(tried)} (${(lastError as Error).message}).` +
+        (tls ? '' : ` Check that the registry at ${registry} is up.`);
     const hint = this.insecure
       ? ''
-      : ` If it uses a private CA, put the CA in /etc/docker/certs.d/${this.options.registry}/ca.crt; if it serves ` +
+      : ` If it uses a private CA, put the CA in /etc/docker/certs.d/${registry}/ca.crt; if it serves ` +
         'plain HTTP, list it in insecureRegistries (only for a registry you trust).';
-    throw new RegistryRequestError(
-      this.options.registry,
-      'GET',
-      '/v2/',
-      undefined,
-      `the registry did not answer over ${schemes.map((s) => s.replace(':', '').toUpperCase()).join(' or ')} (${
-        (lastError as Error).message
-      }).${hint}`,
-      true,
-      { cause: lastError },
-    );
+    return new RegistryRequestError(registry, 'GET', '/v2/', undefined, `${what}${hint}`, true, { cause: lastError });
   }
 
   /** Sends a request with authentication, redirects and retries; a status outside `ok` throws. */
@@ -215,33 +243,69 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Sends one request, again after a transient failure while retries remain. Each attempt ends
+   * at its deadline, which is shortened to what is left of `deadline` (the registry check's) and
+   * of the silence allowed: once the registry has answered nothing for `(retries + 1) × timeoutMs`,
+   * no request gets another attempt.
+   */
   private async sendWithRetries(
     request: { method: string; url: URL; headers: Record<string, string>; body?: RequestBody },
     what: string,
     retry = true,
+    deadline = Infinity,
   ): Promise<HttpResponse> {
     const attempts = retry ? this.options.retries + 1 : 1;
+    const silenceAllowedMs = (this.options.retries + 1) * this.options.timeoutMs;
+    let failure: RegistryRequestError | undefined;
+    let response: HttpResponse | undefined;
     for (let attempt = 1; ; attempt++) {
-      let response: HttpResponse | undefined;
-      let failure: RegistryRequestError | undefined;
+      const started = Date.now();
+      const silentFor = this.silentSince === undefined ? 0 : started - this.silentSince;
+      const timeoutMs = Math.min(this.options.timeoutMs, deadline - started, silenceAllowedMs - silentFor);
+      if (timeoutMs <= 0) {
+        if (response) return response;
+        throw (
+          failure ??
+          new RegistryRequestError(
+            this.options.registry,
+            request.method,
+            pathOf(request.url),
+            undefined,
+            `${what}: not sent, the registry has answered nothing for ${formatDuration(silentFor)}. Check that it is ` +
+              'up and answering, or allow it longer with timeout (--timeout).',
+            true,
+          )
+        );
+      }
+      response = undefined;
+      failure = undefined;
       try {
-        response = await this.options.http.send({
-          ...request,
-          timeoutMs: this.options.timeoutMs,
-          signal: this.options.signal,
-        });
+        response = await this.options.http.send({ ...request, timeoutMs, signal: this.options.signal });
+        this.silentSince = undefined;
         if (response.status >= 500 || response.status === 429) {
           failure = this.errorFor(request.method, pathOf(request.url), response, what);
         }
       } catch (error) {
         if (!(error instanceof HttpNetworkError) || error.kind === 'aborted')
           throw this.options.signal?.reason ?? error;
+        // A TLS failure is an answer of sorts (the peer speaks, just not as we need).
+        let silence = '';
+        if (error.kind !== 'tls') {
+          const now = Date.now();
+          const since = error.kind === 'timeout' ? now - timeoutMs : now;
+          this.silentSince = Math.min(this.silentSince ?? since, since);
+          // An attempt cut short by the silence allowed says why its deadline was shorter.
+          if (error.kind === 'timeout' && timeoutMs < Math.min(this.options.timeoutMs, deadline - started)) {
+            silence = ` (the registry has answered nothing for ${formatDuration(now - this.silentSince)})`;
+          }
+        }
         failure = new RegistryRequestError(
           this.options.registry,
           request.method,
           pathOf(request.url),
           undefined,
-          `${what}: ${error.message}`,
+          `${what}: ${error.message}${silence}`,
           error.kind !== 'tls',
           { cause: error },
         );
@@ -252,7 +316,10 @@ export class RegistryClient {
         if (response) return response;
         throw failure;
       }
-      const delay = this.options.delay?.(attempt) ?? backoffDelay(attempt, 200, 5000);
+      const delay = Math.min(
+        this.options.delay?.(attempt) ?? backoffDelay(attempt, 200, 5000),
+        Math.max(0, deadline - Date.now()),
+      );
       debug('%s %s failed (%s), retrying in %d ms', request.method, pathOf(request.url), failure.message, delay);
       await sleep(delay, this.options.signal);
     }
