@@ -36,7 +36,7 @@ describe('NodeHttpClient', () => {
         '-addext',
         'subjectAltName=DNS:reg.example.com',
       ],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', timeout: 30_000 },
     );
     tls = { key: readFileSync(`${dir}/k.pem`), cert: readFileSync(`${dir}/c.pem`) };
   });
@@ -112,6 +112,41 @@ describe('NodeHttpClient', () => {
       await client.send({ method: 'PATCH', url, body: parts, timeoutMs: 5000 });
       expect(received?.length).toBe('100011');
       expect(received?.body.equals(Buffer.concat(parts))).toBe(true);
+    } finally {
+      client.close();
+      await close(server);
+    }
+  });
+
+  it('closes a request answered before its body was all sent: no more of the body is read', async () => {
+    let serverSocketClosed: Promise<void> | undefined;
+    let received = 0;
+    const server = await listen(
+      http.createServer((req, res) => {
+        serverSocketClosed = new Promise((resolve) => req.socket.once('close', () => resolve()));
+        req.on('data', (chunk: Buffer) => (received += chunk.length));
+        req.once('data', () => {
+          // Answers at once (a 401 midway), then reads on a little later.
+          req.pause();
+          res.writeHead(401, { 'Content-Length': '0' });
+          res.end();
+          setTimeout(() => req.resume(), 100);
+        });
+      }),
+    );
+    const client = new NodeHttpClient({ env: {} });
+    const parts = Array.from({ length: 64 }, () => Buffer.alloc(256 * 1024, 1));
+    try {
+      const url = new URL(`http://127.0.0.1:${portOf(server)}/v2/app/blobs/uploads/u`);
+      const response = await client.send({ method: 'PATCH', url, body: parts, timeoutMs: 5000 });
+      expect(response.status).toBe(401);
+      // The client gives the connection up rather than keep writing the 16 MiB into it.
+      const closed = await Promise.race([
+        serverSocketClosed?.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), 2000)),
+      ]);
+      expect(closed).toBe(true);
+      expect(received).toBeLessThan(16 * 1024 * 1024);
     } finally {
       client.close();
       await close(server);

@@ -39,6 +39,8 @@ export interface HttpRequest {
   /** The request fails when nothing moves for this long (connect, TLS, upload, answer): one deadline, never two. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Called whenever the request moves forward (connected, TLS done, body bytes taken, answer bytes). */
+  onProgress?: () => void;
 }
 
 export interface HttpResponse {
@@ -153,7 +155,9 @@ export class NodeHttpClient implements HttpClient {
       const onAbort = () => fail(new HttpNetworkError('cancelled', 'aborted', { cause: signal?.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
       const moved = () => {
-        if (!settled) idle.refresh();
+        if (settled) return;
+        idle.refresh();
+        request.onProgress?.();
       };
       req.on('socket', (socket) => {
         if (socket.connecting) socket.once('connect', moved);
@@ -178,6 +182,9 @@ export class NodeHttpClient implements HttpClient {
         res.on('end', () => {
           if (settled) return;
           settle();
+          // Answered before its body was all sent (a 401 or 5xx midway): the rest is not sent, so
+          // no buffer of the body is read once its request has settled, and no write waits on.
+          if (!req.writableFinished) req.destroy();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
@@ -186,8 +193,11 @@ export class NodeHttpClient implements HttpClient {
   }
 }
 
-/** How much of a body is handed to the socket at a time: each slice written counts as progress. */
-const BODY_SLICE_BYTES = 256 * 1024;
+/**
+ * How much of a body is handed to the socket at a time; each slice the socket takes counts as
+ * progress, so an upload moving at 64 KiB per `timeout` or more does not time out.
+ */
+const BODY_SLICE_BYTES = 64 * 1024;
 
 /** Writes the body a slice at a time, the next when the socket has taken the last, and ends the request. */
 function writeBody(req: http.ClientRequest, body: RequestBody | undefined, moved: () => void): void {
@@ -202,13 +212,11 @@ function writeBody(req: http.ClientRequest, body: RequestBody | undefined, moved
     while (!req.destroyed) {
       // The next slice: parts, or pieces of them, up to BODY_SLICE_BYTES, corked so that they
       // go out together (one writev).
-      let room = BODY_SLICE_BYTES;
-      let flowing = true;
-      req.cork();
-      while (room > 0 && index < parts.length) {
+      const slice: Buffer[] = [];
+      for (let room = BODY_SLICE_BYTES; room > 0 && index < parts.length;) {
         const part = parts[index] as Buffer;
         const take = Math.min(room, part.length - offset);
-        flowing = req.write(take === part.length ? part : part.subarray(offset, offset + take)) && flowing;
+        slice.push(take === part.length ? part : part.subarray(offset, offset + take));
         offset += take;
         room -= take;
         if (offset === part.length) {
@@ -216,6 +224,12 @@ function writeBody(req: http.ClientRequest, body: RequestBody | undefined, moved
           offset = 0;
         }
       }
+      let flowing = true;
+      req.cork();
+      // The slice's last write tells when the socket has taken the slice: progress.
+      slice.forEach((piece, i) => {
+        flowing = (i === slice.length - 1 ? req.write(piece, moved) : req.write(piece)) && flowing;
+      });
       req.uncork();
       if (index === parts.length) {
         req.end();

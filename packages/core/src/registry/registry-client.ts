@@ -245,9 +245,10 @@ export class RegistryClient {
 
   /**
    * Sends one request, again after a transient failure while retries remain. Each attempt ends
-   * at its deadline, which is shortened to what is left of `deadline` (the registry check's) and
-   * of the silence allowed: once the registry has answered nothing for `(retries + 1) × timeoutMs`,
-   * no request gets another attempt.
+   * at its deadline, shortened to what is left of `deadline` (the registry check's). Once the
+   * registry has answered nothing for `(retries + 1) × timeoutMs`, no request starts another
+   * attempt. An attempt's deadline is never shortened by that silence: it is an idle deadline,
+   * restarted by progress, and a short one would fail an upload that is moving.
    */
   private async sendWithRetries(
     request: { method: string; url: URL; headers: Record<string, string>; body?: RequestBody },
@@ -262,8 +263,8 @@ export class RegistryClient {
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       const silentFor = this.silentSince === undefined ? 0 : started - this.silentSince;
-      const timeoutMs = Math.min(this.options.timeoutMs, deadline - started, silenceAllowedMs - silentFor);
-      if (timeoutMs <= 0) {
+      const timeoutMs = Math.min(this.options.timeoutMs, deadline - started);
+      if (timeoutMs <= 0 || silentFor >= silenceAllowedMs) {
         if (response) return response;
         throw (
           failure ??
@@ -290,22 +291,17 @@ export class RegistryClient {
         if (!(error instanceof HttpNetworkError) || error.kind === 'aborted')
           throw this.options.signal?.reason ?? error;
         // A TLS failure is an answer of sorts (the peer speaks, just not as we need).
-        let silence = '';
         if (error.kind !== 'tls') {
           const now = Date.now();
           const since = error.kind === 'timeout' ? now - timeoutMs : now;
           this.silentSince = Math.min(this.silentSince ?? since, since);
-          // An attempt cut short by the silence allowed says why its deadline was shorter.
-          if (error.kind === 'timeout' && timeoutMs < Math.min(this.options.timeoutMs, deadline - started)) {
-            silence = ` (the registry has answered nothing for ${formatDuration(now - this.silentSince)})`;
-          }
         }
         failure = new RegistryRequestError(
           this.options.registry,
           request.method,
           pathOf(request.url),
           undefined,
-          `${what}: ${error.message}${silence}`,
+          `${what}: ${error.message}`,
           error.kind !== 'tls',
           { cause: error },
         );

@@ -15,7 +15,7 @@ import { TarFileTree } from '../image-source/file-tree';
 import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
 import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
-import { HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
+import { bodyLength, HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
 import { RegistryRequestError, UploadLostError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
 import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
@@ -352,6 +352,56 @@ describe('pushToRegistry', () => {
     // The config's upload and the layer's, both opened while the layer was read.
     expect(postsAnsweredAfterRead).toEqual([true, true]);
   });
+
+  it.each([
+    ['in chunks', 1024 * 1024],
+    ['whole, in the closing PUT', undefined],
+  ])(
+    'hands a stored block back to its source only once the request carrying it was answered (%s)',
+    async (_how, chunkSize) => {
+      // Random bytes are stored, not compressed: the blob is made of the source's own chunks.
+      const layer = randomBytes(3 * 1024 * 1024);
+      const diffId = sha256Digest(layer);
+      const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
+      const keeping = new KeepingRegistry();
+      // A registry that reads a body only just before it answers, as a socket may still be
+      // sending it until then: a chunk handed back (and refilled) earlier would arrive as zeros.
+      const http: HttpClient = {
+        send: async (req) => {
+          if (req.body && bodyLength(req.body) > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+          return keeping.send(req);
+        },
+      };
+      let handedBack = 0;
+      const image: UncompressedImage = {
+        kind: 'uncompressed',
+        location: 'app:1',
+        configDigest: sha256Digest(imageConfig),
+        diffIds: [diffId],
+        config: imageConfig,
+        readLayers: async (_wanted, visit) => {
+          await visit({
+            expectedDiffId: diffId,
+            stream: Readable.from(
+              [0, 1, 2].map((i) => Buffer.from(layer.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024))),
+            ),
+            recycle: (chunk) => {
+              handedBack++;
+              chunk.fill(0);
+            },
+          });
+          return imageConfig;
+        },
+      };
+      await pushToRegistry({
+        ...base(http, { name: 'app:1', open: async () => image }),
+        ...(chunkSize ? { chunkSize } : { chunkSize: 8 * 1024 * 1024 }),
+      });
+      expect(handedBack).toBe(3);
+      const blob = keeping.blobs.get(keeping.manifest().layers[0]?.digest as string) as Buffer;
+      expect(gunzipSync(blob).equals(layer)).toBe(true);
+    },
+  );
 
   it('sends a whole blob again in a new upload when its closing PUT fails on the way', async () => {
     const keeping = new KeepingRegistry();
