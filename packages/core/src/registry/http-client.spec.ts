@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { HttpNetworkError, NodeHttpClient } from './http-client';
+import { selfSignedCertificate } from '@dockpush/core/testing';
 
 const listen = async <T extends net.Server>(server: T): Promise<T> =>
   new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -13,34 +10,10 @@ const portOf = (server: net.Server) => (server.address() as AddressInfo).port;
 const close = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
 describe('NodeHttpClient', () => {
-  let dir: string;
   let tls: { key: Buffer; cert: Buffer };
   beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-http-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${dir}/k.pem`,
-        '-out',
-        `${dir}/c.pem`,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=reg.example.com',
-        '-addext',
-        'subjectAltName=DNS:reg.example.com',
-      ],
-      { stdio: 'ignore', timeout: 30_000 },
-    );
-    tls = { key: readFileSync(`${dir}/k.pem`), cert: readFileSync(`${dir}/c.pem`) };
+    tls = selfSignedCertificate('reg.example.com');
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reaches an HTTPS registry through HTTPS_PROXY with a CONNECT tunnel, trusting the CA given for the host', async () => {
     const registry = await listen(

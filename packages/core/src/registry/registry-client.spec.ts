@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { RegistryAuthError } from '../errors';
+import { selfSignedCertificate } from '@dockpush/core/testing';
 import { HttpNetworkError, NodeHttpClient, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
 import { RegistryClient } from './registry-client';
 import type { RegistryCredentialSource } from './registry-credentials';
@@ -367,37 +364,12 @@ describe('RegistryClient deadlines against a registry that accepts and never ans
   });
 
   it('ends the check within one timeout when the registry completes the TLS handshake and never answers', async () => {
-    const tlsDir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-registry-client-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${tlsDir}/k.pem`,
-        '-out',
-        `${tlsDir}/c.pem`,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=reg.example.com',
-      ],
-      { stdio: 'ignore', timeout: 30_000 },
-    );
-    try {
-      const port = await listen(
-        https.createServer({ key: readFileSync(`${tlsDir}/k.pem`), cert: readFileSync(`${tlsDir}/c.pem`) }, () => {}),
-      );
-      const c = client(realHttp(port), 'reg.example.com', anonymous, { timeoutMs, retries: 3, delay: undefined });
-      const { error, elapsed } = await timedPing(c);
-      expect(error.message).toMatch(/the registry check got no answer within 400 ms over HTTPS\./);
-      expect(elapsed).toBeLessThan(timeoutMs + slackMs);
-    } finally {
-      rmSync(tlsDir, { recursive: true, force: true });
-    }
+    const { key, cert } = selfSignedCertificate('reg.example.com');
+    const port = await listen(https.createServer({ key, cert }, () => {}));
+    const c = client(realHttp(port), 'reg.example.com', anonymous, { timeoutMs, retries: 3, delay: undefined });
+    const { error, elapsed } = await timedPing(c);
+    expect(error.message).toMatch(/the registry check got no answer within 400 ms over HTTPS\./);
+    expect(elapsed).toBeLessThan(timeoutMs + slackMs);
   });
 
   it('retries a refused check within its timeout, for a registry that is starting up', async () => {

@@ -12,7 +12,7 @@ import type { PushEvent } from '../events';
 import { DockerArchiveSource } from '../image-source/docker-archive-source';
 import { EngineImageSource, type ImageExporter } from '../image-source/engine-image-source';
 import { TarFileTree } from '../image-source/file-tree';
-import type { ImageSource, StoredImage, UncompressedImage } from '../image-source/image-source';
+import type { ImageSource, LayerReading, StoredImage, UncompressedImage } from '../image-source/image-source';
 import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
 import { bodyLength, HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
@@ -257,6 +257,29 @@ const base = (http: HttpClient, source: ImageSource = new CountingSource()): Reg
   http,
 });
 
+/**
+ * An image of one layer whose bytes the source holds uncompressed, its config given up front;
+ * `reading(layer)` is what the source hands over for it (its stream, and a `recycle`).
+ */
+function oneLayerImage(
+  layer: Buffer,
+  reading: () => Omit<LayerReading, 'expectedDiffId'> = () => ({ stream: Readable.from([layer]) }),
+): UncompressedImage {
+  const diffId = sha256Digest(layer);
+  const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
+  return {
+    kind: 'uncompressed',
+    location: 'app:1',
+    configDigest: sha256Digest(imageConfig),
+    diffIds: [diffId],
+    config: imageConfig,
+    readLayers: async (_wanted, visit) => {
+      await visit({ expectedDiffId: diffId, ...reading() } as LayerReading);
+      return imageConfig;
+    },
+  };
+}
+
 describe('pushToRegistry', () => {
   it('pushes blobs then the manifest under each tag, and reports the digest the registry serves', async () => {
     const http = new AcceptingRegistry();
@@ -280,23 +303,10 @@ describe('pushToRegistry', () => {
 
   it('sends a blob of many chunks whole, its two buffers filled again in turn', async () => {
     const layer = randomBytes(20_000);
-    const diffId = sha256Digest(layer);
-    const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
     const http = new KeepingRegistry();
-    const image: UncompressedImage = {
-      kind: 'uncompressed',
-      location: 'app:1',
-      configDigest: sha256Digest(imageConfig),
-      diffIds: [diffId],
-      config: imageConfig,
-      readLayers: async (_wanted, visit) => {
-        await visit({
-          expectedDiffId: diffId,
-          stream: Readable.from([layer.subarray(0, 7_000), layer.subarray(7_000)]),
-        });
-        return imageConfig;
-      },
-    };
+    const image = oneLayerImage(layer, () => ({
+      stream: Readable.from([layer.subarray(0, 7_000), layer.subarray(7_000)]),
+    }));
     await pushToRegistry({
       ...base(http, { name: 'app:1', open: async () => image }),
       chunkSize: 1024,
@@ -310,8 +320,6 @@ describe('pushToRegistry', () => {
 
   it('sends a blob that fits in one chunk in the closing PUT, and opens its upload while the layer is read', async () => {
     const layer = randomBytes(3_000);
-    const diffId = sha256Digest(layer);
-    const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
     const keeping = new KeepingRegistry();
     let layerRead = false;
     const postsAnsweredAfterRead: boolean[] = [];
@@ -328,21 +336,12 @@ describe('pushToRegistry', () => {
         return keeping.send(req);
       },
     };
-    const image: UncompressedImage = {
-      kind: 'uncompressed',
-      location: 'app:1',
-      configDigest: sha256Digest(imageConfig),
-      diffIds: [diffId],
-      config: imageConfig,
-      readLayers: async (_wanted, visit) => {
-        const stream = (async function* () {
-          yield layer;
-          layerRead = true;
-        })();
-        await visit({ expectedDiffId: diffId, stream });
-        return imageConfig;
-      },
-    };
+    const image = oneLayerImage(layer, () => ({
+      stream: (async function* () {
+        yield layer;
+        layerRead = true;
+      })(),
+    }));
     await pushToRegistry({ ...base(http, { name: 'app:1', open: async () => image }), compressionLevel: 1 });
     const digest = keeping.manifest().layers[0]?.digest as string;
     expect(gunzipSync(keeping.blobs.get(digest) as Buffer).equals(layer)).toBe(true);
@@ -361,8 +360,6 @@ describe('pushToRegistry', () => {
     async (_how, chunkSize) => {
       // Random bytes are stored, not compressed: the blob is made of the source's own chunks.
       const layer = randomBytes(3 * 1024 * 1024);
-      const diffId = sha256Digest(layer);
-      const imageConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [diffId] } }));
       const keeping = new KeepingRegistry();
       // A registry that reads a body only just before it answers, as a socket may still be
       // sending it until then: a chunk handed back (and refilled) earlier would arrive as zeros.
@@ -373,26 +370,15 @@ describe('pushToRegistry', () => {
         },
       };
       let handedBack = 0;
-      const image: UncompressedImage = {
-        kind: 'uncompressed',
-        location: 'app:1',
-        configDigest: sha256Digest(imageConfig),
-        diffIds: [diffId],
-        config: imageConfig,
-        readLayers: async (_wanted, visit) => {
-          await visit({
-            expectedDiffId: diffId,
-            stream: Readable.from(
-              [0, 1, 2].map((i) => Buffer.from(layer.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024))),
-            ),
-            recycle: (chunk) => {
-              handedBack++;
-              chunk.fill(0);
-            },
-          });
-          return imageConfig;
+      const image = oneLayerImage(layer, () => ({
+        stream: Readable.from(
+          [0, 1, 2].map((i) => Buffer.from(layer.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024))),
+        ),
+        recycle: (chunk: Buffer) => {
+          handedBack++;
+          chunk.fill(0);
         },
-      };
+      }));
       await pushToRegistry({
         ...base(http, { name: 'app:1', open: async () => image }),
         ...(chunkSize ? { chunkSize } : { chunkSize: 8 * 1024 * 1024 }),

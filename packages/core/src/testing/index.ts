@@ -13,6 +13,7 @@ export {
   type FakeDockerEngine,
   type FakeEngineRequest,
 } from './fake-docker-engine';
+export { selfSignedCertificate } from './self-signed-certificate';
 
 /** The dry-run plan for one tag `1` of localhost:5000/app, pushed anonymously through the Docker engine. */
 export const onePushPlan: PushPlan = {
