@@ -137,6 +137,32 @@ describe('BlobUploadSession', () => {
     expect(fake.blobs.get(digest)?.equals(data)).toBe(true);
   });
 
+  it('a cancellation during the wait before a resume ends the upload at once, not after the wait', async () => {
+    const fake = new FakeUploadRegistry();
+    fake.cuts.set(1, 100);
+    const stop = new AbortController();
+    const client = new RegistryClient({
+      registry: '127.0.0.1:5000',
+      http: fake,
+      credentials: anonymousCredentials,
+      scopes: [],
+      timeoutMs: 1000,
+      retries: 3,
+      delay: () => 0,
+      signal: stop.signal,
+    });
+    await client.ping();
+    const session = await new RepositoryBlobs(client, 'app', 3).startUpload();
+    const writing = session.write(data.subarray(0, 4000), 'upload').catch((e: unknown) => e);
+    // The cut is seen at once; the wait before asking where the upload stands is 100 ms or more.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const aborted = Date.now();
+    stop.abort(new Error('cancelled by SIGTERM'));
+    expect(await writing).toMatchObject({ message: 'cancelled by SIGTERM' });
+    expect(Date.now() - aborted).toBeLessThan(60);
+    expect(fake.sent.filter((r) => r.method === 'GET' && r.url.pathname !== '/v2/')).toEqual([]);
+  });
+
   it('resends the whole chunk when the registry kept nothing of the cut request', async () => {
     const fake = new FakeUploadRegistry();
     fake.cuts.set(1, 0);

@@ -136,7 +136,7 @@ export class BlobUploadSession {
           (error.status === undefined || error.status === 416 || error.transient);
         if (!resumable || attempt > this.retries) throw error;
         if (error.status === 416 && this.offset === 0) refusedAtZero = true;
-        await sleep(backoffDelay(attempt, 200, 5000));
+        await sleep(backoffDelay(attempt, 200, 5000), this.blobs.client.signal);
         let held: number;
         try {
           held = await this.status();
@@ -203,7 +203,7 @@ export class BlobUploadSession {
         if ((await this.blobs.exists(digest).catch(() => undefined)) !== undefined) return;
         const transient = error instanceof RegistryRequestError && (error.status === undefined || error.transient);
         if (!whole || !transient || attempt > this.retries) throw error;
-        await sleep(backoffDelay(attempt, 200, 5000));
+        await sleep(backoffDelay(attempt, 200, 5000), this.blobs.client.signal);
         this.location = (await this.blobs.startUpload()).location;
       }
     }

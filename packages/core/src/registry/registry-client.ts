@@ -81,6 +81,11 @@ export class RegistryClient {
     return this.options.registry;
   }
 
+  /** The push's cancellation: a wait between attempts ends with it. */
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
   /** The registry's base URL, once `ping` found it. */
   get baseUrl(): URL {
     if (!this.base) throw new Error('RegistryClient: ping() first');

@@ -342,8 +342,19 @@ describe('pushToRegistry', () => {
         layerRead = true;
       })(),
     }));
-    await pushToRegistry({ ...base(http, { name: 'app:1', open: async () => image }), compressionLevel: 1 });
+    const events: PushEvent[] = [];
+    await pushToRegistry({
+      ...base(http, { name: 'app:1', open: async () => image }),
+      compressionLevel: 1,
+      emit: (e) => events.push(e),
+    });
     const digest = keeping.manifest().layers[0]?.digest as string;
+    // Its bytes all count as sent once the PUT is answered, before the layer is pushed.
+    const states = events.flatMap((e) => (e.type === 'layer' ? [[e.state, e.current]] : []));
+    expect(states.slice(-2)).toEqual([
+      ['pushing', keeping.blobs.get(digest)?.length],
+      ['pushed', undefined],
+    ]);
     expect(gunzipSync(keeping.blobs.get(digest) as Buffer).equals(layer)).toBe(true);
     expect(keeping.sent.filter((r) => r.method === 'PATCH')).toEqual([]);
     const put = keeping.sent.find((r) => r.method === 'PUT' && r.url.searchParams.get('digest') === digest);
@@ -407,7 +418,7 @@ describe('pushToRegistry', () => {
     expect(keeping.blobs.get(sha256Digest(config))?.equals(config)).toBe(true);
   });
 
-  it('a layer whose upload fails ends the push at once: the uploads of the others are stopped, not left running', async () => {
+  it('a layer whose upload fails ends the push at once: the uploads of the others are stopped, not left running, and its DELETE not waited for', async () => {
     const a = Buffer.from('AAAA'.repeat(1000));
     const b = Buffer.from('BBBB'.repeat(1000));
     const imageConfig = Buffer.from(
@@ -437,7 +448,13 @@ describe('pushToRegistry', () => {
           });
           return reply(202);
         }
-        return reply(req.method === 'DELETE' ? 204 : 201);
+        // The failed upload's DELETE is never answered: the push does not wait for it.
+        if (req.method === 'DELETE') {
+          await new Promise((_resolve, reject) =>
+            req.signal?.addEventListener('abort', () => reject(req.signal?.reason)),
+          );
+        }
+        return reply(201);
       },
     };
     const image: UncompressedImage = {

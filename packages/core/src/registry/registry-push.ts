@@ -575,7 +575,11 @@ class RegistryPush {
         throw new LayerDigestMismatchError(image.location, expected, compressed.diffId);
       }
       await (await session).finish(compressed.digest, whole, what);
-      whole?.forEach(sent);
+      if (whole) {
+        // Sent in one request: its bytes are all there at once.
+        this.layerEvent(id, 'pushing', compressed.size);
+        whole.forEach(sent);
+      }
       layers.set(compressed.diffId, {
         digest: compressed.digest,
         size: compressed.size,
@@ -586,7 +590,7 @@ class RegistryPush {
       this.layerEvent(id, 'pushed');
       return compressed.diffId;
     } catch (error) {
-      await cancel(session);
+      cancel(session);
       if (!(error instanceof UploadLostError)) throw error;
       const key = expected ?? layer.name ?? id;
       if (this.droppedOnce.has(key)) throw droppedAgain(error);
@@ -760,17 +764,22 @@ class RegistryPush {
       if (diffId && actualDiffId && actualDiffId !== diffId)
         throw new LayerDigestMismatchError(image.location, diffId, actualDiffId);
       await (await session).finish(descriptor.digest, whole, what);
+      if (whole) this.layerEvent(id, 'pushing', descriptor.size, descriptor.size);
       this.cache.recordLocation(this.registry, this.path, descriptor.digest);
     } catch (error) {
-      await cancel(session);
+      cancel(session);
       throw error;
     }
   }
 }
 
-/** Abandons an upload, if it was opened at all. */
-async function cancel(session: Promise<BlobUploadSession>): Promise<void> {
-  await session.then(
+/**
+ * Abandons an upload, if it was opened at all, without waiting: the failure that called for it
+ * is reported (and the push's other uploads stopped) at once, not after a registry that may be
+ * the failure's cause answers a `DELETE`. The registry expires an upload left open anyway.
+ */
+function cancel(session: Promise<BlobUploadSession>): void {
+  void session.then(
     (opened) => opened.cancel(),
     () => undefined,
   );
