@@ -83,7 +83,8 @@ class FakeUploadRegistry implements HttpClient {
   }
 }
 
-async function upload(fake: FakeUploadRegistry, data: Buffer, chunk: number, parts = 1) {
+/** A client of the fake registry, its check done. */
+async function checkedClient(fake: FakeUploadRegistry, signal?: AbortSignal): Promise<RegistryClient> {
   const client = new RegistryClient({
     registry: '127.0.0.1:5000',
     http: fake,
@@ -92,8 +93,14 @@ async function upload(fake: FakeUploadRegistry, data: Buffer, chunk: number, par
     timeoutMs: 1000,
     retries: 3,
     delay: () => 0,
+    ...(signal ? { signal } : {}),
   });
   await client.ping();
+  return client;
+}
+
+async function upload(fake: FakeUploadRegistry, data: Buffer, chunk: number, parts = 1) {
+  const client = await checkedClient(fake);
   const session = await new RepositoryBlobs(client, 'app', 3).startUpload();
   for (let at = 0; at < data.length; at += chunk) {
     // A chunk as one buffer, or as `parts` buffers sent back to back.
@@ -141,17 +148,7 @@ describe('BlobUploadSession', () => {
     const fake = new FakeUploadRegistry();
     fake.cuts.set(1, 100);
     const stop = new AbortController();
-    const client = new RegistryClient({
-      registry: '127.0.0.1:5000',
-      http: fake,
-      credentials: anonymousCredentials,
-      scopes: [],
-      timeoutMs: 1000,
-      retries: 3,
-      delay: () => 0,
-      signal: stop.signal,
-    });
-    await client.ping();
+    const client = await checkedClient(fake, stop.signal);
     const session = await new RepositoryBlobs(client, 'app', 3).startUpload();
     const writing = session.write(data.subarray(0, 4000), 'upload').catch((e: unknown) => e);
     // The cut is seen at once; the wait before asking where the upload stands is 100 ms or more.

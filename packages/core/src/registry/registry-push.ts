@@ -20,7 +20,7 @@ import { mediaTypes } from '../image-source/media-types';
 import { redact } from '../redact';
 import { BlobInfoCache, defaultCacheDir } from './blob-info-cache';
 import { RepositoryBlobs, type BlobUploadSession } from './blob-upload';
-import { NodeHttpClient, type HttpClient } from './http-client';
+import { bodyLength, NodeHttpClient, type HttpClient } from './http-client';
 import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
 import { buildImageManifest, type BuiltLayer, type LayerCompression } from './manifest-builder';
 import { RegistryClient } from './registry-client';
@@ -556,30 +556,24 @@ class RegistryPush {
     const expected = layer.expectedDiffId;
     const id = expected ? short(expected) : shortName(layer.name);
     const what = `upload of layer ${id}`;
-    // The upload is opened while the layer's first bytes are read and compressed.
-    const session = this.openUpload();
+    const { output, result, sent } = this.zstd
+      ? zstdLayer(layer.stream, { level: this.level, compressor: this.zstd })
+      : gzipLayer(layer.stream, { level: this.level, ...(layer.recycle ? { recycle: layer.recycle } : {}) });
+    this.layerEvent(id, 'pushing', 0);
     try {
-      const { output, result, sent } = this.zstd
-        ? zstdLayer(layer.stream, { level: this.level, compressor: this.zstd })
-        : gzipLayer(layer.stream, { level: this.level, ...(layer.recycle ? { recycle: layer.recycle } : {}) });
-      this.layerEvent(id, 'pushing', 0);
-      const whole = await this.sendChunks(
-        session,
+      const compressed = await this.uploadBlob(
         output,
         what,
         (bytes) => this.layerEvent(id, 'pushing', bytes),
+        () => {
+          const done = result();
+          if (expected && done.diffId !== expected) {
+            throw new LayerDigestMismatchError(image.location, expected, done.diffId);
+          }
+          return done;
+        },
         sent,
       );
-      const compressed = result();
-      if (expected && compressed.diffId !== expected) {
-        throw new LayerDigestMismatchError(image.location, expected, compressed.diffId);
-      }
-      await (await session).finish(compressed.digest, whole, what);
-      if (whole) {
-        // Sent in one request: its bytes are all there at once.
-        this.layerEvent(id, 'pushing', compressed.size);
-        whole.forEach(sent);
-      }
       layers.set(compressed.diffId, {
         digest: compressed.digest,
         size: compressed.size,
@@ -590,7 +584,6 @@ class RegistryPush {
       this.layerEvent(id, 'pushed');
       return compressed.diffId;
     } catch (error) {
-      cancel(session);
       if (!(error instanceof UploadLostError)) throw error;
       const key = expected ?? layer.name ?? id;
       if (this.droppedOnce.has(key)) throw droppedAgain(error);
@@ -598,6 +591,36 @@ class RegistryPush {
       debug('the registry dropped the upload of layer %s after %d bytes: it is read again', id, error.sentBytes);
       this.layerEvent(id, 'waiting');
       return undefined;
+    }
+  }
+
+  /**
+   * Uploads a blob from a stream: the upload opened (`POST`) while the stream's first bytes come,
+   * then sent in chunks, or whole in the closing `PUT` when the stream ends within its first
+   * chunk. `checked` runs once the stream has ended: it gives the blob's digest, or throws (bytes
+   * that do not match what was expected). An upload that fails is abandoned.
+   */
+  private async uploadBlob<T extends { digest: string }>(
+    stream: AsyncIterable<Buffer>,
+    what: string,
+    progress: (bytes: number) => void,
+    checked: () => T | Promise<T>,
+    sent: (part: Buffer) => void = () => undefined,
+  ): Promise<T> {
+    const session = this.openUpload();
+    try {
+      const whole = await this.sendChunks(session, stream, what, progress, sent);
+      const blob = await checked();
+      await (await session).finish(blob.digest, whole, what);
+      if (whole) {
+        // Sent in one request: its bytes are all there at once.
+        progress(bodyLength(whole));
+        whole.forEach(sent);
+      }
+      return blob;
+    } catch (error) {
+      cancel(session);
+      throw error;
     }
   }
 
@@ -743,33 +766,30 @@ class RegistryPush {
     const what = `upload of blob ${id}`;
     const source = hashing(image.openBlob(descriptor.digest));
     const uncompressed = diffId ? diffIdCheck(descriptor.mediaType) : undefined;
-    const session = this.openUpload();
-    try {
-      const tee = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of source.output) {
-          await uncompressed?.write(chunk);
-          yield chunk;
-        }
-      };
-      const whole = await this.sendChunks(session, tee(), what, (sent) =>
-        this.layerEvent(id, 'pushing', sent, descriptor.size),
-      );
-      if (source.digest() !== descriptor.digest || source.size() !== descriptor.size) {
-        throw new ImageSourceError(
-          image.location,
-          `its blob ${descriptor.digest} does not match its digest or size: the layout is corrupt`,
-        );
+    const tee = async function* (): AsyncGenerator<Buffer> {
+      for await (const chunk of source.output) {
+        await uncompressed?.write(chunk);
+        yield chunk;
       }
-      const actualDiffId = await uncompressed?.end();
-      if (diffId && actualDiffId && actualDiffId !== diffId)
-        throw new LayerDigestMismatchError(image.location, diffId, actualDiffId);
-      await (await session).finish(descriptor.digest, whole, what);
-      if (whole) this.layerEvent(id, 'pushing', descriptor.size, descriptor.size);
-      this.cache.recordLocation(this.registry, this.path, descriptor.digest);
-    } catch (error) {
-      cancel(session);
-      throw error;
-    }
+    };
+    await this.uploadBlob(
+      tee(),
+      what,
+      (sent) => this.layerEvent(id, 'pushing', sent, descriptor.size),
+      async () => {
+        if (source.digest() !== descriptor.digest || source.size() !== descriptor.size) {
+          throw new ImageSourceError(
+            image.location,
+            `its blob ${descriptor.digest} does not match its digest or size: the layout is corrupt`,
+          );
+        }
+        const actualDiffId = await uncompressed?.end();
+        if (diffId && actualDiffId && actualDiffId !== diffId)
+          throw new LayerDigestMismatchError(image.location, diffId, actualDiffId);
+        return descriptor;
+      },
+    );
+    this.cache.recordLocation(this.registry, this.path, descriptor.digest);
   }
 }
 
