@@ -18,18 +18,27 @@ const DEBUG_USERS = [['dockerode', 'docker-modem']];
 const redacting = new WeakSet<object>();
 
 /**
- * Makes every copy of `debug` that dockpush's code can load write its lines redacted.
- * `debug` reads `createDebug.log` each time it prints, so replacing it covers loggers
- * already made, and those made later (dockerode is loaded lazily). Idempotent.
+ * Makes dockpush's own `debug` write its lines redacted. `debug` reads `createDebug.log` each time
+ * it prints, so replacing it covers loggers already made, and those made later. Idempotent.
  */
 export function redactDebugOutput(): void {
-  for (const file of debugModuleFiles()) {
-    const debug = require(file) as DebugModule;
-    if (redacting.has(debug)) continue;
-    debug.log = (...args: unknown[]) =>
-      process.stderr.write(`${redact(formatWithOptions(debug.inspectOpts ?? {}, ...args))}\n`);
-    redacting.add(debug);
-  }
+  redactLinesOf(require('debug') as DebugModule);
+}
+
+/**
+ * Makes every copy of `debug` that the libraries dockpush runs can load write redacted lines too.
+ * Resolving them costs a few milliseconds, so it is done where those libraries are used
+ * (dockerode, loaded lazily), before their first line. Idempotent.
+ */
+export function redactLibraryDebugOutput(): void {
+  for (const file of debugModuleFiles()) redactLinesOf(require(file) as DebugModule);
+}
+
+function redactLinesOf(debug: DebugModule): void {
+  if (redacting.has(debug)) return;
+  debug.log = (...args: unknown[]) =>
+    process.stderr.write(`${redact(formatWithOptions(debug.inspectOpts ?? {}, ...args))}\n`);
+  redacting.add(debug);
 }
 
 function debugModuleFiles(): Set<string> {

@@ -3,6 +3,7 @@ import { type EngineName, parsePushArgs, type PushArgs } from './args/push-args'
 import type { WaitLimits } from './deadline';
 import type { DockerEngine } from './engine/docker-engine';
 import type { EnginePort } from './engine/engine-port';
+import { pingedAlongside } from './engine/pinged-engine';
 import type { PushEngine, PushJob } from './engine/push-engine';
 import { ProgressListenerError, PushCancelledError, PushFailedError } from './errors';
 import type { PushResult } from './push-result';
@@ -165,8 +166,7 @@ function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Eng
         ...(options.env ? { env: options.env } : {}),
         limits,
       });
-      await engine.ping(limits);
-      return engine;
+      return pingedAlongside(engine, limits);
     })();
     return ready;
   };

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { DockerUnavailableError } from '../errors';
 import { dockerConnection } from './docker-connection';
+import { redactLibraryDebugOutput } from '../debug-redaction';
 
 /**
  * Where the engine is: `DOCKER_HOST`, else the default socket. A password in the URL
@@ -35,6 +36,7 @@ export function createDockerClient(
   // Loaded on first use: dockerode (and ssh2 under it) costs about 200 ms of start-up,
   // which a dry run or a `--help` need not pay.
   const DockerodeClient = require('dockerode') as typeof Dockerode;
+  redactLibraryDebugOutput();
   return new DockerodeClient({ ...dockerConnection(env), timeout: timeoutMsOf(limits) + SOCKET_MARGIN_MS });
 }
 

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import { cancellationReason } from '../deadline';
+import { redactLibraryDebugOutput } from '../debug-redaction';
 import { EngineApiError, type EngineApi, type EngineInfo, type EngineRequestLimits } from './engine-api';
 import type { EngineImageInfo } from './engine-port';
 
@@ -18,6 +19,8 @@ import type { EngineImageInfo } from './engine-port';
  * where it is made, ends the others.
  */
 export function dockerodeEngineApi(connect: () => Dockerode): EngineApi {
+  // docker-modem logs each request with its X-Registry-Auth header.
+  redactLibraryDebugOutput();
   return new DockerodeEngineApi(connect);
 }
 

@@ -173,6 +173,8 @@ describe('BlobUploadSession', () => {
     fake.cuts.set(1, 1500);
     const digest = await upload(fake, data, 12_000);
     expect(fake.sent.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      // The registry check, over HTTPS and plain HTTP at once (a loopback registry).
+      'GET /v2/',
       'GET /v2/',
       'POST /v2/app/blobs/uploads/',
       'PATCH /v2/app/blobs/uploads/u1',

@@ -94,27 +94,36 @@ export class RegistryClient {
 
   /**
    * `GET /v2/`: finds the scheme (HTTPS; plain HTTP only for loopback and insecure registries,
-   * as the engine does) and reads the authentication challenge. The whole check, whatever the
+   * as the engine does) and reads the authentication challenge. Where plain HTTP may serve, both
+   * schemes are asked at once (the check carries no credentials) and HTTPS is used if it answers:
+   * the engine prefers it too, but asks one after the other. The whole check, whatever the
    * schemes and retries, ends within one `timeoutMs`.
    */
   async ping(): Promise<void> {
     const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
     const deadline = Date.now() + this.options.timeoutMs;
-    const tried: string[] = [];
+    const unused = new AbortController();
+    // Where plain HTTP may follow, a failed HTTPS attempt is not retried: the other scheme is the answer.
+    const checks = schemes.map((scheme) =>
+      this.check(
+        new URL(`${scheme}//${this.options.registry}`),
+        !(this.insecure && scheme === 'https:'),
+        deadline,
+        unused.signal,
+      ),
+    );
     let lastError: unknown;
-    for (const scheme of schemes) {
-      if (tried.length > 0 && Date.now() >= deadline) break;
-      tried.push(scheme);
-      const base = new URL(`${scheme}//${this.options.registry}`);
-      try {
-        // Where plain HTTP may follow, a failed HTTPS attempt is not retried: the fallback is the answer.
-        const retry = !(this.insecure && scheme === 'https:');
-        const response = await this.sendWithRetries(
-          { method: 'GET', url: new URL('/v2/', base), headers: {} },
-          'the registry check',
-          retry,
-          deadline,
-        );
+    try {
+      for (const check of checks) {
+        const outcome = await check;
+        if ('error' in outcome) {
+          lastError = outcome.error;
+          const networkFailure = lastError instanceof RegistryRequestError && lastError.status === undefined;
+          if (!networkFailure) throw lastError;
+          continue;
+        }
+        const { base, response } = outcome;
+        unused.abort();
         if (response.status === 401) {
           this.base = base;
           await this.authenticator.onUnauthorized(parseChallenges(response.headers['www-authenticate']), false);
@@ -125,35 +134,42 @@ export class RegistryClient {
           return;
         }
         throw this.errorFor('GET', '/v2/', response, 'the registry check');
-      } catch (error) {
-        lastError = error;
-        const networkFailure = error instanceof RegistryRequestError && error.status === undefined;
-        if (!networkFailure) throw error;
-        debug('%s over %s failed: %s', this.options.registry, scheme, (error as Error).message);
       }
+    } finally {
+      unused.abort();
     }
-    throw this.checkFailed(schemes, tried, lastError, Date.now() >= deadline);
+    throw this.checkFailed(schemes, lastError, Date.now() >= deadline);
+  }
+
+  /** One scheme's `GET /v2/`: its answer, or why there was none. */
+  private async check(
+    base: URL,
+    retry: boolean,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<{ base: URL; response: HttpResponse } | { error: unknown }> {
+    try {
+      const request = { method: 'GET', url: new URL('/v2/', base), headers: {} };
+      return { base, response: await this.sendWithRetries(request, 'the registry check', retry, deadline, signal) };
+    } catch (error) {
+      if (!signal.aborted)
+        debug('%s over %s failed: %s', this.options.registry, base.protocol, (error as Error).message);
+      return { error };
+    }
   }
 
   /** The registry check's failure: what was tried, for how long, and what to do. */
-  private checkFailed(
-    schemes: string[],
-    tried: string[],
-    lastError: unknown,
-    outOfTime: boolean,
-  ): RegistryRequestError {
+  private checkFailed(schemes: string[], lastError: unknown, outOfTime: boolean): RegistryRequestError {
     const names = (list: string[]) => list.map((s) => s.replace(':', '').toUpperCase()).join(' or ');
     const { registry } = this.options;
     const cause = (lastError as Error).cause;
     const timedOut = outOfTime || (cause instanceof HttpNetworkError && cause.kind === 'timeout');
     const tls = cause instanceof HttpNetworkError && cause.kind === 'tls';
-    const untried = schemes.filter((s) => !tried.includes(s));
     const what = timedOut
-      ? `the registry check got no answer within ${formatDuration(this.options.timeoutMs)} over ${names(tried)}` +
-        (untried.length ? ` (no time was left to try ${names(untried)})` : '') +
+      ? `the registry check got no answer within ${formatDuration(this.options.timeoutMs)} over ${names(schemes)}` +
         (cause instanceof HttpNetworkError && cause.kind === 'timeout' ? '' : ` (${(lastError as Error).message})`) +
         `. Check that the registry at ${registry} is up and answering, or allow it longer with timeout (--timeout).`
-      : `the registry did not answer over ${names(tried)} (${(lastError as Error).message}).` +
+      : `the registry did not answer over ${names(schemes)} (${(lastError as Error).message}).` +
         (tls ? '' : ` Check that the registry at ${registry} is up.`);
     const hint = this.insecure
       ? ''
@@ -260,7 +276,11 @@ export class RegistryClient {
     what: string,
     retry = true,
     deadline = Infinity,
+    /** Ends this request's attempts alone (the push's signal ends every request). */
+    signal?: AbortSignal,
   ): Promise<HttpResponse> {
+    const cancel =
+      signal && this.options.signal ? AbortSignal.any([signal, this.options.signal]) : (signal ?? this.options.signal);
     const attempts = retry ? this.options.retries + 1 : 1;
     const silenceAllowedMs = (this.options.retries + 1) * this.options.timeoutMs;
     let failure: RegistryRequestError | undefined;
@@ -287,7 +307,7 @@ export class RegistryClient {
       response = undefined;
       failure = undefined;
       try {
-        response = await this.options.http.send({ ...request, timeoutMs, signal: this.options.signal });
+        response = await this.options.http.send({ ...request, timeoutMs, signal: cancel });
         this.silentSince = undefined;
         if (response.status >= 500 || response.status === 429) {
           failure = this.errorFor(request.method, pathOf(request.url), response, what);
@@ -322,7 +342,7 @@ export class RegistryClient {
         Math.max(0, deadline - Date.now()),
       );
       debug('%s %s failed (%s), retrying in %d ms', request.method, pathOf(request.url), failure.message, delay);
-      await sleep(delay, this.options.signal);
+      await sleep(delay, cancel);
     }
   }
 

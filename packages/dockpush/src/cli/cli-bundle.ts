@@ -135,6 +135,19 @@ function splitKey(key: Key): [string, string] {
   return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
+/**
+ * The folder of package `name` as Node would find it from `from`: the first `node_modules/<name>`
+ * up the tree, its links followed. A layout without such folders (Yarn's Plug'n'Play) asks Node.
+ */
+function installedFrom(from: string, name: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return fs.realpathSync(candidate);
+    if (path.dirname(dir) === dir) break;
+  }
+  return path.dirname(createRequire(path.join(from, 'package.json')).resolve(`${name}/package.json`));
+}
+
 /** Internal to Node, but stable since its first versions: the `node_modules` folders a file looks in. */
 const nodeModulePaths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths;
 
@@ -163,7 +176,7 @@ export function runCliBundle({
   const packageDir = (name: string): string => {
     let dir = installed.get(name);
     if (!dir) {
-      dir = path.dirname(createRequire(path.join(here, 'package.json')).resolve(`${name}/package.json`));
+      dir = installedFrom(here, name);
       installed.set(name, dir);
     }
     return dir;
