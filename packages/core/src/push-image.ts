@@ -166,7 +166,10 @@ function lazyEngine(options: PushOptions, limits: WaitLimits): () => Promise<Eng
         ...(options.env ? { env: options.env } : {}),
         limits,
       });
-      return pingedAlongside(engine, limits);
+      // The ping goes with the first request where a failed ping can end that request.
+      if (engine.endsEveryRequestOnAbort) return pingedAlongside(engine, limits);
+      await engine.ping(limits);
+      return engine;
     })();
     return ready;
   };

@@ -42,12 +42,18 @@ export class DockerEngine implements EnginePort {
   private readonly api: EngineApi;
   /** The engine runs on this host and is spoken to directly over its socket: only then is its store read. */
   private readonly onThisHost: boolean;
+  /**
+   * Every request ends when its signal is aborted: true of the direct API, not of dockerode,
+   * whose image lookups and exports take no signal and end only at its socket timeout.
+   */
+  readonly endsEveryRequestOnAbort: boolean;
 
   constructor(private readonly options: DockerEngineOptions = {}) {
     const env = options.env ?? process.env;
     const direct = options.docker ? undefined : engineApi(env);
     this.api = direct ?? dockerodeEngineApi(() => options.docker ?? createDockerClient(options.limits, options.env));
     this.onThisHost = direct !== undefined && (!env.DOCKER_HOST || env.DOCKER_HOST.startsWith('unix://'));
+    this.endsEveryRequestOnAbort = direct !== undefined;
   }
 
   private get env(): NodeJS.ProcessEnv | undefined {

@@ -6,7 +6,8 @@ import type { EnginePort } from './engine-port';
  * request (the image lookup) then costs one round trip, not two. What the ping stands for is kept:
  * no answer is given before the ping has been answered, and an engine that does not answer it
  * fails every request with the ping's own error (`DockerUnavailableError`, within the ping's
- * shorter deadline), the requests still waiting being ended then.
+ * shorter deadline), the requests still waiting being ended then through their signal: only for
+ * an engine whose every request takes one (`DockerEngine.endsEveryRequestOnAbort`).
  */
 export function pingedAlongside(engine: EnginePort, limits: WaitLimits): EnginePort {
   const pingFailed = new AbortController();

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { gzipLayer, hashing, storedGzipPieces, zstdLayer } from './layer-compressor';
+import { gzipLayer, hashing, looksCompressed, storedGzipPieces, zstdLayer } from './layer-compressor';
 
 const storedGzipMember = (block: Buffer | Buffer[]) => Buffer.concat(storedGzipPieces(block));
 import { openZstdCompressor, type ZstdCompressor } from './zstd-compressor';
@@ -128,6 +129,21 @@ describe('gzipLayer', () => {
 
   it('has no result before the output has been read', () => {
     expect(() => gzipLayer(pieces(text, 10), { level: 1 }).result()).toThrow('has not been read to its end');
+  });
+});
+
+describe('looksCompressed', () => {
+  const gzipped = gzipSync(readFileSync(process.execPath).subarray(0, 1 << 20));
+  it.each([
+    ['random bytes', randomBytes(65_536), true],
+    ['gzip output', gzipped, true],
+    ['an executable', readFileSync(process.execPath).subarray(4096, 4096 + 65_536), false],
+    ['text', Buffer.from('the quick brown fox jumps over the lazy dog\n'.repeat(2000)), false],
+    ['zeros', Buffer.alloc(65_536), false],
+  ])('%s: %s', (_what, bytes, expected) => {
+    expect(looksCompressed([bytes])).toBe(expected);
+    // The same answer from a block that comes in pieces.
+    expect(looksCompressed([bytes.subarray(0, 1000), bytes.subarray(1000)])).toBe(expected);
   });
 });
 

@@ -4,7 +4,6 @@ import zlib from 'node:zlib';
 import type { ZstdCompressor } from './zstd-compressor';
 
 const gzip = promisify(zlib.gzip);
-const deflateRaw = promisify(zlib.deflateRaw);
 
 export interface CompressionResult {
   /** sha256 of the uncompressed bytes: the layer's diffID. */
@@ -59,7 +58,30 @@ async function* blocksOf(input: AsyncIterable<Buffer>, size: number): AsyncGener
   if (length) yield parts;
 }
 
-const SAMPLE = 64 * 1024;
+/** The bytes of a block that `looksCompressed` reads. */
+const SAMPLE = 8 * 1024;
+
+/**
+ * Whether a block's first bytes look already compressed (or random): their byte entropy is so
+ * high that coding each byte by its frequency, deflate's Huffman stage, would save under 3 %.
+ * Executables measure about 6 bits a byte, text under 5, and gzip, PNG or random bytes above 7.9.
+ * Counting 8 KiB costs some 30 microseconds, where deflating a sample on the thread pool cost
+ * as much CPU as compressing 6 % of every block over again.
+ */
+export function looksCompressed(block: Block): boolean {
+  const first = block[0] as Buffer;
+  const sample = first.length >= SAMPLE ? first.subarray(0, SAMPLE) : joined(block).subarray(0, SAMPLE);
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < sample.length; i++) {
+    const byte = sample[i] as number;
+    counts[byte] = (counts[byte] as number) + 1;
+  }
+  let bits = 0;
+  for (const count of counts) {
+    if (count) bits -= count * Math.log2(count / sample.length);
+  }
+  return bits / sample.length > 8 * 0.97;
+}
 
 /**
  * A compressed block: the pieces of its output, in order. A stored member's pieces include the
@@ -74,18 +96,13 @@ interface Member {
 const made = (output: Buffer): Member => ({ pieces: [output], borrowsInput: false });
 
 /**
- * One gzip member. A block whose sample does not compress (already-compressed files, random
- * data) is stored: compressing it would cost CPU and save nothing.
+ * One gzip member. A block that looks already compressed (compressed files, random data) is
+ * stored: compressing it would cost CPU and save nothing.
  */
 async function compressBlock(block: Block, level: number): Promise<Member> {
   if (level === 0) return stored(block);
   const length = lengthOf(block);
-  if (length > SAMPLE) {
-    const first = block[0] as Buffer;
-    const sample = first.length >= SAMPLE ? first.subarray(0, SAMPLE) : joined(block).subarray(0, SAMPLE);
-    const compressed = await deflateRaw(sample, { level: 1 });
-    if (compressed.length > SAMPLE * 0.97) return stored(block);
-  }
+  if (length > SAMPLE && looksCompressed(block)) return stored(block);
   return made(await gzipMember(block, length, level));
 }
 

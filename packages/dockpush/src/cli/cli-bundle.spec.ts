@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
+import { cachedDataVersionTag } from 'node:v8';
 import path from 'node:path';
-import { compiledCodeDir, runCliBundle, writeCliBundle } from './cli-bundle';
+import { runCliBundle } from './cli-bundle';
+import { writeCliBundle } from './cli-bundle-writer';
+import { compiledCodeDir } from './compiled-code';
 
 /**
  * A tree as `tsc` writes it, in two packages: `app` (the entry, a JSON file, and a module loaded
@@ -28,6 +31,7 @@ module.exports = {
   state,
   loadLazy: () => require('./lazy').value,
   requireByPath: (file) => require('node:module').createRequire(__filename)(file),
+  throwFromGreet: () => require('./greet').fail(),
 };
 //# sourceMappingURL=main.js.map
 `,
@@ -41,6 +45,9 @@ module.exports = {
 const state = require("./state");
 state.evaluated.push('greet');
 state.greetModule = exports;
+exports.fail = () => {
+  throw new Error('from greet');
+};
 exports.greet = () => {
   const lib = require("@scope/lib");
   state.evaluated.push('lib');
@@ -81,6 +88,7 @@ interface Entry {
   loadLazy: () => number;
   /** Node's own require of a file, as a module outside the bundle would call it. */
   requireByPath: (file: string) => unknown;
+  throwFromGreet: () => void;
 }
 
 /** Runs a bundle, keeping no compiled code unless `cacheDir` is given (then saved as at exit). */
@@ -97,7 +105,7 @@ function run(bundle: string, cacheDir: string | false = false, then?: (entry: En
 
 function bundleIn(root: string) {
   const { app, lib } = writeTree(root);
-  const out = path.join(app, 'dist/cli.js');
+  const out = path.join(app, 'dist/cli.json');
   const written = writeCliBundle({
     entry: path.join(app, 'dist/main.js'),
     packages: { app, '@scope/lib': lib },
@@ -118,7 +126,49 @@ describe('the CLI bundle', () => {
     expect(written.modules).toBe(7); // main, state, greet, config.json, lazy, lib's index and other
     const text = fs.readFileSync(out, 'utf8');
     expect(text).not.toContain('hello from ext'); // ext is not one of the packages: it stays outside
-    expect(text).not.toContain('sourceMappingURL');
+    expect(fs.readdirSync(path.dirname(out)).filter((name) => name.includes('cli.json'))).toEqual(['cli.json']);
+  });
+
+  it('names each module’s own file and line in a stack trace', () => {
+    const { out } = bundleIn(root);
+    const { throwFromGreet } = run(out);
+    const stack = String(
+      (() => {
+        try {
+          throwFromGreet();
+        } catch (error) {
+          return (error as Error).stack;
+        }
+      })(),
+    );
+    // greet.js's `throw` is on its line 6, at column 9 (jest shows the path relative to the project).
+    expect(stack).toMatch(/app\/dist\/greet\.js:6:9\)/);
+    expect(stack).toMatch(/app\/dist\/main\.js:\d+:\d+\)/);
+    expect(stack).not.toContain('cli.json');
+  });
+
+  it('runs the tree instead when a module is newer than the bundle (tsc has run since)', () => {
+    const { app, out } = bundleIn(root);
+    const main = path.join(app, 'dist/main.js');
+    fs.writeFileSync(
+      main,
+      fs
+        .readFileSync(main, 'utf8')
+        .replace("state.evaluated.push('main');", "state.evaluated.push('main from the tree');"),
+    );
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(main, later, later);
+    expect(run(out).state.evaluated[0]).toBe('main from the tree');
+  });
+
+  it('reads a JSON module as JSON, __proto__ being a plain key', () => {
+    const { app, lib } = writeTree(root);
+    fs.writeFileSync(path.join(app, 'dist/config.json'), '{ "name": "from json", "__proto__": { "polluted": true } }');
+    const out = path.join(app, 'dist/cli.json');
+    writeCliBundle({ entry: path.join(app, 'dist/main.js'), packages: { app, '@scope/lib': lib }, out });
+    const { config } = run(out).state as { config: Record<string, unknown> };
+    expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
+    expect(Object.keys(config)).toEqual(['name', '__proto__']);
   });
 
   it('runs as the tree does: in order, lazily, with each file’s own paths and dependencies', () => {
@@ -142,14 +192,15 @@ describe('the CLI bundle', () => {
     const built = path.join(root, 'built');
     bundleIn(built);
     const installed = path.join(root, 'installed');
-    fs.cpSync(path.join(built, 'lib'), path.join(installed, 'lib'), { recursive: true });
-    fs.cpSync(path.join(built, 'app/dist'), path.join(installed, 'app/dist'), { recursive: true });
-    fs.cpSync(path.join(built, 'app/package.json'), path.join(installed, 'app/package.json'));
+    const copy = { recursive: true, preserveTimestamps: true };
+    fs.cpSync(path.join(built, 'lib'), path.join(installed, 'lib'), copy);
+    fs.cpSync(path.join(built, 'app/dist'), path.join(installed, 'app/dist'), copy);
+    fs.cpSync(path.join(built, 'app/package.json'), path.join(installed, 'app/package.json'), copy);
     fs.mkdirSync(path.join(installed, 'app/node_modules/@scope'), { recursive: true });
     fs.symlinkSync(path.join(installed, 'lib'), path.join(installed, 'app/node_modules/@scope/lib'), 'dir');
     fs.rmSync(built, { recursive: true });
 
-    const { state } = run(path.join(installed, 'app/dist/cli.js'));
+    const { state } = run(path.join(installed, 'app/dist/cli.json'));
     expect(state.mainFile).toBe(path.join(installed, 'app/dist/main.js'));
     expect(state.extResolved).toBe(path.join(installed, 'lib/node_modules/ext/index.js'));
   });
@@ -165,7 +216,11 @@ describe('the CLI bundle', () => {
     const { app } = writeTree(root);
     fs.appendFileSync(path.join(app, 'dist/main.js'), 'require("./missing");\n');
     expect(() =>
-      writeCliBundle({ entry: path.join(app, 'dist/main.js'), packages: { app }, out: path.join(app, 'dist/cli.js') }),
+      writeCliBundle({
+        entry: path.join(app, 'dist/main.js'),
+        packages: { app },
+        out: path.join(app, 'dist/cli.json'),
+      }),
     ).toThrow(/app\/dist\/main\.js requires \.\/missing, which does not resolve/);
   });
 });
@@ -174,8 +229,8 @@ describe('the compiled code kept for the bundle', () => {
   const kept = (cacheDir: string) =>
     fs.readdirSync(cacheDir).map((name) => {
       const data = fs.readFileSync(path.join(cacheDir, name));
-      const header = JSON.parse(data.subarray(0, data.indexOf(10)).toString()) as { modules: string[] };
-      return { name, modules: header.modules, data };
+      const header = JSON.parse(data.subarray(0, data.indexOf(10)).toString()) as { modules: Record<string, unknown> };
+      return { name, modules: Object.keys(header.modules), data };
     });
 
   it('is written at exit, kept while it covers the run, and grows with the modules a run uses', () => {
@@ -184,14 +239,16 @@ describe('the compiled code kept for the bundle', () => {
     run(out, cacheDir);
     const [first, ...others] = kept(cacheDir);
     expect(others).toEqual([]);
-    expect(first?.name).toMatch(new RegExp(`^cli-[0-9a-f]{32}-${process.version}-${process.arch}\\.bin$`));
+    expect(first?.name).toMatch(
+      new RegExp(`^cli-[0-9a-f]{32}-${process.version}-${process.arch}-${cachedDataVersionTag()}\\.bin$`),
+    );
+    // JSON modules are parsed, not compiled.
     expect(first?.modules).toEqual([
       'app/dist/main.js',
       'app/dist/state.js',
       'app/dist/greet.js',
       '@scope/lib/dist/index.js',
       '@scope/lib/dist/other.js',
-      'app/dist/config.json',
     ]);
 
     run(out, cacheDir);
@@ -205,8 +262,10 @@ describe('the compiled code kept for the bundle', () => {
     const { out } = bundleIn(root);
     const cacheDir = path.join(root, 'cache');
     run(out, cacheDir);
-    const text = fs.readFileSync(out, 'utf8');
-    fs.writeFileSync(out, text.replace('hello()', 'hellO()'));
+    const { app, lib } = { app: path.join(root, 'app'), lib: path.join(root, 'lib') };
+    const greet = path.join(app, 'dist/greet.js');
+    fs.writeFileSync(greet, fs.readFileSync(greet, 'utf8').replace('hello()', 'hellO()'));
+    writeCliBundle({ entry: path.join(app, 'dist/main.js'), packages: { app, '@scope/lib': lib }, out });
     expect(() => run(out, cacheDir)).toThrow(/hellO is not a function/);
     expect(kept(cacheDir)).toHaveLength(2);
   });

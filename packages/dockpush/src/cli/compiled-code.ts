@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/** How Node wraps a CommonJS module's source, so that line numbers stay the file's own. */
+const wrap = (source: string) => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+
+/**
+ * V8's compiled code for the bundle's modules, kept in one file per bundle (its sha256), Node,
+ * V8 version and flags (`v8.cachedDataVersionTag()`: V8 rejects code made under other flags,
+ * so `--max-old-space-size` in `NODE_OPTIONS` gets a file of its own rather than a rewrite on
+ * every run), in the user's cache folder. A module's code is taken when it is compiled, and
+ * V8 compiles a function only when it first runs: so the code is saved as the process exits,
+ * for every module the run compiled, whenever one of them had no code kept or had it rejected
+ * (after `--version`, the first push saves the code of the modules both used, as the push
+ * compiled them). A file's first line lists its modules and the sha256 of the code that follows.
+ *
+ * Only a regular file of the user's own is read, and a damaged one is not handed to V8 (which
+ * does not check that the code is whole). Failing to read or write costs the compile, nothing
+ * else. Someone who can write the user's cache folder can choose the code the CLI runs, as they
+ * could with Node's own compile cache: the folder is made readable by the user alone.
+ */
+export class CompiledCode {
+  private readonly file: string | undefined;
+  private readonly kept = new Map<string, Buffer>();
+  private readonly compiled = new Map<string, vm.Script>();
+  private stale = false;
+
+  constructor(dir: string | false, bundleSha256: string) {
+    if (!dir) return;
+    this.file = path.join(
+      dir,
+      `cli-${bundleSha256.slice(0, 32)}-${process.version}-${process.arch}-${v8.cachedDataVersionTag()}.bin`,
+    );
+    try {
+      this.read(this.file);
+    } catch {
+      this.kept.clear(); // none yet, or unreadable: compiled afresh and written again
+    }
+  }
+
+  /** Compiles a module's source (with its kept code, if any) and runs it: its CommonJS wrapper. */
+  run(key: string, source: string, filename: string): unknown {
+    const cachedData = this.kept.get(key);
+    const script = new vm.Script(wrap(source), { filename, ...(cachedData ? { cachedData } : {}) });
+    if (!cachedData || script.cachedDataRejected) this.stale = true;
+    this.compiled.set(key, script);
+    return script.runInThisContext({ displayErrors: true });
+  }
+
+  /** Writes the code of every module this run compiled, if any had none kept (see above). */
+  save(): void {
+    if (!this.file || !this.stale) return;
+    const modules: Record<string, [number, number]> = {};
+    const parts: Buffer[] = [];
+    let at = 0;
+    const add = (key: string, data: Buffer) => {
+      modules[key] = [at, data.length];
+      parts.push(data);
+      at += data.length;
+    };
+    for (const [key, script] of this.compiled) add(key, script.createCachedData());
+    for (const [key, data] of this.kept) if (!this.compiled.has(key)) add(key, data);
+    const data = Buffer.concat(parts);
+    const header = Buffer.from(`${JSON.stringify({ modules, sha256: sha256(data) })}\n`);
+    const partial = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      // `wx`: never through a file or link someone left at that name.
+      fs.writeFileSync(partial, Buffer.concat([header, data]), { mode: 0o600, flag: 'wx' });
+      fs.renameSync(partial, this.file);
+    } catch {
+      try {
+        fs.rmSync(partial, { force: true });
+      } catch {
+        // the folder itself could not be made
+      }
+    }
+  }
+
+  private read(file: string): void {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile() || (process.getuid && stat.uid !== process.getuid())) return;
+      const bytes = Buffer.allocUnsafe(stat.size);
+      if (fs.readSync(fd, bytes, 0, stat.size, 0) !== stat.size) return;
+      const newline = bytes.indexOf(10);
+      const header = JSON.parse(bytes.subarray(0, newline).toString('utf8')) as {
+        modules: Record<string, [number, number]>;
+        sha256: string;
+      };
+      const data = bytes.subarray(newline + 1);
+      if (sha256(data) !== header.sha256) return;
+      for (const [key, [start, length]] of Object.entries(header.modules)) {
+        this.kept.set(key, data.subarray(start, start + length));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * `$XDG_CACHE_HOME/dockpush/compiled`, else `~/.cache/dockpush/compiled` (beside the registry
+ * engine's blob info cache); `false` when `NODE_DISABLE_COMPILE_CACHE` is set, as Node's own
+ * compile cache reads it, or when there is no home folder to put it in.
+ */
+export function compiledCodeDir(env: NodeJS.ProcessEnv): string | false {
+  if (env.NODE_DISABLE_COMPILE_CACHE) return false;
+  try {
+    return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'dockpush', 'compiled');
+  } catch {
+    return false;
+  }
+}
