@@ -135,12 +135,18 @@ describe('gzipLayer', () => {
 describe('looksCompressed', () => {
   const gzipped = gzipSync(readFileSync(process.execPath).subarray(0, 1 << 20));
   it.each([
-    ['random bytes', randomBytes(65_536), true],
-    ['gzip output', gzipped, true],
-    ['an executable', readFileSync(process.execPath).subarray(4096, 4096 + 65_536), false],
-    ['text', Buffer.from('the quick brown fox jumps over the lazy dog\n'.repeat(2000)), false],
-    ['zeros', Buffer.alloc(65_536), false],
-  ])('%s: %s', (_what, bytes, expected) => {
+    ['random bytes', true, randomBytes(65_536)],
+    ['gzip output', true, gzipped],
+    ['an executable', false, readFileSync(process.execPath).subarray(4096, 4096 + 65_536)],
+    ['text', false, Buffer.from('the quick brown fox jumps over the lazy dog\n'.repeat(2000))],
+    ['zeros', false, Buffer.alloc(65_536)],
+    [
+      'random bytes with text in the last quarter',
+      false,
+      Buffer.concat([randomBytes(49_152), Buffer.from('text '.repeat(3277))]),
+    ],
+    ['too short to judge', false, randomBytes(8_000)],
+  ])('%s: %s', (_what, expected, bytes) => {
     expect(looksCompressed([bytes])).toBe(expected);
     // The same answer from a block that comes in pieces.
     expect(looksCompressed([bytes.subarray(0, 1000), bytes.subarray(1000)])).toBe(expected);
