@@ -2,17 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** How Node wraps a CommonJS module's source, so that line numbers stay the file's own. */
 const wrap = (source: string) => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 
 /**
- * V8's compiled code for the bundle's modules, kept in one file per bundle (its sha256), Node,
- * V8 version and flags (`v8.cachedDataVersionTag()`: V8 rejects code made under other flags,
- * so `--max-old-space-size` in `NODE_OPTIONS` gets a file of its own rather than a rewrite on
- * every run), in the user's cache folder. A module's code is taken when it is compiled, and
+ * V8's compiled code for the bundle's modules, kept in one file per bundle (its sha256), Node
+ * version, architecture and flags (`--max-old-space-size` in `NODE_OPTIONS` gets a file of its
+ * own rather than a rewrite on every run), in the user's cache folder. A module's code is taken when it is compiled, and
  * V8 compiles a function only when it first runs: so the code is saved as the process exits,
  * for every module the run compiled, whenever one of them had no code kept or had it rejected
  * (after `--version`, the first push saves the code of the modules both used, as the push
@@ -31,10 +29,13 @@ export class CompiledCode {
 
   constructor(dir: string | false, bundleSha256: string) {
     if (!dir) return;
-    this.file = path.join(
-      dir,
-      `cli-${bundleSha256.slice(0, 32)}-${process.version}-${process.arch}-${v8.cachedDataVersionTag()}.bin`,
-    );
+    // V8 rejects code made under other flags (`v8.cachedDataVersionTag()`, whose module costs a
+    // few milliseconds to load): the flags a process is started with name the file too.
+    const flags = createHash('sha256')
+      .update(`${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`)
+      .digest('hex')
+      .slice(0, 8);
+    this.file = path.join(dir, `cli-${bundleSha256.slice(0, 32)}-${process.version}-${process.arch}-${flags}.bin`);
     try {
       this.read(this.file);
     } catch {
