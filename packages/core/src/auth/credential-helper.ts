@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import createDebug from 'debug';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits } from '../deadline';
 import { RegistryAuthError } from '../errors';
@@ -43,6 +43,8 @@ export const runCredentialHelper: CredentialHelperRunner = (helper, serverUrl, e
   debug('running %s get for %s', program, serverUrl);
   if (signal?.aborted) return Promise.reject(cancellationReason(signal));
   return new Promise((resolve, reject) => {
+    // Loaded here: most pushes run no credential helper.
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import createDebug from 'debug';
 import { DockpushError } from '../errors';
@@ -150,7 +150,9 @@ class WasmZstdPool implements ZstdCompressor {
     const pool = new WasmZstdPool(workers);
     const loads: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath } });
+      // Loaded here: a push that does not compress to zstd with WebAssembly needs no worker threads.
+      const { Worker: WorkerThread } = require('node:worker_threads') as typeof import('node:worker_threads');
+      const worker = new WorkerThread(WORKER_SOURCE, { eval: true, workerData: { modulePath } });
       const entry: PoolWorker = { worker, jobs: new Map() };
       workers.push(entry);
       loads.push(

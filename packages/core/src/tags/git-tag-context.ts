@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import createDebug from 'debug';
 import type { TagContext } from './tag-context';
 
@@ -13,7 +12,8 @@ const GIT_TIMEOUT_MS = 10_000;
 export function createGitRunner(env: NodeJS.ProcessEnv, timeoutMs = GIT_TIMEOUT_MS): GitRunner {
   return (args, cwd) =>
     new Promise((resolve) => {
-      execFile(
+      // Loaded here: only tag rules that need git facts run git.
+      (require('node:child_process') as typeof import('node:child_process')).execFile(
         'git',
         args,
         { cwd, env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 },
