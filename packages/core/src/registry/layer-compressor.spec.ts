@@ -145,6 +145,7 @@ describe('looksCompressed', () => {
       false,
       Buffer.concat([randomBytes(49_152), Buffer.from('text '.repeat(3277))]),
     ],
+    ['random bytes after a tar header', true, Buffer.concat([Buffer.alloc(512), randomBytes(65_024)])],
     ['too short to judge', false, randomBytes(8_000)],
   ])('%s: %s', (_what, expected, bytes) => {
     expect(looksCompressed([bytes])).toBe(expected);
