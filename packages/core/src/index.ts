@@ -1,6 +1,7 @@
 import { redactDebugOutput } from './debug-redaction';
 
-// Before anything can log: debug output from dockpush and the libraries it runs is redacted.
+// Before anything can log: dockpush's debug output is redacted (that of the libraries it runs, when
+// they are loaded: debug-redaction.ts).
 redactDebugOutput();
 
 /**
