@@ -557,10 +557,12 @@ const DOCKER_ENGINE_LIMITS = `## What limits the Docker engine path
 - **One tag**: the engine does the work — it reads each layer from its store, gzips it (one core per
   layer) and uploads it. Through the Node API dockpush is at parity with \`docker push\` (one HTTP
   request to the engine, a local image check and the stream parsing). The CLI adds a fixed
-  ≈200 ms: Node's own start (see \`node -e 0\`), loading the CLI and core (≈100 ms; neither zod nor
-  dockerode is loaded on a push: the arguments are checked against a JSON schema and the engine's
-  HTTP API is spoken directly), and the engine round-trips; on the large image that is the few
-  per cent over \`docker push\`, on the small one it is most of the time.
+  150–200 ms: Node's own start (see \`node -e 0\`); the built-in modules a push needs (http, tls,
+  zlib, crypto: ≈20 ms); dockpush's own modules, read from the one file the build writes with V8's
+  compiled code kept from an earlier run (≈30 ms; neither zod nor dockerode is loaded on a push: the
+  arguments are checked against a JSON schema and the engine's HTTP API is spoken directly); code
+  that V8 runs for the first time in the process, unoptimised; and the engine round-trips. On the
+  large image that is the few per cent over \`docker push\`, on the small one it is most of the time.
   A Go binary starts in ≈20 ms; a Node CLI cannot, so the CLI misses the small-image target by design.
 - **skopeo** is faster on incompressible data because it compresses with pgzip (parallel gzip,
   all cores per layer) and streams \`docker save\`'s output straight to the registry; the engine
