@@ -53,9 +53,10 @@ const internals = Module as unknown as NodeModuleInternals;
 
 /**
  * Runs the bundle (by default the one beside this file) from its first module; returns that
- * module's exports. Where the bundle is missing, or older than the entry's file (a `tsc` build
- * or watch since the last full build), the entry runs from the tree instead. `cacheDir` keeps
- * V8's compiled code (`false`: none); `atExit` is where it is saved from (tests call it themselves).
+ * module's exports. Where the bundle is older than the entry's file (a `tsc` build or watch since
+ * the last full build), the entry runs from the tree instead, as `bin/dockpush.js` does where there
+ * is no bundle. `cacheDir` keeps V8's compiled code (`false`: none); `atExit` is where it is saved
+ * from (tests call it themselves).
  */
 export function runCliBundle({
   bundle = path.join(__dirname, CLI_BUNDLE),
