@@ -25,13 +25,18 @@ export function redactDebugOutput(): void {
   redactLinesOf(require('debug') as DebugModule);
 }
 
+/** Their copies are found once: every dockerode client the process makes would resolve them again. */
+let librariesRedacted = false;
+
 /**
  * Makes every copy of `debug` that the libraries dockpush runs can load write redacted lines too.
  * Resolving them costs a few milliseconds, so it is done where those libraries are used
  * (dockerode, loaded lazily), before their first line. Idempotent.
  */
 export function redactLibraryDebugOutput(): void {
+  if (librariesRedacted) return;
   for (const file of debugModuleFiles()) redactLinesOf(require(file) as DebugModule);
+  librariesRedacted = true;
 }
 
 function redactLinesOf(debug: DebugModule): void {

@@ -71,8 +71,7 @@ const PROBE = 4 * 1024;
  * microseconds on the main thread, where deflating a sample on the thread pool cost as much CPU
  * as compressing 6 % of every block over again.
  */
-export function looksCompressed(block: Block): boolean {
-  const length = lengthOf(block);
+export function looksCompressed(block: Block, length = lengthOf(block)): boolean {
   if (length < 4 * PROBE) return false;
   let bits = 0;
   for (let quarter = 0; quarter < 4; quarter++) {
@@ -134,7 +133,7 @@ const made = (output: Buffer): Member => ({ pieces: [output], borrowsInput: fals
 async function compressBlock(block: Block, level: number): Promise<Member> {
   if (level === 0) return stored(block);
   const length = lengthOf(block);
-  if (looksCompressed(block)) return stored(block);
+  if (looksCompressed(block, length)) return stored(block);
   return made(await gzipMember(block, length, level));
 }
 
