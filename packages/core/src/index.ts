@@ -1,9 +1,3 @@
-import { redactDebugOutput } from './debug-redaction';
-
-// Before anything can log: dockpush's debug output is redacted (that of the libraries it runs, when
-// they are loaded: debug-redaction.ts).
-redactDebugOutput();
-
 /**
  * The surface the adapters (dockpush, @dockpush/nx, @dockpush/gulp, @dockpush/grunt) are
  * built on, as packages/core/README.md lists it. Everything else in core is internal.

@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { debugLog } from './debug-log';
 import { type EngineName, parsePushArgs, type PushArgs } from './args/push-args';
 import type { WaitLimits } from './deadline';
 import type { DockerEngine } from './engine/docker-engine';
@@ -13,7 +13,7 @@ import type { PushOptions } from './push-options';
 import { type PushPlan, resolvePush, type ResolvedPush } from './plan/resolve-push-plan';
 import { redactValue } from './redact';
 
-const debug = createDebug('dockpush:push');
+const debug = debugLog('dockpush:push');
 
 /**
  * Resolves what a push would do (URIs, tags, credential source) without pushing.

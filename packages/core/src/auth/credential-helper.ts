@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits } from '../deadline';
 import { RegistryAuthError } from '../errors';
 
-const debug = createDebug('dockpush:auth');
+const debug = debugLog('dockpush:auth');
 
 export interface HelperCredentials {
   username: string;

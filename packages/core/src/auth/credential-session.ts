@@ -1,9 +1,9 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type { WaitLimits } from '../deadline';
 import { defaultRedactor, type Redactor } from '../redact';
 import type { AuthProvider, CredentialSource, EngineAuthConfig, RegistryCredentials } from './registry-auth';
 
-const debug = createDebug('dockpush:auth');
+const debug = debugLog('dockpush:auth');
 
 interface Found {
   credentials: RegistryCredentials & { authconfig: EngineAuthConfig };

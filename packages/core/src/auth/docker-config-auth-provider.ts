@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { defaultRedactor, type Redactor } from '../redact';
 import { type CredentialHelperRunner, runCredentialHelper } from './credential-helper';
 import { configKeysFor, type DockerConfig, hostOfConfigKey } from './docker-config';
@@ -10,7 +10,7 @@ import type {
   ResolveOptions,
 } from './registry-auth';
 
-const debug = createDebug('dockpush:auth');
+const debug = debugLog('dockpush:auth');
 
 /**
  * Credentials from a Docker config, as `docker push` finds them: `credHelpers[host]`,

@@ -1,7 +1,7 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type { EcrToken } from '../ecr/aws-clients';
 
-const debug = createDebug('dockpush:auth');
+const debug = debugLog('dockpush:auth');
 
 /** Tokens are renewed this long before ECR says they expire. */
 const EXPIRY_MARGIN_MS = 5 * 60_000;

@@ -1,11 +1,11 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { cancellationReason, formatDuration, timeoutMsOf, type WaitLimits, withDeadline } from '../deadline';
 import { ArgumentsError, RegistryAuthError } from '../errors';
 import { defaultRedactor, type Redactor } from '../redact';
 import { ECR_PUBLIC_REGION, type EcrRegistry } from './ecr-registry';
 
-const debug = createDebug('dockpush:ecr');
-const debugSdk = createDebug('dockpush:aws-sdk');
+const debug = debugLog('dockpush:ecr');
+const debugSdk = debugLog('dockpush:aws-sdk');
 
 /**
  * The AWS SDK v3 clients are loaded here, and only here, the first time an ECR

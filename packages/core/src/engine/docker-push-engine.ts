@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { mapWithConcurrency } from '../concurrency';
 import { ImageNotFoundError } from '../errors';
 import { LocalTags } from '../image/local-tags';
@@ -7,7 +7,7 @@ import type { EnginePort } from './engine-port';
 import type { EnginePushResult, PushEngine, PushJob } from './push-engine';
 import { TagPusher } from './tag-pusher';
 
-const debug = createDebug('dockpush:push');
+const debug = debugLog('dockpush:push');
 
 /**
  * The Docker engine: tags `source` locally where asked, then one engine push per tag (the

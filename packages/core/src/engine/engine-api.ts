@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import { cancellationReason } from '../deadline';
 import type { EngineImageInfo } from './engine-port';
 
-const debug = createDebug('dockpush:engine:api');
+const debug = debugLog('dockpush:engine:api');
 
 /** An error answer's body is read up to this much: enough for any message the engine writes. */
 const MAX_ERROR_BODY = 64 * 1024;

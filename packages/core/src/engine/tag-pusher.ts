@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type { RepositoryReference } from '../args/repository-reference';
 import type { CredentialSession } from '../auth/credential-session';
 import type { CredentialSource } from '../auth/registry-auth';
@@ -15,7 +15,7 @@ import type { EnginePort } from './engine-port';
 import { classifyPushError } from './push-error-kind';
 import { EnginePushError, PushStreamParser, readJsonStream } from './push-stream';
 
-const debug = createDebug('dockpush:engine');
+const debug = debugLog('dockpush:engine');
 
 export interface TagPusherOptions {
   /** The engine that pushes. */

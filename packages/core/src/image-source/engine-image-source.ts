@@ -1,5 +1,5 @@
 import path from 'node:path';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type Dockerode from 'dockerode';
 import { ImageNotFoundError } from '../errors';
 import { ImageSourceError, LayerDigestMismatchError } from './image-source-error';
@@ -8,7 +8,7 @@ import type { ImageSource, LayerVisitor, UncompressedImage } from './image-sourc
 import { isSha256Digest, parseImageConfig, sha256Digest } from './layer-digest';
 import { readTarStream } from './tar-reader';
 
-const debug = createDebug('dockpush:image-source:engine');
+const debug = debugLog('dockpush:image-source:engine');
 /** A layer this large counts as large: at most `LARGE_AT_ONCE` of them are read at once. */
 const LARGE_LAYER = 32 * 1024 * 1024;
 /**

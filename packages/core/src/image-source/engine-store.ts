@@ -4,10 +4,10 @@ import { open, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { sha256Digest } from './layer-digest';
 
-const debug = createDebug('dockpush:image-source:store');
+const debug = debugLog('dockpush:image-source:store');
 
 /** Where a local Docker engine keeps its images (`GET /info`: `DockerRootDir`, `Driver`). */
 export interface EngineStoreLocation {

@@ -1,10 +1,10 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type { RepositoryReference } from '../args/repository-reference';
 import type { WaitLimits } from '../deadline';
 import type { EnginePort } from '../engine/engine-port';
 import { ImageNotFoundError } from '../errors';
 
-const debug = createDebug('dockpush:local-tags');
+const debug = debugLog('dockpush:local-tags');
 
 /** How long removing one local tag may take before it is given up (the engine may hang). */
 const UNTAG_TIMEOUT_MS = 10_000;

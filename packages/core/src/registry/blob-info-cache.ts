@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 
-const debug = createDebug('dockpush:registry:cache');
+const debug = debugLog('dockpush:registry:cache');
 
 /** What compressing one layer gave, so that a re-push need not compress it again. */
 export interface CompressedBlobInfo {

@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { RegistryAuthError } from '../errors';
 import { formatDuration } from '../deadline';
 import { backoffDelay, sleep } from '../engine/backoff';
@@ -9,7 +9,7 @@ import { RegistryRequestError } from './registry-errors';
 import { isInsecureHost } from './transport-policy';
 import { parseChallenges } from './www-authenticate';
 
-const debug = createDebug('dockpush:registry');
+const debug = debugLog('dockpush:registry');
 
 export interface RegistryClientOptions {
   /** `host[:port]` as in the image reference. */

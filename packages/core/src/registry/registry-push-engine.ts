@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { sessionRegistryCredentials } from '../auth/session-registry-credentials';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import { missingLocalTagAdvice } from '../engine/docker-push-engine';
@@ -13,7 +13,7 @@ import { pushToRegistry } from './registry-push';
 import { LOGIN_ADVICE } from './registry-client';
 import { RegistryRequestError } from './registry-errors';
 
-const debug = createDebug('dockpush:registry:engine');
+const debug = debugLog('dockpush:registry:engine');
 
 /**
  * The registry engine: dockpush uploads the image itself (`pushToRegistry`: each blob once,

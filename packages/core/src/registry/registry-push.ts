@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { mapWithConcurrency } from '../concurrency';
 import { ArgumentsError, PushFailedError, RegistryAuthError } from '../errors';
 import type { TagOutcome } from '../push-result';
@@ -30,7 +30,7 @@ import { isInsecureHost, loadHostTls } from './transport-policy';
 import { repositoryScope } from './www-authenticate';
 import { openZstdCompressor, ZSTD_LEVELS, type ZstdCompressor } from './zstd-compressor';
 
-const debug = createDebug('dockpush:registry:push');
+const debug = debugLog('dockpush:registry:push');
 
 export interface RegistryPushOptions {
   source: ImageSource;

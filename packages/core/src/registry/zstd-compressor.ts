@@ -1,10 +1,10 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import { DockpushError } from '../errors';
 
-const debug = createDebug('dockpush:registry:zstd');
+const debug = debugLog('dockpush:registry:zstd');
 
 /** zstd's levels that dockpush accepts, and its default. */
 export const ZSTD_LEVELS = { min: 1, max: 19 } as const;

@@ -1,7 +1,7 @@
-import createDebug from 'debug';
+import { debugLog } from '../debug-log';
 import type { TagContext } from './tag-context';
 
-const debug = createDebug('dockpush:tags');
+const debug = debugLog('dockpush:tags');
 
 /** Runs `git <args>` in a directory: its trimmed stdout, or `undefined` when git fails or is absent. */
 export type GitRunner = (args: string[], cwd: string) => Promise<string | undefined>;
