@@ -4,7 +4,7 @@ import net from 'node:net';
 import { RegistryAuthError } from '../errors';
 import { selfSignedCertificate } from '@dockpush/core/testing';
 import { HttpNetworkError, NodeHttpClient, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
-import { RegistryClient } from './registry-client';
+import { PLAIN_HTTP_HEAD_START_MS, RegistryClient } from './registry-client';
 import type { RegistryCredentialSource } from './registry-credentials';
 import { CredentialPolicyError, RegistryRequestError } from './registry-errors';
 
@@ -63,14 +63,51 @@ describe('RegistryClient.ping', () => {
     expect(http.sent.map((r) => r.url.protocol)).toEqual(['https:']);
   });
 
-  it.each([['127.0.0.1:5000'], ['localhost:5000']])('falls back to plain HTTP for loopback %s', async (registry) => {
+  it.each([['127.0.0.1:5000'], ['localhost:5000']])(
+    'asks loopback %s over plain HTTP, and not over HTTPS once it answers as a registry',
+    async (registry) => {
+      const http = new FakeHttp({
+        [`GET https://${registry}/v2/`]: () => new HttpNetworkError('wrong version number', 'tls'),
+        [`GET http://${registry}/v2/`]: () => ({ status: 200 }),
+      });
+      const c = client(http, registry);
+      await c.ping();
+      expect(c.baseUrl.protocol).toBe('http:');
+      expect(http.sent.map((r) => r.url.protocol)).toEqual(['http:']);
+    },
+  );
+
+  it('asks a loopback registry over HTTPS at once when plain HTTP gets an answer no registry gives', async () => {
     const http = new FakeHttp({
-      [`GET https://${registry}/v2/`]: () => new HttpNetworkError('wrong version number', 'tls'),
-      [`GET http://${registry}/v2/`]: () => ({ status: 200 }),
+      'GET https://127.0.0.1:5000/v2/': () => basicChallenge,
+      // What a Go TLS server answers to plain HTTP.
+      'GET http://127.0.0.1:5000/v2/': () => ({ status: 400 }),
     });
-    const c = client(http, registry);
+    const c = client(http, '127.0.0.1:5000', userPass, { timeoutMs: 5000 });
+    const started = Date.now();
     await c.ping();
-    expect(c.baseUrl.protocol).toBe('http:');
+    expect(c.baseUrl.href).toBe('https://127.0.0.1:5000/');
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['http:', 'https:']);
+    expect(Date.now() - started).toBeLessThan(PLAIN_HTTP_HEAD_START_MS);
+  });
+
+  it('asks a loopback registry over HTTPS too when plain HTTP is slow, and uses the first to answer as a registry', async () => {
+    const signals: Record<string, AbortSignal> = {};
+    const http: HttpClient = {
+      send: (req) => {
+        signals[req.url.protocol] = req.signal as AbortSignal;
+        if (req.url.protocol === 'https:') return Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) });
+        return new Promise((_resolve, reject) =>
+          req.signal?.addEventListener('abort', () => reject(new HttpNetworkError('cancelled', 'aborted'))),
+        );
+      },
+    };
+    const c = client(http, '127.0.0.1:5000', userPass, { timeoutMs: 5000 });
+    const started = Date.now();
+    await c.ping();
+    expect(c.baseUrl.href).toBe('https://127.0.0.1:5000/');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(PLAIN_HTTP_HEAD_START_MS - 5);
+    expect(signals['http:']?.aborted).toBe(true);
   });
 
   it('says over which schemes a refused check failed, and to check that the registry is up', async () => {
@@ -83,7 +120,7 @@ describe('RegistryClient.ping', () => {
         '127.0.0.1:5000 failed: the registry check: ECONNREFUSED GET http://127.0.0.1:5000/v2/). Check that the ' +
         'registry at 127.0.0.1:5000 is up.',
     );
-    expect(http.sent.map((r) => r.url.protocol)).toEqual(['https:', 'http:', 'http:', 'http:']);
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['http:', 'http:', 'http:', 'https:']);
   });
 
   it('asks an insecure registry over both schemes at once, and uses HTTP once HTTPS has failed', async () => {
@@ -97,10 +134,10 @@ describe('RegistryClient.ping', () => {
         return { status: 200, headers: {}, body: Buffer.alloc(0) };
       },
     };
-    const c = client(http, '127.0.0.1:5000', userPass, { timeoutMs: 5000 });
+    const c = client(http, 'reg.example.com', userPass, { insecureRegistries: ['reg.example.com'], timeoutMs: 5000 });
     const started = Date.now();
     await c.ping();
-    expect(c.baseUrl.href).toBe('http://127.0.0.1:5000/');
+    expect(c.baseUrl.href).toBe('http://reg.example.com/');
     expect(sent).toEqual(['https:', 'http:']);
     // One after the other, the two would take 600 ms.
     expect(Date.now() - started).toBeLessThan(550);
@@ -376,7 +413,7 @@ describe('RegistryClient deadlines against a registry that accepts and never ans
     return { error, elapsed: Date.now() - started };
   }
 
-  it('ends the check of a loopback registry (HTTPS, then plain HTTP) within one timeout, saying what to do', async () => {
+  it('ends the check of a loopback registry (plain HTTP, then HTTPS too) within one timeout, saying what to do', async () => {
     const port = await listen(silentServer());
     const registry = `127.0.0.1:${port}`;
     const c = client(realHttp(port), registry, anonymous, { timeoutMs, retries: 3, delay: undefined });

@@ -6,7 +6,7 @@ import { HttpNetworkError, type HttpClient, type HttpResponse, type RequestBody 
 import { RegistryAuthenticator } from './registry-authenticator';
 import type { RegistryCredentialSource } from './registry-credentials';
 import { RegistryRequestError } from './registry-errors';
-import { isInsecureHost } from './transport-policy';
+import { isInsecureHost, isLoopbackHost } from './transport-policy';
 import { parseChallenges } from './www-authenticate';
 
 const debug = debugLog('dockpush:registry');
@@ -94,26 +94,29 @@ export class RegistryClient {
 
   /**
    * `GET /v2/`: finds the scheme (HTTPS; plain HTTP only for loopback and insecure registries,
-   * as the engine does) and reads the authentication challenge. Where plain HTTP may serve, both
-   * schemes are asked at once (the check carries no credentials) and HTTPS is used if it answers:
-   * the engine prefers it too, but asks one after the other. The whole check, whatever the
-   * schemes and retries, ends within one `timeoutMs`.
+   * as the engine does) and reads the authentication challenge. The check carries no
+   * credentials. A loopback registry is asked over plain HTTP first, and over HTTPS too only if
+   * HTTP has not answered as a registry within `PLAIN_HTTP_HEAD_START_MS` or answered otherwise:
+   * on the same host TLS protects nothing, and a first TLS connection costs a Node process tens
+   * of milliseconds (it reads the root certificates). Another insecure registry is asked over
+   * both schemes at once, and HTTPS is used if it answers: the engine prefers it too, but asks one
+   * after the other. The whole check, whatever the schemes and retries, ends within one `timeoutMs`.
    */
   async ping(): Promise<void> {
     const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
     const deadline = Date.now() + this.options.timeoutMs;
     const unused = new AbortController();
     // Where plain HTTP may follow, a failed HTTPS attempt is not retried: the other scheme is the answer.
-    const checks = schemes.map((scheme) =>
+    const ask = (scheme: string) =>
       this.check(
         new URL(`${scheme}//${this.options.registry}`),
         !(this.insecure && scheme === 'https:'),
         deadline,
         unused.signal,
-      ),
-    );
+      );
     let lastError: unknown;
     try {
+      const checks = isLoopbackHost(this.options.registry) ? await plainHttpFirst(ask) : schemes.map(ask);
       for (const check of checks) {
         const outcome = await check;
         if ('error' in outcome) {
@@ -142,12 +145,7 @@ export class RegistryClient {
   }
 
   /** One scheme's `GET /v2/`: its answer, or why there was none. */
-  private async check(
-    base: URL,
-    retry: boolean,
-    deadline: number,
-    signal: AbortSignal,
-  ): Promise<{ base: URL; response: HttpResponse } | { error: unknown }> {
+  private async check(base: URL, retry: boolean, deadline: number, signal: AbortSignal): Promise<CheckOutcome> {
     try {
       const request = { method: 'GET', url: new URL('/v2/', base), headers: {} };
       return { base, response: await this.sendWithRetries(request, 'the registry check', retry, deadline, signal) };
@@ -376,4 +374,38 @@ export function registryMessage(response: HttpResponse): string {
     // not a registry error body
   }
   return response.body.toString('utf8').slice(0, 200).trim() || '(no details)';
+}
+
+type CheckOutcome = { base: URL; response: HttpResponse } | { error: unknown };
+
+/** How long plain HTTP has a loopback registry to itself before HTTPS is asked as well. */
+export const PLAIN_HTTP_HEAD_START_MS = 250;
+
+/** An answer that only a registry gives to `GET /v2/`: it serves the API (2xx) or asks for credentials (401). */
+function answersAsRegistry(outcome: CheckOutcome): boolean {
+  if ('error' in outcome) return false;
+  const { status } = outcome.response;
+  return status === 401 || (status >= 200 && status < 300);
+}
+
+/**
+ * A loopback registry's check: plain HTTP, then HTTPS as well once HTTP has had its head start
+ * or answered other than as a registry (a TLS port answers plain HTTP with a 400, or cuts it).
+ * Resolves to the check to use: HTTP if it answered as a registry, HTTPS if it answered at all;
+ * else both outcomes, HTTPS first, as the registry check weighs them.
+ */
+function plainHttpFirst(ask: (scheme: string) => Promise<CheckOutcome>): Promise<CheckOutcome[]> {
+  return new Promise((resolve) => {
+    const plain = ask('http:');
+    let askSecure!: () => void;
+    const secure = new Promise<void>((start) => (askSecure = start)).then(() => ask('https:'));
+    const headStart = setTimeout(askSecure, PLAIN_HTTP_HEAD_START_MS);
+    const use = (outcomes: CheckOutcome[]) => {
+      clearTimeout(headStart);
+      resolve(outcomes);
+    };
+    void plain.then((outcome) => (answersAsRegistry(outcome) ? use([outcome]) : askSecure()));
+    void secure.then((outcome) => 'response' in outcome && use([outcome]));
+    void Promise.all([secure, plain]).then(use);
+  });
 }
