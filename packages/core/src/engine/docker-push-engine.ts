@@ -1,6 +1,7 @@
 import { debugLog } from '../debug-log';
 import { mapWithConcurrency } from '../concurrency';
 import { ImageNotFoundError } from '../errors';
+import { missingLocalTagAdvice } from '../push-advice';
 import { LocalTags } from '../image/local-tags';
 import type { TagOutcome } from '../push-result';
 import type { EnginePort } from './engine-port';
@@ -110,9 +111,4 @@ async function prepareLocalTags(job: PushJob, engine: EnginePort, localTags: Loc
     throw new ImageNotFoundError(missing, missingLocalTagAdvice(missing[0] as string));
   }
   return infos[0]?.info?.Id ?? '';
-}
-
-/** The advice when no source is given and the image is not tagged locally as the push's first tag. */
-export function missingLocalTagAdvice(reference: string): string {
-  return `Nothing was pushed. Tag the image first (docker tag <image> ${reference}), or give source (--source) to have dockpush tag it.`;
 }

@@ -6,6 +6,7 @@ import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EcrRegistry } from '../ecr/ecr-registry';
 import { RegistryAuthError } from '../errors';
+import { EXPLICIT_CREDENTIALS_REFUSED } from '../push-advice';
 import type { TagOutcome } from '../push-result';
 import type { PushEvent } from '../events';
 import { redact } from '../redact';
@@ -207,7 +208,3 @@ function errorText(error: unknown): string {
   const detail = e.json?.message ?? e.message ?? String(error);
   return e.statusCode ? `${detail} (HTTP ${e.statusCode})` : detail;
 }
-
-/** The advice when the registry refuses the credentials given in `auth`. */
-export const EXPLICIT_CREDENTIALS_REFUSED =
-  'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';

@@ -1,9 +1,7 @@
 import { statSync } from 'node:fs';
 import { ArgumentsError } from '../errors';
-import { DockerArchiveSource } from './docker-archive-source';
 import { EngineImageSource, type ImageExporter } from './engine-image-source';
 import type { ImageSource } from './image-source';
-import { OciLayoutSource } from './oci-layout-source';
 
 /** `PATH[:REF]` after a transport prefix; the path holds no colon (skopeo's rule). */
 function splitPathAndReference(rest: string): { path: string; reference?: string } {
@@ -39,7 +37,12 @@ export function openImageSource(spec: string, exporter: () => ImageExporter, fie
       },
     ]);
   }
-  if (kind === 'docker-archive') return new DockerArchiveSource(path, reference);
+  // Each reader is loaded only when its transport is used.
+  if (kind === 'docker-archive') {
+    const { DockerArchiveSource } = require('./docker-archive-source') as typeof import('./docker-archive-source');
+    return new DockerArchiveSource(path, reference);
+  }
+  const { OciLayoutSource } = require('./oci-layout-source') as typeof import('./oci-layout-source');
   return new OciLayoutSource(kind as 'oci' | 'oci-archive', path, reference);
 }
 

@@ -1,10 +1,9 @@
 import { debugLog } from '../debug-log';
 import { sessionRegistryCredentials } from '../auth/session-registry-credentials';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
-import { missingLocalTagAdvice } from '../engine/docker-push-engine';
 import type { EnginePushResult, PushEngine, PushJob } from '../engine/push-engine';
 import { PushFailedError, RegistryAuthError } from '../errors';
-import { EXPLICIT_CREDENTIALS_REFUSED } from '../engine/tag-pusher';
+import { EXPLICIT_CREDENTIALS_REFUSED, missingLocalTagAdvice } from '../push-advice';
 import type { ImageExporter } from '../image-source/engine-image-source';
 import { openImageSource } from '../image-source/open-image-source';
 import type { TagOutcome } from '../push-result';

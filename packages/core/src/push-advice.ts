@@ -1,0 +1,10 @@
+/** What both engines advise, in the same words, when a push cannot start or is refused. */
+
+/** The advice when no source is given and the image is not tagged locally as the push's first tag. */
+export function missingLocalTagAdvice(reference: string): string {
+  return `Nothing was pushed. Tag the image first (docker tag <image> ${reference}), or give source (--source) to have dockpush tag it.`;
+}
+
+/** The advice when the registry refuses the credentials given in `auth`. */
+export const EXPLICIT_CREDENTIALS_REFUSED =
+  'The registry refused the credentials given in auth (--username/--password-stdin): check the username and password (or identity token).';
