@@ -86,6 +86,13 @@ export function runCliBundle({
   if (fs.statSync(entryFile).mtimeMs > fs.statSync(bundle).mtimeMs) return require(entryFile);
 
   const compiled = new CompiledCode(cacheDir, sha256);
+  // Where a module's other packages are looked for: the same for every module of a folder.
+  const pathsOf = new Map<string, string[]>();
+  const nodeModulePaths = (dir: string): string[] => {
+    let paths = pathsOf.get(dir);
+    if (!paths) pathsOf.set(dir, (paths = internals._nodeModulePaths(dir)));
+    return [...paths];
+  };
   atExit(() => compiled.save());
   const main = require.main;
   const loaded = new Map<Key, Module>();
@@ -97,7 +104,7 @@ export function runCliBundle({
     const filename = fileOf(key);
     const module = new Module(filename, parent);
     module.filename = filename;
-    module.paths = internals._nodeModulePaths(path.dirname(filename));
+    module.paths = nodeModulePaths(path.dirname(filename));
     loaded.set(key, module);
     // Anything else that requires this file by its path gets this instance, as from the tree.
     internals._cache[filename] = module;
