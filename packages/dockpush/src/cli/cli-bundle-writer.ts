@@ -62,7 +62,12 @@ export function writeCliBundle({ entry, packages, out }: BundleInput): { modules
     // V8 reads `#!` only at the start of a script, and the module is wrapped in a function.
     modules[key] = { links, source: source.replace(/^#!/, '//') };
   }
-  const modulesText = JSON.stringify(modules);
+  // Escaped to ASCII: Node reads a file that is all ASCII about twice as fast as one with a few
+  // other characters (the comments' dashes), and JSON gives the same strings back.
+  const modulesText = JSON.stringify(modules).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   const sha256 = createHash('sha256').update(modulesText).digest('hex');
   const text = `{"self":${JSON.stringify(self)},"entry":${JSON.stringify(entryKey)},"sha256":"${sha256}","modules":${modulesText}}\n`;
   const partial = `${out}.${process.pid}.tmp`;

@@ -170,6 +170,16 @@ describe('the CLI bundle', () => {
     expect(Object.keys(config)).toEqual(['name', '__proto__']);
   });
 
+  it('is written as ASCII, and gives text in any script back as it was', () => {
+    const { app, lib } = writeTree(root);
+    const text = 'em dash — times × snowman ☃ and 𝄞';
+    fs.writeFileSync(path.join(app, 'dist/config.json'), JSON.stringify({ name: text }));
+    const out = path.join(app, 'dist/cli.json');
+    writeCliBundle({ entry: path.join(app, 'dist/main.js'), packages: { app, '@scope/lib': lib }, out });
+    expect([...fs.readFileSync(out)].every((byte) => byte < 0x80)).toBe(true);
+    expect(run(out).state.config).toEqual({ name: text });
+  });
+
   it('runs as the tree does: in order, lazily, with each file’s own paths and dependencies', () => {
     const { app, lib, out } = bundleIn(root);
     const { state, loadLazy } = run(out);
