@@ -1,14 +1,16 @@
 import Dockerode from 'dockerode';
-import { PushFailedError, pushImage } from '@dockpush/core';
+import { ImageNotFoundError, PushFailedError, pushImage, type PushResult } from '@dockpush/core';
 import { cleanUserEnv, runAdapter } from '../support/all-adapters-project';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
-import { listTags } from '../support/registry-api';
+import { configDigest, listTags } from '../support/registry-api';
 
 /**
  * The `<repo>:<tag>` tags dockpush makes for `source` are the means of the push, not its
  * result: they are gone afterwards, pushed or not, unless asked to keep them; tags the user
- * had made before are never touched. Proven against the real engine's image store.
+ * had made before are never touched. The registry engine makes none, unless asked to keep
+ * them; without a source it pushes each tag's own local image, as `docker push` does. Proven
+ * against the real engine's image store.
  */
 const env = loadE2eEnv();
 const docker = new Dockerode();
@@ -92,4 +94,76 @@ it('removes them through the CLI by default', async () => {
   expect(run.status).toBe(0);
   expect(await listTags(env.plain.host, name('cli'))).toEqual(['1']);
   expect(await localTagsOf(repo)).toEqual([]);
+});
+
+describe('the registry engine', () => {
+  let otherRef: string;
+  let sourceId: string;
+  let otherId: string;
+  beforeAll(async () => {
+    otherRef = `dockpush-e2e-local-tags-other:${unique}`;
+    ({ id: otherId } = await createTestImage(docker, otherRef, { layers: 1, bytesPerLayer: 16 * 1024 }));
+    sourceId = (await docker.getImage(sourceRef).inspect()).Id;
+  }, 600_000);
+  afterAll(async () => {
+    await removeImage(docker, otherRef);
+  });
+
+  it('makes no local tag, and tags the source with keepLocalTags (API) and --keep-local-tags (CLI)', async () => {
+    const [plain, apiRepo, cliRepo] = ['reg-none', 'reg-keep-api', 'reg-keep-cli'].map(
+      (n) => `${env.plain.host}/${name(n)}`,
+    ) as [string, string, string];
+    cleanup.push(`${apiRepo}:1`, `${apiRepo}:2`, `${cliRepo}:1`);
+    await pushImage({ repo: plain, source: sourceRef, tags: ['1'], engine: 'registry' }, { env: cleanUserEnv() });
+    expect(await listTags(env.plain.host, name('reg-none'))).toEqual(['1']);
+    expect(await localTagsOf(plain)).toEqual([]);
+
+    await pushImage(
+      { repo: apiRepo, source: sourceRef, tags: ['1', '2'], engine: 'registry', keepLocalTags: true },
+      { env: cleanUserEnv() },
+    );
+    expect(await localTagsOf(apiRepo)).toEqual([`${apiRepo}:1`, `${apiRepo}:2`]);
+    expect((await docker.getImage(`${apiRepo}:2`).inspect()).Id).toBe(sourceId);
+
+    const run = await runAdapter('cli', [
+      'push',
+      '--engine',
+      'registry',
+      '--repo',
+      cliRepo,
+      '--source',
+      sourceRef,
+      '-t',
+      '1',
+      '--keep-local-tags',
+    ]);
+    expect(run.status).toBe(0);
+    expect(run.output).toContain(`tagged ${sourceRef} as ${cliRepo}:1`);
+    expect(await localTagsOf(cliRepo)).toEqual([`${cliRepo}:1`]);
+  });
+
+  it("without a source, pushes each tag's own local image, as docker push does", async () => {
+    const repo = `${env.plain.host}/${name('reg-each')}`;
+    cleanup.push(`${repo}:a`, `${repo}:b`, `${repo}:c`);
+    await docker.getImage(sourceRef).tag({ repo, tag: 'a' });
+    await docker.getImage(otherRef).tag({ repo, tag: 'b' });
+    await docker.getImage(sourceRef).tag({ repo, tag: 'c' });
+    const result = await pushImage({ repo, tags: ['a', 'b', 'c'], engine: 'registry' }, { env: cleanUserEnv() });
+    expect((result as PushResult).pushed.map((p) => p.tag)).toEqual(['a', 'b', 'c']);
+    const configs = await Promise.all(['a', 'b', 'c'].map((t) => configDigest(env.plain.host, name('reg-each'), t)));
+    expect(configs).toEqual([sourceId, otherId, sourceId]);
+  });
+
+  it('without a source, fails on a missing local tag before anything is pushed, naming it', async () => {
+    const repo = `${env.plain.host}/${name('reg-missing')}`;
+    cleanup.push(`${repo}:1`);
+    await docker.getImage(sourceRef).tag({ repo, tag: '1' });
+    const error = await pushImage({ repo, tags: ['1', '2'], engine: 'registry' }, { env: cleanUserEnv() }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ImageNotFoundError);
+    expect((error as Error).message).toContain(`No local image "${repo}:2"`);
+    expect((error as Error).message).toContain('Nothing was pushed');
+    expect(await listTags(env.plain.host, name('reg-missing'))).toEqual([]);
+  });
 });

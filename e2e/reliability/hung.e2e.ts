@@ -231,7 +231,7 @@ describeOneEngine('registry', 'the registry engine against a silent registry', (
     recordReliability({
       kind: 'hung',
       engine: 'registry',
-      case: 'registry: accepts and never answers (loopback: HTTPS and plain HTTP at once, within one deadline)',
+      case: 'registry: accepts and never answers (loopback: plain HTTP, then HTTPS too, within one deadline)',
       deadline: '--timeout 2 (the whole registry check)',
       outcome: `exit ${String(ran.code)}`,
       seconds: Math.round(ran.seconds * 10) / 10,

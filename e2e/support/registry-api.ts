@@ -51,6 +51,21 @@ export async function manifestDigest(
   return digest;
 }
 
+/** The config digest (the image ID) of the image manifest `name:tag`. */
+export async function configDigest(
+  host: string,
+  name: string,
+  tag: string,
+  auth?: RegistryCredentials,
+): Promise<string> {
+  const path = `/v2/${name}/manifests/${tag}`;
+  const res = await request('GET', host, path, auth, { Accept: manifestTypes });
+  expectOk(res, 'GET', host, path);
+  const digest = (JSON.parse(res.body) as { config?: { digest?: string } }).config?.digest;
+  if (!digest) throw new Error(`GET ${host}${path}: not an image manifest (no config)`);
+  return digest;
+}
+
 /** Every repository the registry holds. */
 export async function catalog(host: string, auth?: RegistryCredentials): Promise<string[]> {
   const names: string[] = [];

@@ -325,6 +325,11 @@ describe('parsePushArgs: engine, compression and source transports', () => {
       /none\.tar does not exist; give a file made by `docker save -o`/,
     ],
     [{ source: `docker-archive:${layout}` }, 'source', /layout is not a file/],
+    [
+      { source: `oci:${layout}:1.0`, keepLocalTags: true },
+      'keepLocalTags',
+      /is an archive or layout, not in the Docker engine; remove keepLocalTags \(--keep-local-tags\), or load the image \(docker load\)/,
+    ],
     [{ source: `oci:${archive}:1.0` }, 'source', /app\.tar is not a folder; give an OCI image layout folder/],
     [{ source: `oci-archive:${onDisk}/none.tar` }, 'source', /does not exist; give an OCI layout tar/],
     [{ source: 'oci:' }, 'source', /names no path/],

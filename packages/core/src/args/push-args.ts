@@ -246,6 +246,12 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
       });
     }
   }
+  if (args.keepLocalTags === true && typeof args.source === 'string' && isSourceTransport(args.source)) {
+    issues.push({
+      path: 'keepLocalTags',
+      message: `keeps the local tags <repo>:<tag> made of a local image, and source "${args.source}" is an archive or layout, not in the Docker engine; remove keepLocalTags (--keep-local-tags), or load the image (docker load) and give it as source`,
+    });
+  }
   if (args.createRepository === true && args.ecrRepo === undefined && args.repo === undefined) {
     issues.push({
       path: 'createRepository',

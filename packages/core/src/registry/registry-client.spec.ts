@@ -110,6 +110,40 @@ describe('RegistryClient.ping', () => {
     expect(signals['http:']?.aborted).toBe(true);
   });
 
+  it('asks a loopback registry over HTTPS at once when a plain HTTP attempt is cut', async () => {
+    const http = new FakeHttp({
+      'GET https://127.0.0.1:5000/v2/': () => ({ status: 200 }),
+      // What a Node TLS server does with plain HTTP: it closes the connection.
+      'GET http://127.0.0.1:5000/v2/': () => new HttpNetworkError('socket hang up', 'network'),
+    });
+    const c = client(http, '127.0.0.1:5000', userPass, { timeoutMs: 5000, delay: () => 1000 });
+    const started = Date.now();
+    await c.ping();
+    expect(c.baseUrl.href).toBe('https://127.0.0.1:5000/');
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['http:', 'https:']);
+    expect(Date.now() - started).toBeLessThan(PLAIN_HTTP_HEAD_START_MS);
+  });
+
+  it('asks localhost without a port over both schemes at once (two ports), and uses HTTPS if it answers', async () => {
+    const http = new FakeHttp({
+      'GET https://localhost/v2/': () => ({ status: 200 }),
+      'GET http://localhost/v2/': () => ({ status: 200 }),
+    });
+    const c = client(http, 'localhost');
+    await c.ping();
+    expect(c.baseUrl.href).toBe('https://localhost/');
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['https:', 'http:']);
+  });
+
+  it('sends no check once the push is cancelled', async () => {
+    const http = new FakeHttp({ 'GET http://127.0.0.1:5000/v2/': () => ({ status: 200 }) });
+    const cancel = new AbortController();
+    cancel.abort(new Error('cancelled by SIGINT'));
+    const c = client(http, '127.0.0.1:5000', userPass, { signal: cancel.signal });
+    await expect(c.ping()).rejects.toThrow('cancelled by SIGINT');
+    expect(http.sent).toEqual([]);
+  });
+
   it('says over which schemes a refused check failed, and to check that the registry is up', async () => {
     const http = new FakeHttp({});
     const error = (await client(http, '127.0.0.1:5000')
@@ -120,7 +154,8 @@ describe('RegistryClient.ping', () => {
         '127.0.0.1:5000 failed: the registry check: ECONNREFUSED GET http://127.0.0.1:5000/v2/). Check that the ' +
         'registry at 127.0.0.1:5000 is up.',
     );
-    expect(http.sent.map((r) => r.url.protocol)).toEqual(['http:', 'http:', 'http:', 'https:']);
+    // HTTPS is asked as soon as the first plain HTTP attempt fails; HTTP's retries go on.
+    expect(http.sent.map((r) => r.url.protocol)).toEqual(['http:', 'https:', 'http:', 'http:']);
   });
 
   it('asks an insecure registry over both schemes at once, and uses HTTP once HTTPS has failed', async () => {

@@ -20,7 +20,7 @@ export interface RegistryClientOptions {
   insecureRegistries?: readonly string[];
   /**
    * Deadline of each request: nothing moving for this long fails it. The registry check as a
-   * whole (HTTPS, the HTTP fallback, their retries) gets one such deadline.
+   * whole (both schemes where plain HTTP may serve, their retries) gets one such deadline.
    */
   timeoutMs: number;
   /**
@@ -29,6 +29,8 @@ export interface RegistryClientOptions {
    */
   retries: number;
   signal?: AbortSignal;
+  /** Ends every request, even one that runs to its end after `signal` (`finishOnCancel`): the push's total time. */
+  bound?: AbortSignal;
   /** Test seams. */
   delay?: (attempt: number) => number;
 }
@@ -45,6 +47,12 @@ export interface RegistryRequest {
   retry?: boolean;
   /** What the request is for, in messages: `upload of layer sha256:…`. */
   what: string;
+  /**
+   * Once sent, the push's cancellation does not abort it: its answer is awaited, within its
+   * deadline, so that what it did can be reported (a manifest PUT, whose tag may land). No
+   * retry, redirect or renewed credentials follow a cancellation.
+   */
+  finishOnCancel?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -94,29 +102,36 @@ export class RegistryClient {
 
   /**
    * `GET /v2/`: finds the scheme (HTTPS; plain HTTP only for loopback and insecure registries,
-   * as the engine does) and reads the authentication challenge. The check carries no
-   * credentials. A loopback registry is asked over plain HTTP first, and over HTTPS too only if
-   * HTTP has not answered as a registry within `PLAIN_HTTP_HEAD_START_MS` or answered otherwise:
-   * on the same host TLS protects nothing, and a first TLS connection costs a Node process tens
-   * of milliseconds (it reads the root certificates). Another insecure registry is asked over
-   * both schemes at once, and HTTPS is used if it answers: the engine prefers it too, but asks one
-   * after the other. The whole check, whatever the schemes and retries, ends within one `timeoutMs`.
+   * as the engine allows it) and reads the authentication challenge. The check carries no
+   * credentials. A loopback registry with a port is asked over plain HTTP first, and over HTTPS
+   * too once HTTP has had `PLAIN_HTTP_HEAD_START_MS`, or failed an attempt, or answered other
+   * than as a registry: one port serves one scheme, on the same host TLS protects nothing, and a
+   * first TLS connection costs a Node process tens of milliseconds (it reads the root
+   * certificates). Another insecure registry (or `localhost` without a port, where the two
+   * schemes are two ports) is asked over both at once, and HTTPS is used if it answers: the
+   * engine prefers it too, but asks one after the other. The whole check, whatever the schemes
+   * and retries, ends within one `timeoutMs`.
    */
   async ping(): Promise<void> {
     const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
     const deadline = Date.now() + this.options.timeoutMs;
     const unused = new AbortController();
     // Where plain HTTP may follow, a failed HTTPS attempt is not retried: the other scheme is the answer.
-    const ask = (scheme: string) =>
-      this.check(
+    const ask = (scheme: string, onFailedAttempt?: () => void): Promise<CheckOutcome> => {
+      const cancelled = this.options.signal;
+      if (cancelled?.aborted) return Promise.resolve({ error: cancelled.reason as unknown });
+      return this.check(
         new URL(`${scheme}//${this.options.registry}`),
         !(this.insecure && scheme === 'https:'),
         deadline,
         unused.signal,
+        onFailedAttempt,
       );
+    };
     let lastError: unknown;
     try {
-      const checks = isLoopbackHost(this.options.registry) ? await plainHttpFirst(ask) : schemes.map(ask);
+      const plainFirst = isLoopbackHost(this.options.registry) && /:\d+$/.test(this.options.registry);
+      const checks = plainFirst ? await plainHttpFirst(ask) : schemes.map((scheme) => ask(scheme));
       for (const check of checks) {
         const outcome = await check;
         if ('error' in outcome) {
@@ -145,10 +160,17 @@ export class RegistryClient {
   }
 
   /** One scheme's `GET /v2/`: its answer, or why there was none. */
-  private async check(base: URL, retry: boolean, deadline: number, signal: AbortSignal): Promise<CheckOutcome> {
+  private async check(
+    base: URL,
+    retry: boolean,
+    deadline: number,
+    signal: AbortSignal,
+    onFailedAttempt?: () => void,
+  ): Promise<CheckOutcome> {
     try {
       const request = { method: 'GET', url: new URL('/v2/', base), headers: {} };
-      return { base, response: await this.sendWithRetries(request, 'the registry check', retry, deadline, signal) };
+      const options = { retry, deadline, signal, onFailedAttempt };
+      return { base, response: await this.sendWithRetries(request, 'the registry check', options) };
     } catch (error) {
       if (!signal.aborted)
         debug('%s over %s failed: %s', this.options.registry, base.protocol, (error as Error).message);
@@ -181,6 +203,7 @@ export class RegistryClient {
     const url = typeof request.target === 'string' ? new URL(request.target, this.baseUrl) : request.target;
     let authorizedOnce = false;
     for (let authAttempt = 0; ; authAttempt++) {
+      if (authAttempt > 0 && request.finishOnCancel) this.options.signal?.throwIfAborted();
       const authorization = await this.authenticator.authorization();
       const { response, url: finalUrl } = await this.followRedirects(request, url, authorization);
       if (response.status === 401 && finalUrl.origin === this.baseUrl.origin && authAttempt < 2) {
@@ -225,13 +248,13 @@ export class RegistryClient {
     let method = request.method;
     let body = request.body;
     for (let hop = 0; ; hop++) {
+      if (hop > 0 && request.finishOnCancel) this.options.signal?.throwIfAborted();
       const headers: Record<string, string> = { ...request.headers };
       if (authorization && url.origin === this.baseUrl.origin) headers.Authorization = authorization;
-      const response = await this.sendWithRetries(
-        { method, url, headers, body },
-        request.what,
-        request.retry !== false,
-      );
+      const response = await this.sendWithRetries({ method, url, headers, body }, request.what, {
+        retry: request.retry !== false,
+        finishOnCancel: request.finishOnCancel === true,
+      });
       const location = response.headers.location;
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url };
       if (hop >= MAX_REDIRECTS) {
@@ -272,13 +295,27 @@ export class RegistryClient {
   private async sendWithRetries(
     request: { method: string; url: URL; headers: Record<string, string>; body?: RequestBody },
     what: string,
-    retry = true,
-    deadline = Infinity,
-    /** Ends this request's attempts alone (the push's signal ends every request). */
-    signal?: AbortSignal,
+    {
+      retry = true,
+      deadline = Infinity,
+      signal,
+      finishOnCancel = false,
+      onFailedAttempt,
+    }: {
+      retry?: boolean;
+      deadline?: number;
+      /** Ends this request's attempts alone (the push's signal ends every request). */
+      signal?: AbortSignal;
+      /** The push's cancellation ends the waits and stops further attempts, not the attempt under way. */
+      finishOnCancel?: boolean;
+      /** Told of each attempt that failed (no answer, or a 5xx or 429), whether or not another follows. */
+      onFailedAttempt?: () => void;
+    } = {},
   ): Promise<HttpResponse> {
-    const cancel =
-      signal && this.options.signal ? AbortSignal.any([signal, this.options.signal]) : (signal ?? this.options.signal);
+    const pushSignal = this.options.signal;
+    const cancel = signal && pushSignal ? AbortSignal.any([signal, pushSignal]) : (signal ?? pushSignal);
+    const kept = [signal, this.options.bound].filter((s): s is AbortSignal => s !== undefined);
+    const attemptSignal = finishOnCancel ? (kept.length > 1 ? AbortSignal.any(kept) : kept[0]) : cancel;
     const attempts = retry ? this.options.retries + 1 : 1;
     const silenceAllowedMs = (this.options.retries + 1) * this.options.timeoutMs;
     let failure: RegistryRequestError | undefined;
@@ -302,10 +339,11 @@ export class RegistryClient {
           )
         );
       }
+      if (attempt > 1 && finishOnCancel) pushSignal?.throwIfAborted();
       response = undefined;
       failure = undefined;
       try {
-        response = await this.options.http.send({ ...request, timeoutMs, signal: cancel });
+        response = await this.options.http.send({ ...request, timeoutMs, signal: attemptSignal });
         this.silentSince = undefined;
         if (response.status >= 500 || response.status === 429) {
           failure = this.errorFor(request.method, pathOf(request.url), response, what);
@@ -331,6 +369,7 @@ export class RegistryClient {
         if (error.kind === 'tls') throw failure;
       }
       if (!failure) return response as HttpResponse;
+      onFailedAttempt?.();
       if (attempt >= attempts) {
         if (response) return response;
         throw failure;
@@ -389,16 +428,21 @@ function answersAsRegistry(outcome: CheckOutcome): boolean {
 }
 
 /**
- * A loopback registry's check: plain HTTP, then HTTPS as well once HTTP has had its head start
- * or answered other than as a registry (a TLS port answers plain HTTP with a 400, or cuts it).
- * Resolves to the check to use: HTTP if it answered as a registry, HTTPS if it answered at all;
- * else both outcomes, HTTPS first, as the registry check weighs them.
+ * A loopback registry's check: plain HTTP, then HTTPS as well once HTTP has had its head start,
+ * failed an attempt (a TLS port may cut plain HTTP) or answered other than as a registry (a TLS
+ * port may answer it with a 400). Resolves to the check to use: HTTP if it answered as a
+ * registry, HTTPS if it answered at all; else both outcomes, HTTPS first, as the registry check
+ * weighs them.
  */
-function plainHttpFirst(ask: (scheme: string) => Promise<CheckOutcome>): Promise<CheckOutcome[]> {
+function plainHttpFirst(
+  ask: (scheme: string, onFailedAttempt?: () => void) => Promise<CheckOutcome>,
+): Promise<CheckOutcome[]> {
   return new Promise((resolve) => {
-    const plain = ask('http:');
     let askSecure!: () => void;
-    const secure = new Promise<void>((start) => (askSecure = start)).then(() => ask('https:'));
+    const secure = new Promise<void>((start) => (askSecure = start))
+      .then(() => ask('https:'))
+      .catch((error: unknown): CheckOutcome => ({ error }));
+    const plain = ask('http:', () => askSecure()).catch((error: unknown): CheckOutcome => ({ error }));
     const headStart = setTimeout(askSecure, PLAIN_HTTP_HEAD_START_MS);
     const use = (outcomes: CheckOutcome[]) => {
       clearTimeout(headStart);

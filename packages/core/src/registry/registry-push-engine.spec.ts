@@ -44,6 +44,8 @@ interface FakeRegistryOptions {
   basic?: string;
   /** A tag whose manifest the registry refuses with a 500. */
   failTag?: string;
+  /** A tag whose manifest the registry stores and answers only after `ms`. */
+  slowTag?: { tag: string; ms: number };
 }
 
 /** A registry over HTTP on loopback: blobs are missing, uploads and manifests accepted. */
@@ -107,7 +109,10 @@ class FakeRegistry {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'disk full' }] }));
     } else if (req.method === 'PUT' && url.pathname.includes('/manifests/')) {
-      this.manifestTags.push(url.pathname.split('/').pop() ?? '');
+      const tag = url.pathname.split('/').pop() ?? '';
+      if (tag === this.options.slowTag?.tag)
+        await new Promise((resolve) => setTimeout(resolve, this.options.slowTag?.ms));
+      this.manifestTags.push(tag);
       res.writeHead(201, { 'docker-content-digest': sha256Digest(body) }).end();
     } else {
       res.writeHead(404).end();
@@ -305,13 +310,19 @@ describe('RegistryPushEngine: credentials given in auth, refused', () => {
 });
 
 describe('RegistryPushEngine: cancellation', () => {
-  it('reports the tags done before the cancellation as pushed, with their digest, and the rest as skipped', async () => {
+  it('starts no tag after the cancellation: the tags done are reported pushed, with their digest, the rest skipped', async () => {
     const registry = new FakeRegistry();
     const host = await registry.start();
     try {
       const controller = new AbortController();
       const error = await pushImage(
-        { repo: `${host}/app`, source: `oci:${ociLayout(dir)}`, tags: ['1.0', '1', 'latest'], engine: 'registry' },
+        {
+          repo: `${host}/app`,
+          source: `oci:${ociLayout(dir)}`,
+          tags: ['1.0', '1', 'latest'],
+          engine: 'registry',
+          concurrency: 1,
+        },
         {
           env,
           signal: controller.signal,
@@ -327,8 +338,40 @@ describe('RegistryPushEngine: cancellation', () => {
         expect.objectContaining({ tag: '1', status: 'skipped', reason: 'cancelled' }),
         expect.objectContaining({ tag: 'latest', status: 'skipped', reason: 'cancelled' }),
       ]);
-      expect(registry.manifestTags).toContain('1.0');
+      expect(registry.manifestTags).toEqual(['1.0']);
       expect((error as Error).message).toContain(`1 of 3 tags had completed`);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it('waits for a manifest already sent when cancelled, and reports its tag as it landed', async () => {
+    const registry = new FakeRegistry({ slowTag: { tag: 'latest', ms: 400 } });
+    const host = await registry.start();
+    try {
+      const controller = new AbortController();
+      let abortedAt = 0;
+      const error = await pushImage(
+        { repo: `${host}/app`, source: `oci:${ociLayout(dir)}`, tags: ['1.0', 'latest'], engine: 'registry' },
+        {
+          env,
+          signal: controller.signal,
+          onProgress: (event) => {
+            if (event.type === 'tag-done' && event.tag === '1.0') {
+              abortedAt = Date.now();
+              controller.abort();
+            }
+          },
+        },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PushCancelledError);
+      // The registry holds both tags, and the report says so: nothing landed unreported.
+      expect(registry.manifestTags.sort()).toEqual(['1.0', 'latest']);
+      expect((error as PushCancelledError).outcomes).toEqual([
+        expect.objectContaining({ tag: '1.0', status: 'pushed' }),
+        expect.objectContaining({ tag: 'latest', status: 'pushed', digest: sha256Digest(manifest) }),
+      ]);
+      expect(Date.now() - abortedAt).toBeGreaterThanOrEqual(200);
     } finally {
       await registry.stop();
     }

@@ -2,13 +2,14 @@ import { debugLog } from '../debug-log';
 import { sessionRegistryCredentials } from '../auth/session-registry-credentials';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EnginePushResult, PushEngine, PushJob } from '../engine/push-engine';
-import { PushFailedError, RegistryAuthError } from '../errors';
+import { ImageNotFoundError, PushFailedError, RegistryAuthError } from '../errors';
 import { EXPLICIT_CREDENTIALS_REFUSED, missingLocalTagAdvice } from '../push-advice';
 import type { ImageExporter } from '../image-source/engine-image-source';
 import { openImageSource } from '../image-source/open-image-source';
+import { isSourceTransport } from '../args/push-args';
 import type { TagOutcome } from '../push-result';
 import { redact } from '../redact';
-import { pushToRegistry } from './registry-push';
+import { pushToRegistry, type RegistryPushResult } from './registry-push';
 import { LOGIN_ADVICE } from './registry-client';
 import { RegistryRequestError } from './registry-errors';
 
@@ -17,7 +18,8 @@ const debug = debugLog('dockpush:registry:engine');
 /**
  * The registry engine: dockpush uploads the image itself (`pushToRegistry`: each blob once,
  * then one manifest per tag), from a local image exported by the engine as a stream, a
- * `docker save` archive or an OCI layout. It asks the push's credential session for
+ * `docker save` archive or an OCI layout. Without a source, each tag is pushed from the local
+ * `<repo>:<tag>`, as `docker push` would. It asks the push's credential session for
  * credentials, creates a missing private ECR repository when asked, and reports one outcome
  * per tag like the Docker engine.
  */
@@ -39,33 +41,35 @@ export class RegistryPushEngine implements PushEngine {
       }
       job.emit(event);
     };
-    // With no source, the image is read from the local `<repo>:<first tag>`: missing, it wants tagging.
-    const localTag = args.source === undefined && !resolved.image ? sourceSpec(job) : undefined;
     const exporter: ImageExporter = {
-      inspect: async (reference) =>
-        (await job.dockerEngine()).inspect(
-          reference,
-          limits,
-          reference === localTag ? missingLocalTagAdvice(reference) : undefined,
-        ),
+      inspect: async (reference) => (await job.dockerEngine()).inspect(reference, limits),
       export: async (reference) => (await job.dockerEngine()).export(reference, limits),
       store: async (driver) => (await job.dockerEngine()).localStore(limits, driver),
     };
-    const source = openImageSource(sourceSpec(job), () => exporter);
-    const push = () =>
-      pushToRegistry({
-        source,
-        repository: { registry: repository.registry, path: repository.path },
-        tags: plan.tags,
-        credentials: sessionRegistryCredentials(resolved.credentials, limits),
-        compression: args.compression,
-        ...(args.compressionLevel !== undefined ? { compressionLevel: args.compressionLevel } : {}),
-        timeoutMs: args.timeout * 1000,
-        retries: args.retries,
-        signal,
-        emit,
-        ...(options.env ? { env: options.env } : {}),
-      });
+    const images = await imagesToPush(job);
+    if (args.keepLocalTags) await tagLocally(job, images);
+    // Each image with its tags, one after the other (several only when local tags differ).
+    const push = async () => {
+      let first: RegistryPushResult | undefined;
+      for (const image of images) {
+        const result = await pushToRegistry({
+          source: openImageSource(image.source, () => exporter),
+          repository: { registry: repository.registry, path: repository.path },
+          tags: image.tags,
+          credentials: sessionRegistryCredentials(resolved.credentials, limits),
+          compression: args.compression,
+          ...(args.compressionLevel !== undefined ? { compressionLevel: args.compressionLevel } : {}),
+          tagsAtOnce: args.concurrency,
+          timeoutMs: args.timeout * 1000,
+          retries: args.retries,
+          signal,
+          emit,
+          ...(options.env ? { env: options.env } : {}),
+        });
+        first ??= result;
+      }
+      return first as RegistryPushResult;
+    };
     const outcomesAfter = (reason: (tag: string) => TagOutcome): TagOutcome[] =>
       plan.tags.map((tag) => done.get(tag) ?? reason(tag));
 
@@ -132,12 +136,62 @@ export class RegistryPushEngine implements PushEngine {
   }
 }
 
-/** What to read: `source` (a local image, an archive, a layout); else the `image`; else the local `<repo>:<first tag>`. */
-function sourceSpec({ args, resolved }: PushJob): string {
-  if (args.source !== undefined) return args.source;
-  if (resolved.image)
-    return resolved.image.id || resolved.image.uri[resolved.image.tags[0] ?? ''] || resolved.plan.repo;
-  return resolved.repository.withTag(resolved.plan.tags[0] ?? 'latest');
+/** An image to push, as `openImageSource` names it, and the tags it is pushed as. */
+interface ImageToPush {
+  source: string;
+  tags: string[];
+  /** Whether `source` is an image in the Docker engine (not an archive or layout). */
+  local: boolean;
+}
+
+/**
+ * What to push: `source` (a local image, an archive, a layout) or the `image`'s ID as every tag;
+ * else, as `docker push` reads them, each tag's local `<repo>:<tag>`. Those are all looked up
+ * first: a missing one fails the push before anything is sent, naming every missing tag, and
+ * tags of one image are pushed together, from its ID (what was looked up is what is read).
+ */
+async function imagesToPush(job: PushJob): Promise<ImageToPush[]> {
+  const { args, resolved, limits } = job;
+  const { tags } = resolved.plan;
+  if (args.source !== undefined) return [{ source: args.source, tags, local: !isSourceTransport(args.source) }];
+  if (resolved.image?.id) return [{ source: resolved.image.id, tags, local: true }];
+  const engine = await job.dockerEngine();
+  const found = await Promise.all(
+    tags.map((tag) =>
+      engine.inspect(resolved.repository.withTag(tag), limits).then(
+        (info) => ({ tag, id: info.Id }),
+        (error: unknown) => {
+          if (error instanceof ImageNotFoundError) return { tag, id: undefined };
+          throw error;
+        },
+      ),
+    ),
+  );
+  const missing = found.filter((f) => !f.id).map((f) => resolved.repository.withTag(f.tag));
+  if (missing.length > 0) throw new ImageNotFoundError(missing, missingLocalTagAdvice(missing[0] as string));
+  const byImage = new Map<string, string[]>();
+  for (const { tag, id } of found) byImage.set(id as string, [...(byImage.get(id as string) ?? []), tag]);
+  if (byImage.size > 1) debug('the tags name %d different local images, pushed one after the other', byImage.size);
+  return [...byImage].map(([id, tagsOf]) => ({ source: id, tags: tagsOf, local: true }));
+}
+
+/**
+ * keepLocalTags: the local image is tagged `<repo>:<tag>` for every tag before the push, and the
+ * tags are kept whatever its outcome, as the Docker engine leaves them. An image pushed from its
+ * own local tags needs none; an archive or layout has no local image (the arguments refuse it).
+ */
+async function tagLocally(job: PushJob, images: ImageToPush[]): Promise<void> {
+  const { args, resolved, limits, emit } = job;
+  if (args.source === undefined && !resolved.image?.id) return;
+  const engine = await job.dockerEngine();
+  for (const image of images.filter((i) => i.local)) {
+    const reference = image.source.replace(/^docker-daemon:/, '');
+    const { Id } = await engine.inspect(reference, limits, 'Build it first, or check the name given as source.');
+    for (const tag of image.tags) {
+      await engine.tag(Id, String(resolved.repository), tag, limits);
+      emit({ type: 'tagged', source: reference, uri: resolved.repository.withTag(tag) });
+    }
+  }
 }
 
 function skipped(job: PushJob, tag: string, reason: string): TagOutcome {

@@ -560,7 +560,11 @@ describe('pushToRegistry', () => {
     expect(http.blobs.get(configDigest)).toEqual(imageConfig);
   });
 
-  it('writes the manifests of up to 10 tags at once: ten tags cost about one', async () => {
+  it.each([
+    [undefined, 4],
+    [10, 10],
+    [1, 1],
+  ])('writes the manifests of tagsAtOnce (%p) tags at once, default 4', async (tagsAtOnce, expected) => {
     let inFlight = 0;
     let most = 0;
     class SlowManifests extends AcceptingRegistry {
@@ -573,9 +577,13 @@ describe('pushToRegistry', () => {
       }
     }
     const tags = Array.from({ length: 12 }, (_, i) => `t${i}`);
-    const result = await pushToRegistry({ ...base(new SlowManifests()), tags });
+    const result = await pushToRegistry({
+      ...base(new SlowManifests()),
+      tags,
+      ...(tagsAtOnce !== undefined ? { tagsAtOnce } : {}),
+    });
     expect(result.pushed.map((p) => p.tag)).toEqual(tags);
-    expect(most).toBe(10);
+    expect(most).toBe(expected);
   });
 
   it.each([
@@ -591,6 +599,7 @@ describe('pushToRegistry', () => {
     [{ compression: 'zstd' as const, compressionLevel: 20 }, 'compressionLevel: 20 is not a zstd level: give 1'],
     [{ repository: { registry: 'r', path: 'App' } }, 'repository.path: "App" is not a repository path'],
     [{ chunkSize: 10 }, 'chunkSize: 10 is not a whole number of at least 1024'],
+    [{ tagsAtOnce: 0 }, 'tagsAtOnce: 0 is not a whole number of at least 1'],
   ])('refuses %p before opening the source or sending anything', async (bad, message) => {
     const http = new AcceptingRegistry();
     const source = new CountingSource();

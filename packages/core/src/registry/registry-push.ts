@@ -50,6 +50,8 @@ export interface RegistryPushOptions {
   compressionLevel?: number;
   /** Layers uploaded at once (default 3). */
   concurrency?: number;
+  /** Tags whose manifests are written at once (default 4, as the arguments' `concurrency`). */
+  tagsAtOnce?: number;
   /** Deadline of each request: nothing moving for this long fails it (default 60 s). */
   timeoutMs?: number;
   /** Bound on the whole push (default 30 min). */
@@ -94,7 +96,7 @@ export interface RegistryPushResult {
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPOSITORY_PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const MiB = 1024 * 1024;
-const MANIFESTS_AT_ONCE = 10;
+const TAGS_AT_ONCE = 4;
 
 function validate(options: RegistryPushOptions): void {
   const issues: { path: string; message: string }[] = [];
@@ -125,6 +127,7 @@ function validate(options: RegistryPushOptions): void {
   }
   for (const [name, value, min] of [
     ['concurrency', options.concurrency, 1],
+    ['tagsAtOnce', options.tagsAtOnce, 1],
     ['timeoutMs', options.timeoutMs, 1],
     ['totalTimeoutMs', options.totalTimeoutMs, 1],
     ['retries', options.retries, 0],
@@ -156,9 +159,8 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
   const insecureRegistries = options.insecureRegistries ?? [];
   const timeoutMs = options.timeoutMs ?? 60_000;
   const totalTimeoutMs = options.totalTimeoutMs ?? 30 * 60_000;
-  const signals = [AbortSignal.timeout(totalTimeoutMs)];
-  if (options.signal) signals.push(options.signal);
-  const signal = AbortSignal.any(signals);
+  const totalTime = AbortSignal.timeout(totalTimeoutMs);
+  const signal = options.signal ? AbortSignal.any([totalTime, options.signal]) : totalTime;
   const ownHttp = options.http === undefined;
   const http =
     options.http ??
@@ -181,7 +183,7 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
     options.cacheDir === false
       ? BlobInfoCache.disabled()
       : await BlobInfoCache.load(options.cacheDir ?? defaultCacheDir(env));
-  const job = new RegistryPush(options, http, cache, signal, timeoutMs, insecureRegistries, zstd);
+  const job = new RegistryPush(options, http, cache, { signal, totalTime }, timeoutMs, insecureRegistries, zstd);
   try {
     return await job.run();
   } catch (error) {
@@ -223,16 +225,21 @@ class RegistryPush {
    * again from the source once; a second drop fails the push.
    */
   private readonly droppedOnce = new Set<string>();
+  private readonly signal: AbortSignal;
+  private readonly totalTime: AbortSignal;
 
   constructor(
     private readonly options: RegistryPushOptions,
     private readonly http: HttpClient,
     private readonly cache: BlobInfoCache,
-    private readonly signal: AbortSignal,
+    /** `signal`: the cancellation or the total time, whichever ends the push; `totalTime` alone. */
+    { signal, totalTime }: { signal: AbortSignal; totalTime: AbortSignal },
     private readonly timeoutMs: number,
     private readonly insecureRegistries: string[],
     private readonly zstd: ZstdCompressor | undefined,
   ) {
+    this.signal = signal;
+    this.totalTime = totalTime;
     this.registry = options.repository.registry;
     this.path = options.repository.path;
     const tags = [...new Set(options.tags)];
@@ -285,6 +292,7 @@ class RegistryPush {
       timeoutMs: this.timeoutMs,
       retries: this.retries,
       signal: AbortSignal.any([this.signal, stop.signal]),
+      bound: this.totalTime,
     });
     this.blobs = new RepositoryBlobs(this.client, this.path, this.retries);
     const checked = this.client.ping();
@@ -331,10 +339,12 @@ class RegistryPush {
     const outcomes: TagOutcome[] = [];
     const pushed: RegistryPushedTag[] = [];
     let refused: RegistryAuthError | undefined;
-    // Every tag's manifest at once (up to 10; a registry that throttles, such as ECR with its 10
+    // The tags' manifests, `tagsAtOnce` at a time (a registry that throttles, such as ECR with its 10
     // PutImage calls a second, answers 429 and the request is retried with backoff): each is one small
-    // request, and the blobs they name are all in the repository by now.
-    await mapWithConcurrency([...this.uris], MANIFESTS_AT_ONCE, async ([tag, uri]) => {
+    // request, and the blobs they name are all in the repository by now. After a cancellation no
+    // manifest starts, and one already sent is awaited: its tag may land, and is reported as it did.
+    await mapWithConcurrency([...this.uris], this.options.tagsAtOnce ?? TAGS_AT_ONCE, async ([tag, uri]) => {
+      if (this.signal.aborted) return;
       try {
         const digest = await this.putManifest(tag, manifests.root);
         pushed.push({ tag, uri, digest, size: manifests.root.bytes.length });
@@ -354,6 +364,8 @@ class RegistryPush {
         this.emit({ type: 'tag-failed', tag, uri, error: message });
       }
     });
+    // Cancelled: the tags that landed were reported as they did (tag-done); the rest never started.
+    this.signal.throwIfAborted();
     const order = [...this.uris.keys()];
     outcomes.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
     // Credentials refused (after the session had its chance to renew them) fail the push as they
@@ -376,6 +388,7 @@ class RegistryPush {
       body: manifest.bytes,
       ok: [200, 201, 202, 403],
       what: `manifest ${reference}`,
+      finishOnCancel: true,
     });
     if (response.status === 403) {
       // Denied this tag (an immutable tag, a policy): the tag fails, the credentials were accepted.

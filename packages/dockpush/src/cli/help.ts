@@ -91,7 +91,8 @@ OPTIONS
     --keep-local-tags
         Keep the REPO:TAG tags made locally for --source after the push
         (by default they are removed, pushed or not; tags that were
-        there before are never removed).
+        there before are never removed). The registry engine makes
+        them only for this.
     --engine docker|registry
         What uploads the image: docker (default) asks the Docker engine to
         push each tag; registry uploads the blobs once and a manifest per
