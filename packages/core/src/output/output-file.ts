@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { access, constants, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArgumentsError, OutputFileError } from '../errors';
@@ -68,12 +67,15 @@ export async function clearOutputFile(file: string): Promise<void> {
   await rm(resolve(file), { force: true });
 }
 
+let temporaries = 0;
+
 /** Writes `value` as redacted JSON to `file`, atomically. */
 export async function writeOutputFile(file: string, value: unknown): Promise<void> {
   const path = resolve(file);
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique within the process too; `wx` never writes through a file that is there.
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${++temporaries}.tmp`);
   try {
     await writeFile(temporary, redact(JSON.stringify(value, null, 2)) + '\n', { flag: 'wx' });
     await rename(temporary, path);

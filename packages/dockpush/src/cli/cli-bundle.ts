@@ -18,21 +18,24 @@ import { CompiledCode, compiledCodeDir } from './compiled-code';
  */
 
 /** The bundle's file name, beside this module in `dist/cli/`. */
-export const CLI_BUNDLE = 'dockpush-cli.json';
+export const CLI_BUNDLE = 'dockpush-cli.bundle';
 
 /** A bundled module's key: its package's name, then its path in that package (`dockpush/dist/cli/run.js`). */
 export type Key = string;
 
-/** What the bundle file holds (JSON). */
-export interface Bundle {
+/**
+ * The bundle file's first line (JSON). The modules' sources follow it, one after the other, as
+ * UTF-8: each is read from there when first required, so a run decodes only what it uses.
+ */
+export interface BundleHeader {
   /** The bundle file's own key: where it lies in its package. */
   self: Key;
   /** The module run first. */
   entry: Key;
-  /** sha256 of `modules` as written: names the compiled code kept for them. */
+  /** sha256 of the sources: names the compiled code kept for them. */
   sha256: string;
-  /** Each module: its requests that are bundled modules (request → key), and its source. */
-  modules: Record<Key, { links: Record<string, Key>; source: string }>;
+  /** Each module: its requests that are bundled modules (request → key), and where its source is (offset and length in bytes, after the first line). */
+  modules: Record<Key, { links: Record<string, Key>; at: [number, number] }>;
 }
 
 /** `@scope/name/dist/x.js` → [`@scope/name`, `dist/x.js`]; `name/dist/x.js` → [`name`, `dist/x.js`]. */
@@ -67,7 +70,9 @@ export function runCliBundle({
   cacheDir?: string | false;
   atExit?: (save: () => void) => void;
 } = {}): unknown {
-  const { self, entry, sha256, modules } = JSON.parse(fs.readFileSync(bundle, 'utf8')) as Bundle;
+  const bytes = fs.readFileSync(bundle);
+  const sources = bytes.indexOf(10) + 1;
+  const { self, entry, sha256, modules } = JSON.parse(bytes.toString('utf8', 0, sources)) as BundleHeader;
   // Where each bundled package is installed: the bundle's own holds it, the others resolve from there.
   const [ownName, ownPath] = splitKey(self);
   const here = bundle.slice(0, bundle.length - ownPath.length - 1);
@@ -100,7 +105,8 @@ export function runCliBundle({
   function load(key: Key, parent: Module | undefined): unknown {
     const done = loaded.get(key);
     if (done) return done.exports;
-    const { links, source } = modules[key] as Bundle['modules'][Key];
+    const { links, at } = modules[key] as BundleHeader['modules'][Key];
+    const source = bytes.toString('utf8', sources + at[0], sources + at[0] + at[1]);
     const filename = fileOf(key);
     const module = new Module(filename, parent);
     module.filename = filename;
