@@ -3,9 +3,6 @@ import { join } from 'node:path';
 import { formatDuration, timeoutMsOf, withDeadline, type WaitLimits } from '../deadline';
 import type { PushArgs } from '../args/push-args';
 import { ArgumentsError } from '../errors';
-import { createGitRunner } from '../tags/git-tag-context';
-import { renderTagRules } from '../tags/render-tag-rules';
-import { resolveTagContext } from '../tags/resolve-tag-context';
 import type { TagContext } from '../tags/tag-context';
 import { hasTagPlaceholders, placeholderValuesFromContext, renderTagPlaceholders } from '../tags/tag-placeholders';
 import type { PushOptions } from '../push-options';
@@ -32,6 +29,10 @@ export async function resolveTags(
   if (args.tagRules.length === 0 && !templated) {
     return { tags: args.tags.length > 0 ? args.tags : defaults() };
   }
+  // The rules' machinery (git, CI variables, semver, expressions) is loaded only when used.
+  const { createGitRunner } = require('../tags/git-tag-context') as typeof import('../tags/git-tag-context');
+  const { renderTagRules } = require('../tags/render-tag-rules') as typeof import('../tags/render-tag-rules');
+  const { resolveTagContext } = require('../tags/resolve-tag-context') as typeof import('../tags/resolve-tag-context');
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const timeoutMs = timeoutMsOf(limits);
