@@ -311,6 +311,30 @@ describe('the compiled code kept for the bundle', () => {
     expect(run(out, path.join(blocked, 'cache')).state.greeting).toBe('hello from ext / other');
   });
 
+  it('removes files no run has used for a month when it writes one, and marks a file it reads as used', () => {
+    const { out } = bundleIn(root);
+    const cacheDir = path.join(root, 'cache');
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const days = (n: number) => new Date(Date.now() - n * 24 * 3600 * 1000);
+    const stale = path.join(cacheDir, 'cli-0123-v0.0.0-x64-00000000.bin');
+    const recent = path.join(cacheDir, 'cli-4567-v0.0.0-x64-00000000.bin');
+    const other = path.join(cacheDir, 'notes.txt');
+    for (const file of [stale, recent, other]) {
+      fs.writeFileSync(file, 'x');
+      fs.utimesSync(file, days(40), days(file === recent ? 10 : 40));
+    }
+    run(out, cacheDir);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(recent)).toBe(true);
+    expect(fs.existsSync(other)).toBe(true);
+
+    const own = fs.readdirSync(cacheDir).find((name) => /^cli-[0-9a-f]{32}-/.test(name));
+    const file = path.join(cacheDir, own as string);
+    fs.utimesSync(file, days(5), days(5));
+    run(out, cacheDir);
+    expect(Date.now() - fs.statSync(file).mtimeMs).toBeLessThan(60_000);
+  });
+
   it('lives in the user’s cache folder, and not at all with NODE_DISABLE_COMPILE_CACHE', () => {
     expect(compiledCodeDir({ XDG_CACHE_HOME: '/c' })).toBe(path.join('/c', 'dockpush', 'compiled'));
     expect(compiledCodeDir({ XDG_CACHE_HOME: '/c', NODE_DISABLE_COMPILE_CACHE: '1' })).toBe(false);

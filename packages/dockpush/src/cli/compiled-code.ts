@@ -3,6 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 
+/** A kept code file no run has used for this long is removed (when another is written). */
+export const UNUSED_FOR_MS = 30 * 24 * 3600 * 1000;
+/** A file read is marked used (its time set to now) at most this often. */
+const MARK_USED_EVERY_MS = 24 * 3600 * 1000;
+
 /** How Node wraps a CommonJS module's source, so that line numbers stay the file's own. */
 const wrap = (source: string) => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 
@@ -14,6 +19,9 @@ const wrap = (source: string) => `(function (exports, require, module, __filenam
  * for every module the run compiled, whenever one of them had no code kept or had it rejected
  * (after `--version`, the first push saves the code of the modules both used, as the push
  * compiled them). A file's first line lists its modules and a checksum of the code that follows.
+ *
+ * Files no run has read or written for `UNUSED_FOR_MS` (another dockpush or Node version's) are
+ * removed when one is written, so upgrades do not pile them up.
  *
  * Only a regular file of the user's own is read, and a damaged one is not handed to V8 (which
  * does not check that the code is whole). Failing to read or write costs the compile, nothing
@@ -69,6 +77,7 @@ export class CompiledCode {
       // `wx`: never through a file or link someone left at that name.
       fs.writeFileSync(partial, Buffer.concat([header, data]), { mode: 0o600, flag: 'wx' });
       fs.renameSync(partial, this.file);
+      removeUnused(path.dirname(this.file));
     } catch {
       try {
         fs.rmSync(partial, { force: true });
@@ -83,6 +92,10 @@ export class CompiledCode {
     try {
       const stat = fs.fstatSync(fd);
       if (!stat.isFile() || (process.getuid && stat.uid !== process.getuid())) return;
+      if (Date.now() - stat.mtimeMs > MARK_USED_EVERY_MS) {
+        const now = new Date();
+        fs.futimesSync(fd, now, now);
+      }
       const bytes = Buffer.allocUnsafe(stat.size);
       if (fs.readSync(fd, bytes, 0, stat.size, 0) !== stat.size) return;
       const newline = bytes.indexOf(10);
@@ -97,6 +110,20 @@ export class CompiledCode {
       }
     } finally {
       fs.closeSync(fd);
+    }
+  }
+}
+
+/** Removes the kept code files in `dir` that no run has used for `UNUSED_FOR_MS`; failures are left be. */
+function removeUnused(dir: string): void {
+  const before = Date.now() - UNUSED_FOR_MS;
+  for (const name of fs.readdirSync(dir)) {
+    if (!/^cli-.*\.bin$/.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      if (fs.lstatSync(file).mtimeMs < before) fs.rmSync(file);
+    } catch {
+      // another run removed it, or it cannot be: either way not this run's concern
     }
   }
 }
