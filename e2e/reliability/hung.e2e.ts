@@ -208,6 +208,48 @@ describeOneEngine('registry', 'the registry engine against a silent registry', (
   const image = `dockpush-e2e-hung-registry:${unique}`;
   afterAll(() => removeImage(docker, image));
 
+  it('a registry that hangs on the manifest upload: the push ends after one --timeout', async () => {
+    await createTestImage(docker, image, { layers: 1, bytesPerLayer: 64 * 1024 });
+    let registry: TestRegistry | undefined = await startTestRegistry(e2eContainerName('hung-reg'));
+    const proxy = await FaultProxy.start(registry.host);
+    closers.push(async () => {
+      await proxy.close();
+      registry?.remove();
+      registry = undefined;
+    });
+    proxy.setFaults([{ method: 'PUT', path: /\/manifests\//, action: { kind: 'stall', ms: 120_000 } }]);
+    const ran = await run(
+      [
+        'push',
+        '--engine',
+        'registry',
+        '--source',
+        image,
+        '--repo',
+        `${proxy.host}/hung-reg-${unique}`,
+        '--tag',
+        '1',
+        '--timeout',
+        '3',
+        '--retries',
+        '0',
+      ],
+      home(),
+    );
+    recordReliability({
+      kind: 'hung',
+      engine: 'registry',
+      case: 'registry: manifest PUT held (through the fault proxy), `--retries 0`',
+      deadline: '--timeout 3 (no answer)',
+      outcome: `exit ${String(ran.code)}`,
+      seconds: Math.round(ran.seconds * 10) / 10,
+      detail: seen(ran.stderr),
+    });
+    expectCleanFailure(ran, 10);
+    expect(ran.stderr).toMatch(/manifest 1: .*3 s/);
+    expect(proxy.count('PUT', /\/manifests\/1$/)).toBe(1);
+  });
+
   it('a registry that accepts and never answers: the registry check ends within one --timeout', async () => {
     await createTestImage(docker, image, { layers: 1, bytesPerLayer: 64 * 1024 });
     const registry = await silent(0);
