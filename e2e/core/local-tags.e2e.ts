@@ -2,6 +2,7 @@ import Dockerode from 'dockerode';
 import { ImageNotFoundError, PushFailedError, pushImage, type PushResult } from '@dockpush/core';
 import { cleanUserEnv, runAdapter } from '../support/all-adapters-project';
 import { loadE2eEnv } from '../support/env';
+import { FaultProxy } from '../support/fault-proxy';
 import { createTestImage, removeImage } from '../support/images';
 import { configDigest, listTags } from '../support/registry-api';
 
@@ -152,6 +153,37 @@ describe('the registry engine', () => {
     expect((result as PushResult).pushed.map((p) => p.tag)).toEqual(['a', 'b', 'c']);
     const configs = await Promise.all(['a', 'b', 'c'].map((t) => configDigest(env.plain.host, name('reg-each'), t)));
     expect(configs).toEqual([sourceId, otherId, sourceId]);
+  });
+
+  it("without a source, a tag the registry refuses fails alone: the other images' tags are pushed", async () => {
+    const proxy = await FaultProxy.start(env.plain.host);
+    try {
+      const repo = `${proxy.host}/${name('reg-partial')}`;
+      cleanup.push(`${repo}:a`, `${repo}:b`, `${repo}:c`);
+      await docker.getImage(sourceRef).tag({ repo, tag: 'a' });
+      await docker.getImage(otherRef).tag({ repo, tag: 'b' });
+      await docker.getImage(sourceRef).tag({ repo, tag: 'c' });
+      proxy.setFaults([
+        {
+          method: 'PUT',
+          path: /\/manifests\/a$/,
+          action: { kind: 'status', status: 500, code: 'UNKNOWN', message: 'disk full' },
+        },
+      ]);
+      const error = await pushImage(
+        { repo, tags: ['a', 'b', 'c'], engine: 'registry', retries: 0 },
+        { env: cleanUserEnv() },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PushFailedError);
+      expect((error as PushFailedError).outcomes.map((o) => [o.tag, o.status])).toEqual([
+        ['a', 'failed'],
+        ['b', 'pushed'],
+        ['c', 'pushed'],
+      ]);
+      expect((await listTags(env.plain.host, name('reg-partial'))).sort()).toEqual(['b', 'c']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('without a source, fails on a missing local tag before anything is pushed, naming it', async () => {

@@ -1,6 +1,6 @@
 /** What both engines advise, in the same words, when a push cannot start or is refused. */
 
-/** The advice when no source is given and the image is not tagged locally as the push's first tag. */
+/** The advice when no source is given and a tag of the push has no local image `<repo>:<tag>`. */
 export function missingLocalTagAdvice(reference: string): string {
   return `Nothing was pushed. Tag the image first (docker tag <image> ${reference}), or give source (--source) to have dockpush tag it.`;
 }

@@ -67,20 +67,20 @@ export async function clearOutputFile(file: string): Promise<void> {
   await rm(resolve(file), { force: true });
 }
 
-let temporaries = 0;
-
 /** Writes `value` as redacted JSON to `file`, atomically. */
 export async function writeOutputFile(file: string, value: unknown): Promise<void> {
   const path = resolve(file);
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  // Unique within the process too; `wx` never writes through a file that is there.
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${++temporaries}.tmp`);
+  // Not to be guessed by another user of a shared folder (`wx` never writes through what is there).
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await writeFile(temporary, redact(JSON.stringify(value, null, 2)) + '\n', { flag: 'wx' });
     await rename(temporary, path);
   } catch (error) {
-    await rm(temporary, { force: true });
+    // A name already taken is someone else's file: only a file this call made is removed.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(temporary, { force: true });
     throw error;
   }
 }

@@ -207,6 +207,8 @@ export class RegistryClient {
       const authorization = await this.authenticator.authorization();
       const { response, url: finalUrl } = await this.followRedirects(request, url, authorization);
       if (response.status === 401 && finalUrl.origin === this.baseUrl.origin && authAttempt < 2) {
+        // Refused after a cancellation: not stored, and no credentials are renewed to send it again.
+        if (request.finishOnCancel) this.options.signal?.throwIfAborted();
         const retry = await this.authenticator.onUnauthorized(
           parseChallenges(response.headers['www-authenticate']),
           authorizedOnce || authorization !== undefined,

@@ -261,7 +261,7 @@ describe('RegistryPushEngine: a tag the registry refuses', () => {
   });
 });
 
-describe('RegistryPushEngine: no source, and no local image under the first tag', () => {
+describe('RegistryPushEngine: no source, and no local image for a tag', () => {
   it('advises as the Docker engine does: tag the image first, or give source', async () => {
     const job = ecrJob('127.0.0.1:1', false, { createRepository: async () => undefined }, []);
     const repo = '127.0.0.1:1/app';

@@ -9,7 +9,7 @@ import { openImageSource } from '../image-source/open-image-source';
 import { isSourceTransport } from '../args/push-args';
 import type { TagOutcome } from '../push-result';
 import { redact } from '../redact';
-import { pushToRegistry, type RegistryPushResult } from './registry-push';
+import { pushToRegistry } from './registry-push';
 import { LOGIN_ADVICE } from './registry-client';
 import { RegistryRequestError } from './registry-errors';
 
@@ -25,12 +25,13 @@ const debug = debugLog('dockpush:registry:engine');
  */
 export class RegistryPushEngine implements PushEngine {
   async push(job: PushJob): Promise<EnginePushResult> {
-    const { args, resolved, limits, signal, options } = job;
-    const { plan, repository } = resolved;
-    const done = new Map<string, TagOutcome>();
+    const { args, resolved, signal, options } = job;
+    const { plan } = resolved;
+    // What the registry holds for each tag, as the push goes: a tag is recorded as it lands.
+    const ended = new Map<string, TagOutcome>();
     const emit: PushJob['emit'] = (event) => {
       if (event.type === 'tag-done') {
-        done.set(event.tag, {
+        ended.set(event.tag, {
           tag: event.tag,
           uri: event.uri,
           status: 'pushed',
@@ -41,97 +42,112 @@ export class RegistryPushEngine implements PushEngine {
       }
       job.emit(event);
     };
-    const exporter: ImageExporter = {
-      inspect: async (reference) => (await job.dockerEngine()).inspect(reference, limits),
-      export: async (reference) => (await job.dockerEngine()).export(reference, limits),
-      store: async (driver) => (await job.dockerEngine()).localStore(limits, driver),
-    };
-    const images = await imagesToPush(job);
-    if (args.keepLocalTags) await tagLocally(job, images);
-    // Each image with its tags, one after the other (several only when local tags differ).
-    const push = async () => {
-      let first: RegistryPushResult | undefined;
-      for (const image of images) {
-        const result = await pushToRegistry({
-          source: openImageSource(image.source, () => exporter),
-          repository: { registry: repository.registry, path: repository.path },
-          tags: image.tags,
-          credentials: sessionRegistryCredentials(resolved.credentials, limits),
-          compression: args.compression,
-          ...(args.compressionLevel !== undefined ? { compressionLevel: args.compressionLevel } : {}),
-          tagsAtOnce: args.concurrency,
-          timeoutMs: args.timeout * 1000,
-          retries: args.retries,
-          signal,
-          emit,
-          ...(options.env ? { env: options.env } : {}),
-        });
-        first ??= result;
-      }
-      return first as RegistryPushResult;
-    };
-    const outcomesAfter = (reason: (tag: string) => TagOutcome): TagOutcome[] =>
-      plan.tags.map((tag) => done.get(tag) ?? reason(tag));
+    let images = await imagesToPush(job);
+    if (args.keepLocalTags) images = await tagLocally(job, images);
+    // Each image with its tags, one after the other (several only when the local tags differ):
+    // one that fails leaves the others to go, as the Docker engine pushes each tag on its own.
+    let imageId = '';
+    for (const image of images) {
+      if (signal.aborted) break;
+      const pushed = await pushImageTags(job, image, emit, ended.size > 0);
+      for (const outcome of pushed.outcomes) if (!ended.has(outcome.tag)) ended.set(outcome.tag, outcome);
+      imageId ||= pushed.imageId;
+    }
+    const reason = options.signal?.aborted
+      ? 'cancelled'
+      : signal.aborted
+        ? 'the onProgress listener threw'
+        : 'not attempted';
+    return { imageId, outcomes: plan.tags.map((tag) => ended.get(tag) ?? skipped(job, tag, reason)) };
+  }
+}
 
-    let created = false;
-    for (;;) {
-      try {
-        const result = await push();
-        return { imageId: result.imageId, outcomes: outcomesAfter((tag) => skipped(job, tag, 'not attempted')) };
-      } catch (error) {
-        // First: a cancellation aborts the manifests still being written, which then fail too.
-        if (signal.aborted) {
-          debug('stopped: %s', (error as Error).message);
-          const reason = options.signal?.aborted ? 'cancelled' : 'the onProgress listener threw';
-          return { imageId: '', outcomes: outcomesAfter((tag) => skipped(job, tag, reason)) };
-        }
-        if (error instanceof PushFailedError) {
-          // Each tag as the push ended it: pushed, or failed with the registry's error.
-          const ended = new Map(error.outcomes.map((o) => [o.tag, o]));
-          return {
-            imageId: '',
-            outcomes: outcomesAfter((tag) => ended.get(tag) ?? skipped(job, tag, 'not attempted')),
-          };
-        }
-        if (error instanceof RegistryAuthError && error.message.endsWith(LOGIN_ADVICE)) {
-          // Credentials the caller gave in `auth`: say so, as the Docker engine does.
-          if ((await resolved.credentials.sourceFor(repository.registry)) === 'explicit') {
-            const prefix = `Cannot authenticate to ${repository.registry}: `;
-            const detail = error.message.slice(prefix.length, -LOGIN_ADVICE.length);
-            throw new RegistryAuthError(repository.registry, `${detail}${EXPLICIT_CREDENTIALS_REFUSED}`, {
-              cause: error,
-            });
-          }
-          throw error;
-        }
-        if (!(error instanceof RegistryRequestError)) throw error;
-        if (isRepositoryMissing(error) && resolved.ecr?.kind === 'private' && args.createRepository && !created) {
-          created = true;
-          await (options.ecrRepositories ?? new SdkEcrRepositoryCreator()).createRepository(
-            resolved.ecr,
-            repository.path,
-            limits,
-          );
-          job.emit({ type: 'repository-created', repository: String(repository) });
-          continue;
-        }
-        const advice = isRepositoryMissing(error)
-          ? resolved.ecr?.kind === 'private'
-            ? ` The ECR repository "${repository.path}" does not exist: create it, or set createRepository: true.`
-            : ` The repository "${repository.path}" does not exist in ${repository.registry}; create it first.`
-          : '';
-        const text = redact(error.message) + advice;
-        return {
-          imageId: '',
-          outcomes: outcomesAfter((tag) => ({
-            tag,
-            uri: repository.withTag(tag),
-            status: 'failed',
-            error: text,
-            attempts: 1,
-          })),
-        };
+/**
+ * Pushes one image as its tags: the outcome of each tag it attempted (those that landed are
+ * reported by `emit` as they do). Credentials refused, or an error that is not the registry's,
+ * fail the whole push while nothing has landed; once something has (`landed`), they fail only
+ * this image's tags, so the report keeps what is in the registry.
+ */
+async function pushImageTags(
+  job: PushJob,
+  image: ImageToPush,
+  emit: PushJob['emit'],
+  landed: boolean,
+): Promise<{ imageId: string; outcomes: TagOutcome[] }> {
+  const { args, resolved, limits, signal, options } = job;
+  const { repository } = resolved;
+  const exporter: ImageExporter = {
+    inspect: async (reference) => (await job.dockerEngine()).inspect(reference, limits),
+    export: async (reference) => (await job.dockerEngine()).export(reference, limits),
+    store: async (driver) => (await job.dockerEngine()).localStore(limits, driver),
+  };
+  const failed = (error: unknown): TagOutcome[] =>
+    image.tags.map((tag) => ({
+      tag,
+      uri: repository.withTag(tag),
+      status: 'failed',
+      error: redact((error as Error).message),
+      attempts: 1,
+    }));
+  let created = false;
+  for (;;) {
+    try {
+      const result = await pushToRegistry({
+        source: openImageSource(image.source, () => exporter),
+        repository: { registry: repository.registry, path: repository.path },
+        tags: image.tags,
+        credentials: sessionRegistryCredentials(resolved.credentials, limits),
+        compression: args.compression,
+        ...(args.compressionLevel !== undefined ? { compressionLevel: args.compressionLevel } : {}),
+        tagsAtOnce: args.concurrency,
+        timeoutMs: args.timeout * 1000,
+        retries: args.retries,
+        signal,
+        emit,
+        ...(options.env ? { env: options.env } : {}),
+      });
+      return { imageId: result.imageId, outcomes: [] };
+    } catch (error) {
+      // Cancelled: the tags whose manifests were sent end as they did; the rest are skipped.
+      if (signal.aborted) {
+        debug('stopped: %s', (error as Error).message);
+        return { imageId: '', outcomes: error instanceof PushFailedError ? error.outcomes : [] };
       }
+      // Each tag as the push ended it: pushed, or failed with the registry's error.
+      if (error instanceof PushFailedError) return { imageId: '', outcomes: error.outcomes };
+      if (error instanceof RegistryAuthError && error.message.endsWith(LOGIN_ADVICE)) {
+        // Credentials the caller gave in `auth`: say so, as the Docker engine does.
+        let refused: RegistryAuthError = error;
+        if ((await resolved.credentials.sourceFor(repository.registry)) === 'explicit') {
+          const prefix = `Cannot authenticate to ${repository.registry}: `;
+          const detail = error.message.slice(prefix.length, -LOGIN_ADVICE.length);
+          refused = new RegistryAuthError(repository.registry, `${detail}${EXPLICIT_CREDENTIALS_REFUSED}`, {
+            cause: error,
+          });
+        }
+        if (landed) return { imageId: '', outcomes: failed(refused) };
+        throw refused;
+      }
+      if (!(error instanceof RegistryRequestError)) {
+        if (landed) return { imageId: '', outcomes: failed(error) };
+        throw error;
+      }
+      if (isRepositoryMissing(error) && resolved.ecr?.kind === 'private' && args.createRepository && !created) {
+        created = true;
+        await (options.ecrRepositories ?? new SdkEcrRepositoryCreator()).createRepository(
+          resolved.ecr,
+          repository.path,
+          limits,
+        );
+        job.emit({ type: 'repository-created', repository: String(repository) });
+        continue;
+      }
+      const advice = isRepositoryMissing(error)
+        ? resolved.ecr?.kind === 'private'
+          ? ` The ECR repository "${repository.path}" does not exist: create it, or set createRepository: true.`
+          : ` The repository "${repository.path}" does not exist in ${repository.registry}; create it first.`
+        : '';
+      return { imageId: '', outcomes: failed(new Error(redact(error.message) + advice)) };
     }
   }
 }
@@ -177,21 +193,29 @@ async function imagesToPush(job: PushJob): Promise<ImageToPush[]> {
 
 /**
  * keepLocalTags: the local image is tagged `<repo>:<tag>` for every tag before the push, and the
- * tags are kept whatever its outcome, as the Docker engine leaves them. An image pushed from its
- * own local tags needs none; an archive or layout has no local image (the arguments refuse it).
+ * tags are kept whatever its outcome, as the Docker engine leaves them; the push then reads the
+ * image by the ID it tagged, so both are the same image. An image pushed from its own local tags
+ * needs none; an archive or layout has no local image (the arguments refuse it).
  */
-async function tagLocally(job: PushJob, images: ImageToPush[]): Promise<void> {
+async function tagLocally(job: PushJob, images: ImageToPush[]): Promise<ImageToPush[]> {
   const { args, resolved, limits, emit } = job;
-  if (args.source === undefined && !resolved.image?.id) return;
+  if (args.source === undefined && !resolved.image?.id) return images;
   const engine = await job.dockerEngine();
-  for (const image of images.filter((i) => i.local)) {
+  const tagged: ImageToPush[] = [];
+  for (const image of images) {
+    if (!image.local) {
+      tagged.push(image);
+      continue;
+    }
     const reference = image.source.replace(/^docker-daemon:/, '');
     const { Id } = await engine.inspect(reference, limits, 'Build it first, or check the name given as source.');
     for (const tag of image.tags) {
       await engine.tag(Id, String(resolved.repository), tag, limits);
       emit({ type: 'tagged', source: reference, uri: resolved.repository.withTag(tag) });
     }
+    tagged.push({ ...image, source: Id });
   }
+  return tagged;
 }
 
 function skipped(job: PushJob, tag: string, reason: string): TagOutcome {

@@ -331,8 +331,11 @@ class RegistryPush {
     } catch (error) {
       // The other layers' uploads end now, not after the push has been reported failed.
       stop.abort(error);
-      for (const [tag, uri] of this.uris) {
-        this.emit({ type: 'tag-failed', tag, uri, error: redact((error as Error).message) });
+      // Cancelled, no tag failed: none was started, and each is reported skipped.
+      if (!this.signal.aborted) {
+        for (const [tag, uri] of this.uris) {
+          this.emit({ type: 'tag-failed', tag, uri, error: redact((error as Error).message) });
+        }
       }
       throw error;
     }
@@ -358,16 +361,22 @@ class RegistryPush {
           durationMs: Date.now() - started,
         });
       } catch (error) {
+        // Stopped by the cancellation before the registry stored it: skipped, like those not started.
+        if (this.signal.aborted && error === this.signal.reason) return;
         if (error instanceof RegistryAuthError) refused ??= error;
         const message = redact((error as Error).message);
         outcomes.push({ tag, uri, status: 'failed', error: message, attempts: 1 });
         this.emit({ type: 'tag-failed', tag, uri, error: message });
       }
     });
-    // Cancelled: the tags that landed were reported as they did (tag-done); the rest never started.
-    this.signal.throwIfAborted();
     const order = [...this.uris.keys()];
     outcomes.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
+    // Cancelled: the manifests sent ended as they did (pushed, or failed: it may have landed);
+    // the others never started.
+    if (this.signal.aborted) {
+      if (outcomes.length > 0) throw new PushFailedError(outcomes, { cause: this.signal.reason });
+      this.signal.throwIfAborted();
+    }
     // Credentials refused (after the session had its chance to renew them) fail the push as they
     // would on any other request, unless some tags were written: then each tag's outcome tells.
     if (refused && pushed.length === 0) throw refused;

@@ -69,7 +69,7 @@ export function writeCliBundle({ entry, packages, out }: BundleInput): { modules
   }
   const data = Buffer.concat(sources);
   const sha256 = createHash('sha256').update(data).digest('hex');
-  const header: BundleHeader = { self, entry: entryKey, sha256, modules };
+  const header: BundleHeader = { self, entry: entryKey, sha256, bytes: data.length, modules };
   const text = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]);
   const partial = `${out}.${process.pid}.tmp`;
   fs.writeFileSync(partial, text);

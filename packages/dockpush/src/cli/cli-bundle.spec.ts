@@ -170,6 +170,21 @@ describe('the CLI bundle', () => {
     expect(Object.keys(config)).toEqual(['name', '__proto__']);
   });
 
+  it('runs the tree instead when the bundle is damaged: cut short, or not a bundle', () => {
+    const { app, out } = bundleIn(root);
+    fs.writeFileSync(path.join(app, 'dist/main.js'), 'exports.state = { evaluated: ["main from the tree"] };\n');
+    const whole = fs.readFileSync(out);
+    // Back-date the tree, so that only the damage can make the bundle unusable.
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(app, 'dist/main.js'), past, past);
+    for (const damaged of [whole.subarray(0, whole.length - 10), Buffer.from('not a bundle')]) {
+      fs.writeFileSync(out, damaged);
+      jest.resetModules();
+      delete require.cache[path.join(app, 'dist/main.js')];
+      expect(run(out).state.evaluated[0]).toBe('main from the tree');
+    }
+  });
+
   it('gives text in any script back as it was', () => {
     const { app, lib } = writeTree(root);
     const text = 'em dash — times × snowman ☃ and 𝄞';

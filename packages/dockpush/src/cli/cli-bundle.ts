@@ -34,6 +34,8 @@ export interface BundleHeader {
   entry: Key;
   /** sha256 of the sources: names the compiled code kept for them. */
   sha256: string;
+  /** The sources' length in bytes: a file cut short is not run. */
+  bytes: number;
   /** Each module: its requests that are bundled modules (request → key), and where its source is (offset and length in bytes, after the first line). */
   modules: Record<Key, { links: Record<string, Key>; at: [number, number] }>;
 }
@@ -72,7 +74,10 @@ export function runCliBundle({
 } = {}): unknown {
   const bytes = fs.readFileSync(bundle);
   const sources = bytes.indexOf(10) + 1;
-  const { self, entry, sha256, modules } = JSON.parse(bytes.toString('utf8', 0, sources)) as BundleHeader;
+  const header = readHeader(bytes, sources);
+  // A damaged bundle (cut short, overwritten): the tree it was made from runs instead.
+  if (!header) return require(path.join(path.dirname(bundle), 'main.js'));
+  const { self, entry, sha256, modules } = header;
   // Where each bundled package is installed: the bundle's own holds it, the others resolve from there.
   const [ownName, ownPath] = splitKey(self);
   const here = bundle.slice(0, bundle.length - ownPath.length - 1);
@@ -147,6 +152,17 @@ export function runCliBundle({
   }
 
   return load(entry, main);
+}
+
+/** The bundle's first line, if it is one and the sources after it are whole. */
+function readHeader(bytes: Buffer, sources: number): BundleHeader | undefined {
+  if (sources === 0) return undefined;
+  try {
+    const header = JSON.parse(bytes.toString('utf8', 0, sources)) as BundleHeader;
+    return header.bytes === bytes.length - sources ? header : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

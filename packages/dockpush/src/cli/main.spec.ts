@@ -210,7 +210,7 @@ describe('dockpush binary: signals', () => {
     await engine.pushStarted;
     child.kill('SIGINT');
     await until(() =>
-      /no new tag starts; waiting for those in flight \(1 being pushed: the Docker engine finishes a push it has begun, the registry engine abandons its uploads\)/.test(
+      /no new tag starts; waiting for those in flight \(1 being pushed: the Docker engine finishes a push it has begun; the registry engine stops its uploads and waits for the manifests it has sent\)/.test(
         stderr,
       ),
     );

@@ -49,8 +49,8 @@ function onSignal(signal: NodeJS.Signals): void {
   if (uploading > 0) {
     stderr.write(
       `\ndockpush: ${signal}: no new tag starts; waiting for those in flight ` +
-        `(${uploading} being pushed: the Docker engine finishes a push it has begun, the registry engine ` +
-        'abandons its uploads); again to quit now\n',
+        `(${uploading} being pushed: the Docker engine finishes a push it has begun; the registry engine ` +
+        'stops its uploads and waits for the manifests it has sent); again to quit now\n',
     );
     return;
   }
