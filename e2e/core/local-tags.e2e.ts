@@ -20,6 +20,10 @@ const sourceRef = `dockpush-e2e-local-tags:${unique}`;
 const name = (n: string) => `local-tags-${n}-${unique}`;
 const cleanup: string[] = [];
 
+/** `dockpush push --repo REPO --source <the source> -t 1 --keep-local-tags`, plus `flags`. */
+const keepLocalTagsWithCli = (repo: string, ...flags: string[]) =>
+  runAdapter('cli', ['push', ...flags, '--repo', repo, '--source', sourceRef, '-t', '1', '--keep-local-tags']);
+
 /** The local tags of `repo` in the engine, sorted. */
 async function localTagsOf(repo: string): Promise<string[]> {
   const images = await docker.listImages({ filters: JSON.stringify({ reference: [`${repo}:*`] }) });
@@ -74,16 +78,7 @@ it('keeps them with keepLocalTags (API) and --keep-local-tags (CLI)', async () =
   );
   expect(await localTagsOf(apiRepo)).toEqual([`${apiRepo}:1`]);
 
-  const run = await runAdapter('cli', [
-    'push',
-    '--repo',
-    cliRepo,
-    '--source',
-    sourceRef,
-    '-t',
-    '1',
-    '--keep-local-tags',
-  ]);
+  const run = await keepLocalTagsWithCli(cliRepo);
   expect(run.status).toBe(0);
   expect(await localTagsOf(cliRepo)).toEqual([`${cliRepo}:1`]);
 });
@@ -126,18 +121,7 @@ describe('the registry engine', () => {
     expect(await localTagsOf(apiRepo)).toEqual([`${apiRepo}:1`, `${apiRepo}:2`]);
     expect((await docker.getImage(`${apiRepo}:2`).inspect()).Id).toBe(sourceId);
 
-    const run = await runAdapter('cli', [
-      'push',
-      '--engine',
-      'registry',
-      '--repo',
-      cliRepo,
-      '--source',
-      sourceRef,
-      '-t',
-      '1',
-      '--keep-local-tags',
-    ]);
+    const run = await keepLocalTagsWithCli(cliRepo, '--engine', 'registry');
     expect(run.status).toBe(0);
     expect(run.output).toContain(`tagged ${sourceRef} as ${cliRepo}:1`);
     expect(await localTagsOf(cliRepo)).toEqual([`${cliRepo}:1`]);

@@ -65,9 +65,10 @@ function seen(stderr: string): string {
   return lines.join(' ').slice(0, 400);
 }
 
-function record(what: string, deadline: string, ran: Ran): void {
+function record(what: string, deadline: string, ran: Ran, engine?: 'registry'): void {
   recordReliability({
     kind: 'hung',
+    ...(engine ? { engine } : {}),
     case: what,
     deadline,
     outcome: `exit ${String(ran.code)}`,
@@ -207,6 +208,8 @@ it('a registry that hangs on the manifest upload', async () => {
 describeOneEngine('registry', 'the registry engine against a silent registry', () => {
   const image = `dockpush-e2e-hung-registry:${unique}`;
   afterAll(() => removeImage(docker, image));
+  const push = (repo: string, ...flags: string[]) =>
+    run(['push', '--engine', 'registry', '--source', image, '--repo', repo, '--tag', '1', ...flags], home());
 
   it('a registry that hangs on the manifest upload: the push ends after one --timeout', async () => {
     await createTestImage(docker, image, { layers: 1, bytesPerLayer: 64 * 1024 });
@@ -218,33 +221,13 @@ describeOneEngine('registry', 'the registry engine against a silent registry', (
       registry = undefined;
     });
     proxy.setFaults([{ method: 'PUT', path: /\/manifests\//, action: { kind: 'stall', ms: 120_000 } }]);
-    const ran = await run(
-      [
-        'push',
-        '--engine',
-        'registry',
-        '--source',
-        image,
-        '--repo',
-        `${proxy.host}/hung-reg-${unique}`,
-        '--tag',
-        '1',
-        '--timeout',
-        '3',
-        '--retries',
-        '0',
-      ],
-      home(),
+    const ran = await push(`${proxy.host}/hung-reg-${unique}`, '--timeout', '3', '--retries', '0');
+    record(
+      'registry: manifest PUT held (through the fault proxy), `--retries 0`',
+      '--timeout 3 (no answer)',
+      ran,
+      'registry',
     );
-    recordReliability({
-      kind: 'hung',
-      engine: 'registry',
-      case: 'registry: manifest PUT held (through the fault proxy), `--retries 0`',
-      deadline: '--timeout 3 (no answer)',
-      outcome: `exit ${String(ran.code)}`,
-      seconds: Math.round(ran.seconds * 10) / 10,
-      detail: seen(ran.stderr),
-    });
     expectCleanFailure(ran, 10);
     expect(ran.stderr).toMatch(/manifest 1: .*3 s/);
     expect(proxy.count('PUT', /\/manifests\/1$/)).toBe(1);
@@ -254,31 +237,13 @@ describeOneEngine('registry', 'the registry engine against a silent registry', (
     await createTestImage(docker, image, { layers: 1, bytesPerLayer: 64 * 1024 });
     const registry = await silent(0);
     const port = (registry.address() as { port: number }).port;
-    const ran = await run(
-      [
-        'push',
-        '--engine',
-        'registry',
-        '--source',
-        image,
-        '--repo',
-        `127.0.0.1:${port}/t/x`,
-        '--tag',
-        '1',
-        '--timeout',
-        '2',
-      ],
-      home(),
+    const ran = await push(`127.0.0.1:${port}/t/x`, '--timeout', '2');
+    record(
+      'registry: accepts and never answers (loopback: plain HTTP, then HTTPS too, within one deadline)',
+      '--timeout 2 (the whole registry check)',
+      ran,
+      'registry',
     );
-    recordReliability({
-      kind: 'hung',
-      engine: 'registry',
-      case: 'registry: accepts and never answers (loopback: plain HTTP, then HTTPS too, within one deadline)',
-      deadline: '--timeout 2 (the whole registry check)',
-      outcome: `exit ${String(ran.code)}`,
-      seconds: Math.round(ran.seconds * 10) / 10,
-      detail: seen(ran.stderr),
-    });
     expectCleanFailure(ran, 4);
     expect(ran.stderr).toMatch(
       /the registry check got no answer within 2 s over HTTPS.*Check that the registry at 127\.0\.0\.1:\d+ is up and answering, or allow it longer with timeout \(--timeout\)/,
