@@ -62,13 +62,15 @@ describeOneEngine('registry', 'the engine store', () => {
       new RegExp(
         `the store of .*: ${engineRoot === '/var/lib/docker' ? '/var/lib/docker, where the engine keeps images by default' : `${engineRoot}, as the engine says`}[\\s\\S]*3 of 3 wanted layers of .* read from the engine store`,
       ),
+      false,
     ],
     [
       'read from the export (DOCKPUSH_ENGINE_STORE=0)',
       { DOCKPUSH_ENGINE_STORE: '0' },
       /3 layers of .* from the export/,
+      true,
     ],
-  ])('a push of a local image %s comes back as the same image', async (_how, extra, line) => {
+  ])('a push of a local image %s comes back as the same image', async (_how, extra, line, notice) => {
     const repoName = `engine-store-${Object.keys(extra).length}-${unique}`;
     const home = mkdtempSync(join(tmpdir(), 'dockpush-e2e-home-'));
     const run = await runCommand(
@@ -101,6 +103,8 @@ describeOneEngine('registry', 'the engine store', () => {
       status: 0,
       stderr: expect.stringMatching(line),
     });
+    // Reading the whole image through the export is said, not only in debug output.
+    expect(run.stderr.includes(`reading ${sourceRef} through the engine's export (docker save)`)).toBe(notice);
     rmSync(home, { recursive: true, force: true });
     expect(
       await pullWithoutSource(docker, `${env.plain.host}/${repoName}:1`, { ref: sourceRef, archive: source.archive }),

@@ -17,6 +17,8 @@ export type PushEvent =
   | { type: 'tag-done'; tag: string; uri: string; digest: string; size: number; durationMs: number }
   | { type: 'tag-failed'; tag: string; uri: string; error: string }
   | { type: 'tagged'; source: string; uri: string }
-  | { type: 'repository-created'; repository: string };
+  | { type: 'repository-created'; repository: string }
+  /** Something about how the push goes that a user would want to know (a slower path taken). */
+  | { type: 'notice'; message: string };
 
 export type ProgressListener = (event: PushEvent) => void;

@@ -29,6 +29,8 @@ export interface ImageExporter {
    * image's graph driver, maybe a guess without asking the engine (`EnginePort.localStore`).
    */
   store?(driver?: string): Promise<EngineStoreLocation | undefined>;
+  /** Tells the user something about how the image is read (the export taken for want of the store). */
+  notice?(message: string): void;
 }
 
 /** An `ImageExporter` over dockerode. */
@@ -83,6 +85,14 @@ export class EngineImageSource implements ImageSource {
         const left = store ? await this.readStore(store, diffIds, wanted, visit, concurrency) : wanted;
         if (config && left.size === 0) return config;
         debug('%d layers of %s from the export', left.size, this.name);
+        if (!store && left.size > 0) {
+          // Worth saying: the engine writes the whole image out before the first byte comes.
+          this.exporter.notice?.(
+            `reading ${this.name} through the engine's export (docker save): the engine's store cannot be read ` +
+              'here (another user, a remote engine, or DOCKPUSH_ENGINE_STORE=0), and the export is the whole image, ' +
+              'so a re-push of a large image that changed little can be faster with --engine docker',
+          );
+        }
         return this.readExport(id, diffIds, left, visit);
       },
     };

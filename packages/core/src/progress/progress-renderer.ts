@@ -65,6 +65,8 @@ function summaryLine(event: PushEvent): string | undefined {
       return `tagged ${event.source} as ${event.uri}`;
     case 'repository-created':
       return `created repository ${event.repository}`;
+    case 'notice':
+      return event.message;
     case 'tag-retrying':
       return `retrying ${event.uri} (attempt ${event.attempt + 1}${event.delayMs ? ` in ${formatDuration(event.delayMs)}` : ''}): ${event.reason}`;
     case 'tag-done':

@@ -80,6 +80,7 @@ async function pushImageTags(
     inspect: async (reference) => (await job.dockerEngine()).inspect(reference, limits),
     export: async (reference) => (await job.dockerEngine()).export(reference, limits),
     store: async (driver) => (await job.dockerEngine()).localStore(limits, driver),
+    notice: (message) => job.emit({ type: 'notice', message }),
   };
   const failed = (error: unknown): TagOutcome[] =>
     image.tags.map((tag) => ({
