@@ -89,7 +89,9 @@ function removeContainersOfDeadRuns(): void {
   });
   for (const name of (listed.stdout ?? '').split('\n').filter(Boolean)) {
     const pid = Number(/-(\d+)$/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && isProcessAlive(pid)) continue;
+    // A name without a run's pid (the ECR registry, whose lock is port 443) is not this cleanup's
+    // to judge: removing it took the registry from under a run still going.
+    if (!pid || (pid !== process.pid && isProcessAlive(pid))) continue;
     spawnSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore' });
   }
 }
