@@ -49,7 +49,8 @@ export class RegistryPushEngine implements PushEngine {
     let imageId = '';
     for (const image of images) {
       if (signal.aborted) break;
-      const pushed = await pushImageTags(job, image, emit, ended.size > 0);
+      const landed = [...ended.values()].some((outcome) => outcome.status === 'pushed');
+      const pushed = await pushImageTags(job, image, emit, landed);
       for (const outcome of pushed.outcomes) if (!ended.has(outcome.tag)) ended.set(outcome.tag, outcome);
       imageId ||= pushed.imageId;
     }
