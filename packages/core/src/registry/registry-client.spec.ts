@@ -404,6 +404,80 @@ describe('RegistryClient.request', () => {
   });
 });
 
+describe('RegistryClient: a request that runs to its end after a cancellation (finishOnCancel)', () => {
+  /** An HttpClient whose PUTs answer after `ms`, unless their signal ends them first. */
+  function slowPuts(ms: number, answers: number[]) {
+    const sent: HttpRequest[] = [];
+    const http: HttpClient = {
+      send: (req) => {
+        sent.push(req);
+        if (req.method !== 'PUT') return Promise.resolve({ status: 200, headers: {}, body: Buffer.alloc(0) });
+        const status = answers.shift() ?? 201;
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => resolve({ status, headers: {}, body: Buffer.alloc(0) }), ms);
+          req.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new HttpNetworkError('aborted', 'aborted'));
+          });
+        });
+      },
+    };
+    return { http, sent };
+  }
+  const put = (finishOnCancel: boolean) => ({
+    method: 'PUT',
+    target: '/v2/app/manifests/1',
+    ok: [201],
+    what: 'manifest 1',
+    finishOnCancel,
+  });
+
+  it('is awaited to its answer when the push is cancelled while it is on its way', async () => {
+    const { http } = slowPuts(150, []);
+    const cancel = new AbortController();
+    const c = client(http, 'reg.example.com', userPass, { signal: cancel.signal });
+    await c.ping();
+    const pending = c.request(put(true));
+    setTimeout(() => cancel.abort(new Error('cancelled by SIGINT')), 20);
+    expect((await pending).status).toBe(201);
+    // Without it, the same request ends with the cancellation.
+    const cancel2 = new AbortController();
+    const c2 = client(slowPuts(150, []).http, 'reg.example.com', userPass, { signal: cancel2.signal });
+    await c2.ping();
+    const aborted = c2.request(put(false));
+    setTimeout(() => cancel2.abort(new Error('cancelled by SIGINT')), 20);
+    await expect(aborted).rejects.toThrow('cancelled by SIGINT');
+  });
+
+  it('is not sent again after a cancellation, though it failed in a way that is retried', async () => {
+    const { http, sent } = slowPuts(100, [503, 201]);
+    const cancel = new AbortController();
+    const c = client(http, 'reg.example.com', userPass, { signal: cancel.signal });
+    await c.ping();
+    const pending = c.request(put(true));
+    setTimeout(() => cancel.abort(new Error('cancelled by SIGINT')), 20);
+    await expect(pending).rejects.toThrow('cancelled by SIGINT');
+    expect(sent.filter((r) => r.method === 'PUT')).toHaveLength(1);
+  });
+
+  it("is still ended by the push's total time", async () => {
+    const { http } = slowPuts(5000, []);
+    const cancel = new AbortController();
+    const bound = new AbortController();
+    const c = client(http, 'reg.example.com', userPass, {
+      signal: AbortSignal.any([cancel.signal, bound.signal]),
+      bound: bound.signal,
+      timeoutMs: 10_000,
+    });
+    await c.ping();
+    const started = Date.now();
+    const pending = c.request(put(true));
+    setTimeout(() => bound.abort(new Error('out of time')), 50);
+    await expect(pending).rejects.toThrow('out of time');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe('RegistryClient deadlines against a registry that accepts and never answers', () => {
   const servers: net.Server[] = [];
   const held: net.Socket[] = [];
