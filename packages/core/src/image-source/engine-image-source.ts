@@ -75,6 +75,8 @@ export class EngineImageSource implements ImageSource {
     const id = inspected.Id;
     const { store, config } = await this.openStore(id, inspected.GraphDriver?.Name);
     if (config) this.checkConfig(id, diffIds, config);
+    // Said once, however often the layers are asked for again (an upload the registry dropped).
+    let exportNoticed = false;
     return {
       kind: 'uncompressed',
       location: this.name,
@@ -85,7 +87,8 @@ export class EngineImageSource implements ImageSource {
         const left = store ? await this.readStore(store, diffIds, wanted, visit, concurrency) : wanted;
         if (config && left.size === 0) return config;
         debug('%d layers of %s from the export', left.size, this.name);
-        if (!store && left.size > 0) {
+        if (!store && left.size > 0 && !exportNoticed) {
+          exportNoticed = true;
           // Worth saying: the engine writes the whole image out before the first byte comes.
           this.exporter.notice?.(
             `reading ${this.name} through the engine's export (docker save): the engine's store cannot be read ` +
