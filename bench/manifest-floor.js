@@ -9,6 +9,7 @@
  */
 'use strict';
 const http = require('node:http');
+const { performance } = require('node:perf_hooks');
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
