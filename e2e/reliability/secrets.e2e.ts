@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hashSync } from 'bcryptjs';
@@ -377,4 +378,64 @@ it.each(rows)('$adapter: $label', async (row: Row) => {
     expect(run.status).not.toBe(0);
     expect(run.output).toMatch(scenario.expect);
   }
+});
+
+/**
+ * A caller that passes its own dockerode client (`pushImage(args, { docker })`) from its own
+ * install: a copy of dockerode, docker-modem and `debug` that is not dockpush's. docker-modem
+ * logs every request it sends with its headers, the engine push's `X-Registry-Auth` among them;
+ * with DEBUG='*' that copy's lines must be redacted too.
+ */
+it("api: a dockerode client from the caller's own install, DEBUG='*'", async () => {
+  const project = allAdaptersProject();
+  const caller = mkdtempSync(path.join(project, 'caller-'));
+  // dockpush's dependencies as installed, copied: the caller's copies resolve their own
+  // dependencies from the project, as a second install of them would.
+  for (const name of ['dockerode', 'docker-modem', 'debug', 'ms']) {
+    cpSync(path.join(project, 'node_modules', name), path.join(caller, 'node_modules', name), {
+      recursive: true,
+      dereference: true,
+    });
+  }
+  writeFileSync(
+    path.join(caller, 'push.js'),
+    `const path = require('node:path');
+const Dockerode = require('dockerode');
+const { pushImage } = require('dockpush');
+const modem = path.dirname(require.resolve('docker-modem'));
+console.log('modem debug: ' + require.resolve('debug', { paths: [modem] }));
+pushImage(JSON.parse(process.env.DOCKPUSH_ARGS), { docker: new Dockerode() }).then(
+  (result) => console.log(JSON.stringify(result)),
+  (error) => {
+    console.error(require('node:util').inspect(error, { depth: 8 }));
+    process.exitCode = 1;
+  },
+);
+`,
+  );
+  const name = `secrets-caller-dockerode-${unique}`;
+  const { username, password } = env.auth;
+  const args = { repo: `${env.auth.host}/${name}`, source, tags: ['latest'], auth: { username, password } };
+  const run = spawnSync(process.execPath, ['push.js'], {
+    cwd: caller,
+    env: { ...cleanUserEnv({ DEBUG }), DOCKPUSH_ARGS: JSON.stringify(args) },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const output = `${run.stdout}\n${run.stderr}`;
+  const leaked = leakedForms(output, password, username);
+  recordReliability({
+    kind: 'secret',
+    adapter: 'api',
+    case: "a dockerode client from the caller's own install",
+    outcome: leaked.length === 0 ? `no secret in ${output.length} bytes of output` : `LEAKED ${leaked.length} form(s)`,
+    detail: `exit ${run.status}; DEBUG=${DEBUG}; docker-modem and debug copied into the caller's node_modules`,
+  });
+  // The caller's copies did the logging: docker-modem's debug is the caller's, and it logged
+  // the push request with its auth header.
+  expect(output).toContain(`modem debug: ${path.join(caller, 'node_modules', 'debug')}`);
+  expect(output).toMatch(/modem Sending: [\s\S]*X-Registry-Auth/);
+  expect(leaked).toEqual([]);
+  expect({ status: run.status, output: run.status === 0 ? '' : output }).toEqual({ status: 0, output: '' });
+  expect(await listTags(env.auth.host, name, env.auth)).toEqual(['latest']);
 });

@@ -39,10 +39,37 @@ export function redactLibraryDebugOutput(): void {
   librariesRedacted = true;
 }
 
+/**
+ * A dockerode client the caller gives (`PushOptions.docker`) may come from the caller's own
+ * install, with its own docker-modem and `debug`: those copies are found from the client's modem,
+ * through the module that exports its class, and made to write redacted lines too. A client
+ * whose modem no loaded module exports (bundled into one file) cannot be reached; `false` then.
+ */
+export function redactClientDebugOutput(docker: { modem?: unknown }): boolean {
+  const modemClass = (docker.modem as object | null | undefined)?.constructor;
+  const modemFile = modemClass && moduleFileExporting(modemClass);
+  const debugFile = modemFile && resolveFrom('debug', dirname(modemFile));
+  if (!debugFile) return false;
+  redactLinesOf(require(debugFile) as DebugModule);
+  return true;
+}
+
+/** The file of a loaded CommonJS module whose exports are `value`. */
+function moduleFileExporting(value: unknown): string | undefined {
+  for (const [file, loaded] of Object.entries(require.cache)) if (loaded?.exports === value) return file;
+  return undefined;
+}
+
+/**
+ * Wraps the module's `log` so that each line is formatted, redacted, and then written as before:
+ * to stderr, or wherever a program that set its own `log` sends it.
+ */
 function redactLinesOf(debug: DebugModule): void {
   if (redacting.has(debug)) return;
-  debug.log = (...args: unknown[]) =>
-    process.stderr.write(`${redact(formatWithOptions(debug.inspectOpts ?? {}, ...args))}\n`);
+  const write = debug.log;
+  debug.log = function (this: unknown, ...args: unknown[]) {
+    return write.call(this, redact(formatWithOptions(debug.inspectOpts ?? {}, ...args)));
+  };
   redacting.add(debug);
 }
 

@@ -2,9 +2,12 @@ import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import { cancellationReason } from '../deadline';
-import { redactLibraryDebugOutput } from '../debug-redaction';
+import { debugLog } from '../debug-log';
+import { redactClientDebugOutput, redactLibraryDebugOutput } from '../debug-redaction';
 import { EngineApiError, type EngineApi, type EngineInfo, type EngineRequestLimits } from './engine-api';
 import type { EngineImageInfo } from './engine-port';
+
+const debug = debugLog('dockpush:engine:dockerode');
 
 /**
  * The engine API spoken through dockerode, for the engines `engineApi` does not reach (ssh://,
@@ -87,7 +90,11 @@ class DockerodeEngineApi implements EngineApi {
     signal: AbortSignal | undefined,
     send: (docker: Dockerode) => Promise<T>,
   ): Promise<T> {
-    this.client ??= this.connect();
+    if (!this.client) {
+      this.client = this.connect();
+      // The caller's own client logs through its own docker-modem and `debug`.
+      if (!redactClientDebugOutput(this.client)) debug("cannot reach the dockerode client's debug output to redact it");
+    }
     try {
       return await send(this.client);
     } catch (error) {
