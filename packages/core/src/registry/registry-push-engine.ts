@@ -15,6 +15,9 @@ import { RegistryRequestError } from './registry-errors';
 
 const debug = debugLog('dockpush:registry:engine');
 
+/** The bound on a whole push, every image's upload included; each request has its own `timeout`. */
+const TOTAL_TIME_MS = 30 * 60_000;
+
 /**
  * The registry engine: dockpush uploads the image itself (`pushToRegistry`: each blob once,
  * then one manifest per tag), from a local image exported by the engine as a stream, a
@@ -47,10 +50,11 @@ export class RegistryPushEngine implements PushEngine {
     // Each image with its tags, one after the other (several only when the local tags differ):
     // one that fails leaves the others to go, as the Docker engine pushes each tag on its own.
     let imageId = '';
+    const totalTime = AbortSignal.timeout(TOTAL_TIME_MS);
     for (const image of images) {
       if (signal.aborted) break;
       const landed = [...ended.values()].some((outcome) => outcome.status === 'pushed');
-      const pushed = await pushImageTags(job, image, emit, landed);
+      const pushed = await pushImageTags(job, image, emit, landed, totalTime);
       for (const outcome of pushed.outcomes) if (!ended.has(outcome.tag)) ended.set(outcome.tag, outcome);
       imageId ||= pushed.imageId;
     }
@@ -74,6 +78,7 @@ async function pushImageTags(
   image: ImageToPush,
   emit: PushJob['emit'],
   landed: boolean,
+  totalTime: AbortSignal,
 ): Promise<{ imageId: string; outcomes: TagOutcome[] }> {
   const { args, resolved, limits, signal, options } = job;
   const { repository } = resolved;
@@ -103,6 +108,8 @@ async function pushImageTags(
         ...(args.compressionLevel !== undefined ? { compressionLevel: args.compressionLevel } : {}),
         tagsAtOnce: args.concurrency,
         timeoutMs: args.timeout * 1000,
+        totalTime,
+        totalTimeoutMs: TOTAL_TIME_MS,
         retries: args.retries,
         signal,
         emit,

@@ -614,7 +614,15 @@ describe('pushToRegistry', () => {
     const push = pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTimeoutMs: 300 });
     await expect(push).rejects.toThrow(RegistryRequestError);
     await expect(pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTimeoutMs: 300 })).rejects.toThrow(
-      'the push did not finish within 300 ms (totalTimeoutMs)',
+      "the push did not finish within 300 ms, the registry engine's bound on a whole push",
+    );
+  });
+
+  it("shares a bound already running (the engine's other images of the run used some of it), and names its length", async () => {
+    const totalTime = AbortSignal.timeout(200);
+    const push = pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTime, totalTimeoutMs: 30 * 60_000 });
+    await expect(push).rejects.toThrow(
+      "the push did not finish within 30 min, the registry engine's bound on a whole push",
     );
   });
 

@@ -56,6 +56,11 @@ export interface RegistryPushOptions {
   timeoutMs?: number;
   /** Bound on the whole push (default 30 min). */
   totalTimeoutMs?: number;
+  /**
+   * The bound already running, when this push is one of several that share it (the registry
+   * engine's images of one run): `totalTimeoutMs` is then its length, for the message.
+   */
+  totalTime?: AbortSignal;
   /** Retries of each request on transient failures (default 3). */
   retries?: number;
   signal?: AbortSignal;
@@ -159,7 +164,7 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
   const insecureRegistries = options.insecureRegistries ?? [];
   const timeoutMs = options.timeoutMs ?? 60_000;
   const totalTimeoutMs = options.totalTimeoutMs ?? 30 * 60_000;
-  const totalTime = AbortSignal.timeout(totalTimeoutMs);
+  const totalTime = options.totalTime ?? AbortSignal.timeout(totalTimeoutMs);
   const signal = options.signal ? AbortSignal.any([totalTime, options.signal]) : totalTime;
   const ownHttp = options.http === undefined;
   const http =
@@ -193,7 +198,7 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
         'PUSH',
         `/v2/${options.repository.path}`,
         undefined,
-        `the push did not finish within ${totalTimeoutMs < 10_000 ? `${totalTimeoutMs} ms` : `${Math.round(totalTimeoutMs / 1000)} s`} (totalTimeoutMs). Raise totalTimeoutMs for a large image on a slow link`,
+        `the push did not finish within ${duration(totalTimeoutMs)}, the registry engine's bound on a whole push (each request has its own \`timeout\`). An image this large on a link this slow can go through the Docker engine instead (engine: 'docker', CLI --engine docker), which bounds each wait only`,
         true,
         { cause: error },
       );
@@ -877,4 +882,11 @@ function diffIdCheck(
       return failed ? `not gzip (${failed.message})` : `sha256:${hash.digest('hex')}`;
     },
   };
+}
+
+/** `300 ms`, `45 s`, `30 min`. */
+function duration(ms: number): string {
+  if (ms < 10_000) return `${ms} ms`;
+  if (ms < 600_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
