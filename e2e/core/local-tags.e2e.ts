@@ -127,17 +127,27 @@ describe('the registry engine', () => {
     expect(await localTagsOf(cliRepo)).toEqual([`${cliRepo}:1`]);
   });
 
-  it("without a source, pushes each tag's own local image, as docker push does", async () => {
-    const repo = `${env.plain.host}/${name('reg-each')}`;
-    cleanup.push(`${repo}:a`, `${repo}:b`, `${repo}:c`);
-    await docker.getImage(sourceRef).tag({ repo, tag: 'a' });
-    await docker.getImage(otherRef).tag({ repo, tag: 'b' });
-    await docker.getImage(sourceRef).tag({ repo, tag: 'c' });
-    const result = await pushImage({ repo, tags: ['a', 'b', 'c'], engine: 'registry' }, { env: cleanUserEnv() });
-    expect((result as PushResult).pushed.map((p) => p.tag)).toEqual(['a', 'b', 'c']);
-    const configs = await Promise.all(['a', 'b', 'c'].map((t) => configDigest(env.plain.host, name('reg-each'), t)));
-    expect(configs).toEqual([sourceId, otherId, sourceId]);
-  });
+  it.each(['registry', 'docker'] as const)(
+    "without a source, pushes each tag's own local image, as docker push does, and says which (%s engine)",
+    async (engine) => {
+      const repo = `${env.plain.host}/${name(`each-${engine}`)}`;
+      cleanup.push(`${repo}:a`, `${repo}:b`, `${repo}:c`);
+      await docker.getImage(sourceRef).tag({ repo, tag: 'a' });
+      await docker.getImage(otherRef).tag({ repo, tag: 'b' });
+      await docker.getImage(sourceRef).tag({ repo, tag: 'c' });
+      const result = (await pushImage({ repo, tags: ['a', 'b', 'c'], engine }, { env: cleanUserEnv() })) as PushResult;
+      expect(result.pushed.map((p) => [p.tag, p.imageId])).toEqual([
+        ['a', sourceId],
+        ['b', otherId],
+        ['c', sourceId],
+      ]);
+      expect(result.image.id).toBe(sourceId);
+      const configs = await Promise.all(
+        ['a', 'b', 'c'].map((t) => configDigest(env.plain.host, name(`each-${engine}`), t)),
+      );
+      expect(configs).toEqual([sourceId, otherId, sourceId]);
+    },
+  );
 
   it("without a source, a tag the registry refuses fails alone: the other images' tags are pushed", async () => {
     const proxy = await FaultProxy.start(env.plain.host);

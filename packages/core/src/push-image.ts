@@ -120,12 +120,14 @@ async function executePush(
     );
   }
   const job: PushJob = { args, resolved, options, limits, signal, emit, dockerEngine };
-  const { imageId, outcomes } = await engineFor(args.engine).push(job);
+  const { imageId, imageOf, outcomes } = await engineFor(args.engine).push(job);
   if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
   if (options.signal?.aborted) throw new PushCancelledError(outcomes);
   if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
   const pushed = outcomes.flatMap((o) =>
-    o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size }] : [],
+    o.status === 'pushed'
+      ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size, imageId: imageOf?.get(o.tag) ?? imageId }]
+      : [],
   );
   const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
   const tags = args.tags.length > 0 ? plan.tags : imageTags;

@@ -5,7 +5,7 @@ describe('isPushPlan', () => {
   const plan = onePushPlan;
   const result: PushResult = {
     image: { id: 'sha256:1', repo: 'localhost:5000/app', tags: ['1'], uri: { '1': 'localhost:5000/app:1' } },
-    pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: 'sha256:2', size: 1 }],
+    pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: 'sha256:2', size: 1, imageId: 'sha256:1' }],
     engine: 'docker',
   };
 

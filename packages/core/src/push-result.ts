@@ -13,6 +13,8 @@ export interface PushedTag {
   uri: string;
   digest: string;
   size: number;
+  /** The local image it carries: `image.id`, unless the tags named different local images. */
+  imageId: string;
 }
 
 /** Runway's `hook_data` counterpart: what a push resolves to, prints with --json and writes to outputFile. */

@@ -6,7 +6,7 @@ import type { GruntLike, GruntTaskContext } from './grunt-types';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const result: PushResult = {
   image: { id: 'sha256:1', repo: 'localhost:5000/app', tags: ['1'], uri: { '1': 'localhost:5000/app:1' } },
-  pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: DIGEST, size: 528 }],
+  pushed: [{ tag: '1', uri: 'localhost:5000/app:1', digest: DIGEST, size: 528, imageId: 'sha256:1' }],
   engine: 'docker',
 };
 

@@ -20,8 +20,8 @@ export class DockerPushEngine implements PushEngine {
     const engine = await job.dockerEngine();
     const localTags = new LocalTags(engine, job.limits);
     try {
-      const imageId = await prepareLocalTags(job, engine, localTags);
-      return { imageId, outcomes: await pushTags(job, engine) };
+      const { imageId, imageOf } = await prepareLocalTags(job, engine, localTags);
+      return { imageId, ...(imageOf ? { imageOf } : {}), outcomes: await pushTags(job, engine) };
     } finally {
       // The tags made for `source` were only the means of the push: remove them, pushed or not.
       if (!job.args.keepLocalTags) await localTags.removeAll();
@@ -78,9 +78,13 @@ async function pushTags(job: PushJob, engine: EnginePort): Promise<TagOutcome[]>
 /**
  * Makes sure `<repo>:<tag>` exists locally for every tag before anything is pushed:
  * tags `source` (or the `image`) where asked, and fails with `ImageNotFoundError`
- * naming every missing tag otherwise. Returns the image ID.
+ * naming every missing tag otherwise. Returns the image ID, and each tag's where they differ.
  */
-async function prepareLocalTags(job: PushJob, engine: EnginePort, localTags: LocalTags): Promise<string> {
+async function prepareLocalTags(
+  job: PushJob,
+  engine: EnginePort,
+  localTags: LocalTags,
+): Promise<Pick<EnginePushResult, 'imageId' | 'imageOf'>> {
   const { args, resolved, emit, limits } = job;
   const { plan } = resolved;
   const source = args.source ?? (resolved.image && resolved.image.id ? resolved.image.id : undefined);
@@ -93,7 +97,7 @@ async function prepareLocalTags(job: PushJob, engine: EnginePort, localTags: Loc
       await localTags.tag(info.Id, resolved.repository, tag);
       emit({ type: 'tagged', source, uri: resolved.repository.withTag(tag) });
     }
-    return info.Id;
+    return { imageId: info.Id };
   }
   const infos = await Promise.all(
     plan.tags.map((tag) =>
@@ -110,5 +114,7 @@ async function prepareLocalTags(job: PushJob, engine: EnginePort, localTags: Loc
   if (missing.length > 0) {
     throw new ImageNotFoundError(missing, missingLocalTagAdvice(missing[0] as string));
   }
-  return infos[0]?.info?.Id ?? '';
+  const imageOf = new Map(infos.map(({ tag, info }) => [tag, info?.Id ?? '']));
+  const imageId = infos[0]?.info?.Id ?? '';
+  return new Set(imageOf.values()).size > 1 ? { imageId, imageOf } : { imageId };
 }

@@ -22,7 +22,10 @@ export interface PushJob {
 
 /** What an engine pushed: the image ID and one outcome per planned tag, in the plan's order. */
 export interface EnginePushResult {
+  /** The image pushed; where the tags name different local images, the first tag's. */
   imageId: string;
+  /** Each tag's image where the tags name different local images (no `source`, no `image`). */
+  imageOf?: Map<string, string>;
   outcomes: TagOutcome[];
 }
 

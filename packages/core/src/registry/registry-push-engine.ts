@@ -50,6 +50,7 @@ export class RegistryPushEngine implements PushEngine {
     // Each image with its tags, one after the other (several only when the local tags differ):
     // one that fails leaves the others to go, as the Docker engine pushes each tag on its own.
     let imageId = '';
+    const imageOf = new Map<string, string>();
     const totalTime = AbortSignal.timeout(TOTAL_TIME_MS);
     for (const image of images) {
       if (signal.aborted) break;
@@ -57,13 +58,18 @@ export class RegistryPushEngine implements PushEngine {
       const pushed = await pushImageTags(job, image, emit, landed, totalTime);
       for (const outcome of pushed.outcomes) if (!ended.has(outcome.tag)) ended.set(outcome.tag, outcome);
       imageId ||= pushed.imageId;
+      for (const tag of image.tags) imageOf.set(tag, pushed.imageId || image.source);
     }
     const reason = options.signal?.aborted
       ? 'cancelled'
       : signal.aborted
         ? 'the onProgress listener threw'
         : 'not attempted';
-    return { imageId, outcomes: plan.tags.map((tag) => ended.get(tag) ?? skipped(job, tag, reason)) };
+    return {
+      imageId,
+      ...(images.length > 1 ? { imageOf } : {}),
+      outcomes: plan.tags.map((tag) => ended.get(tag) ?? skipped(job, tag, reason)),
+    };
   }
 }
 

@@ -37,8 +37,20 @@ const result: PushResult = {
     uri: { latest: 'localhost:5000/api:latest', '1.0.0': 'localhost:5000/api:1.0.0' },
   },
   pushed: [
-    { tag: 'latest', uri: 'localhost:5000/api:latest', digest: `sha256:${'a'.repeat(64)}`, size: 524 },
-    { tag: '1.0.0', uri: 'localhost:5000/api:1.0.0', digest: `sha256:${'a'.repeat(64)}`, size: 524 },
+    {
+      tag: 'latest',
+      uri: 'localhost:5000/api:latest',
+      digest: `sha256:${'a'.repeat(64)}`,
+      size: 524,
+      imageId: 'sha256:1',
+    },
+    {
+      tag: '1.0.0',
+      uri: 'localhost:5000/api:1.0.0',
+      digest: `sha256:${'a'.repeat(64)}`,
+      size: 524,
+      imageId: 'sha256:1',
+    },
   ],
   engine: 'docker',
 };

@@ -58,7 +58,7 @@ async function release(options: ReleasePublishExecutorSchema, root = workspace()
       }
       const result: PushResult = {
         image: { id: 'sha256:1', repo: args.repo, tags: args.tags, uri },
-        pushed: args.tags.map((tag) => ({ tag, uri: uri[tag] ?? '', digest, size: 100 })),
+        pushed: args.tags.map((tag) => ({ tag, uri: uri[tag] ?? '', digest, size: 100, imageId: 'sha256:1' })),
         engine: 'docker',
       };
       return result;
