@@ -326,17 +326,20 @@ async function realisticChain(image, changed) {
 }
 
 const FLOOR_10 = 'registry:2 alone: 10 manifest PUTs, 4 at a time (bare client)';
+const FLOOR_10_ALL = 'registry:2 alone: 10 manifest PUTs, all at once (bare client)';
 const FLOOR_1 = 'registry:2 alone: 1 manifest PUT (bare client)';
 
 /**
  * A contender timing only what the registry charges for `tags`: the image is pushed to another
  * repository first (not timed), its blobs mounted into `name`, then a bare client PUTs the
- * manifest under each tag, 4 at a time like the registry engine (bench/manifest-floor.js).
+ * manifest under each tag, `concurrency` at a time (bench/manifest-floor.js).
  */
-const manifestFloor = (source, name, tags) => async (host) => {
-  await registryEngine.api({ source, repo: `${host}/bench/floor`, tags: ['1'], cacheHome: freshCache() });
-  return timeManifestPuts({ host, from: 'bench/floor', fromTag: '1', repo: name, tags, concurrency: 4 });
-};
+const manifestFloor =
+  (source, name, tags, concurrency = 4) =>
+  async (host) => {
+    await registryEngine.api({ source, repo: `${host}/bench/floor`, tags: ['1'], cacheHome: freshCache() });
+    return timeManifestPuts({ host, from: 'bench/floor', fromTag: '1', repo: name, tags, concurrency });
+  };
 
 async function tenTags(source) {
   const name = 'bench/tags';
@@ -363,6 +366,7 @@ async function tenTags(source) {
     'registry engine, 1 tag (CLI)': (host) =>
       timed(() => registryEngine.cli({ source, repo: `${host}/${name}`, tags: ['t0'], cacheHome: freshCache() })),
     [FLOOR_10]: manifestFloor(source, name, tags),
+    [FLOOR_10_ALL]: manifestFloor(source, name, tags, tags.length),
     [FLOOR_1]: manifestFloor(source, name, ['t0']),
   });
 }
@@ -894,11 +898,11 @@ function report(res, { started, cpu, realisticMb }) {
     const one = m(tags, 'registry engine, 1 tag (CLI)');
     const ten = m(tags, 'registry engine, 10 tags (CLI)');
     const x = r(ten, one);
-    const floor = m(tags, FLOOR_10) - m(tags, FLOOR_1);
+    const registryShare = Math.min(m(tags, FLOOR_10), m(tags, FLOOR_10_ALL)) - m(tags, FLOOR_1);
     target(
       x <= 1.05,
       `10 tags ≤ 1.05 × its own single tag (${x.toFixed(2)})`,
-      `the nine more tags are nine more manifest PUTs, \`concurrency\` (4) at a time: +${fmt(ten - one)} on a ${fmt(one)} push. The registry alone charges +${fmt(floor)} for them: a bare HTTP client PUTting the same manifest under 10 tags, 4 at a time, into a repository that holds the blobs took ${fmt(m(tags, FLOOR_10))}, against ${fmt(m(tags, FLOOR_1))} for one tag. So no client does better than ${ratio(one + floor, one)} × its single tag on this registry, and dockpush's own share of the nine is ${fmt(Math.max(0, ten - one - floor))}. registry:2 checks the blobs and writes and syncs the tag's link files on every PUT; only fewer requests would help, and the OCI Distribution Spec's several tags in one manifest PUT (\`?tag=\`, answered with \`OCI-Tag\`) is not in registry:2 2.8`,
+      `the nine more tags are nine more manifest PUTs, \`concurrency\` (4) at a time: +${fmt(ten - one)} on a ${fmt(one)} push. The registry alone charges +${fmt(registryShare)} for them: a bare HTTP client PUTting the same manifest under 10 tags into a repository that holds the blobs took ${fmt(m(tags, FLOOR_10))} 4 at a time and ${fmt(m(tags, FLOOR_10_ALL))} all at once, against ${fmt(m(tags, FLOOR_1))} for one tag. So no client that sends one PUT per tag does better than ${ratio(one + registryShare, one)} × its single tag on this registry, and dockpush's own share of the nine is ${fmt(Math.max(0, ten - one - registryShare))}. registry:2 checks the blobs and writes and syncs the tag's link files on every PUT; only fewer requests would help, and the OCI Distribution Spec's several tags in one manifest PUT (\`?tag=\`, answered with \`OCI-Tag\`) is not in registry:2 2.8`,
     );
   }
   if (small) {

@@ -174,6 +174,11 @@ describe('the registry engine', () => {
         ['b', 'pushed'],
         ['c', 'pushed'],
       ]);
+      // The tags that landed say which image each carries.
+      expect((error as PushFailedError).pushed.map((o) => [o.tag, o.imageId])).toEqual([
+        ['b', otherId],
+        ['c', sourceId],
+      ]);
       expect((await listTags(env.plain.host, name('reg-partial'))).sort()).toEqual(['b', 'c']);
     } finally {
       await proxy.close();

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,4 +100,48 @@ it("prints neither the secret nor the auth header in the engine API's own debug 
   });
   expect(output).toContain('dockpush:engine:api POST /images/localhost:5000/app/push?tag=1');
   expectNoSecret(output);
+});
+
+describe("a dockerode client from the caller's own install", () => {
+  /**
+   * A caller's install: a modem module and, beside it, its own `debug`, whose `log` the caller
+   * has pointed at `lines` (as a program that sends its debug output elsewhere does).
+   */
+  function callerInstall(): { modem: object; lines: string[]; debug: { log: (...args: unknown[]) => unknown } } {
+    const root = mkdtempSync(join(tmpdir(), 'dockpush-caller-'));
+    const lines: string[] = [];
+    for (const [name, source] of [
+      ['caller-modem', 'module.exports = class Modem {};'],
+      ['debug', 'module.exports = { log: () => undefined, inspectOpts: {} };'],
+    ] as const) {
+      mkdirSync(join(root, 'node_modules', name), { recursive: true });
+      writeFileSync(join(root, 'node_modules', name, 'index.js'), source);
+    }
+    const Modem = require(join(root, 'node_modules', 'caller-modem')) as new () => object;
+    const debug = require(join(root, 'node_modules', 'debug')) as { log: (...args: unknown[]) => unknown };
+    debug.log = (line: unknown) => lines.push(String(line));
+    return { modem: new Modem(), lines, debug };
+  }
+
+  it("wraps that client's own debug: its lines are redacted and still go where the caller sent them", () => {
+    const { registerSecret } = require('./index') as typeof import('./index');
+    const { redactClientDebugOutput } = require('./debug-redaction') as typeof import('./debug-redaction');
+    registerSecret(password, username);
+    const { modem, lines, debug } = callerInstall();
+    const header = b64(JSON.stringify({ username, password }));
+    expect(redactClientDebugOutput({ modem })).toBe(true);
+    expect(redactClientDebugOutput({ modem })).toBe(true); // wrapped once, not twice
+    debug.log('%s', `X-Registry-Auth: ${header} password=${password}`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('X-Registry-Auth');
+    expect(lines[0]).not.toContain(header);
+    expect(lines[0]).not.toContain(password);
+  });
+
+  it('says it cannot reach a client whose modem no loaded module exports (a bundle)', () => {
+    const { redactClientDebugOutput } = require('./debug-redaction') as typeof import('./debug-redaction');
+    class BundledModem {}
+    expect(redactClientDebugOutput({ modem: new BundledModem() })).toBe(false);
+    expect(redactClientDebugOutput({})).toBe(false);
+  });
 });

@@ -46,17 +46,25 @@ export function redactLibraryDebugOutput(): void {
  * whose modem no loaded module exports (bundled into one file) cannot be reached; `false` then.
  */
 export function redactClientDebugOutput(docker: { modem?: unknown }): boolean {
-  const modemClass = (docker.modem as object | null | undefined)?.constructor;
-  const modemFile = modemClass && moduleFileExporting(modemClass);
-  const debugFile = modemFile && resolveFrom('debug', dirname(modemFile));
-  if (!debugFile) return false;
-  redactLinesOf(require(debugFile) as DebugModule);
-  return true;
+  try {
+    const modemClass = (docker.modem as object | null | undefined)?.constructor;
+    const modemFile = modemClass && moduleFileExporting(modemClass);
+    const debugFile = modemFile && resolveFrom('debug', dirname(modemFile));
+    if (!debugFile) return false;
+    const debug = require(debugFile) as Partial<DebugModule>;
+    if (typeof debug.log !== 'function') return false;
+    redactLinesOf(debug as DebugModule);
+    return true;
+  } catch {
+    // A module system without `require.cache` (a bundle's shim): nothing to reach.
+    return false;
+  }
 }
 
 /** The file of a loaded CommonJS module whose exports are `value`. */
 function moduleFileExporting(value: unknown): string | undefined {
-  for (const [file, loaded] of Object.entries(require.cache)) if (loaded?.exports === value) return file;
+  const cache = typeof require === 'function' ? (require.cache as NodeJS.Dict<NodeJS.Module> | undefined) : undefined;
+  for (const [file, loaded] of Object.entries(cache ?? {})) if (loaded?.exports === value) return file;
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import type { EnginePort } from './engine/engine-port';
 import { pingedAlongside } from './engine/pinged-engine';
 import type { PushEngine, PushJob } from './engine/push-engine';
 import { ProgressListenerError, PushCancelledError, PushFailedError } from './errors';
-import type { PushResult } from './push-result';
+import type { PushResult, TagOutcome } from './push-result';
 import type { PushEvent } from './events';
 import { prepareOutputFile, saveResult } from './output/output-file';
 import type { PushOptions } from './push-options';
@@ -120,13 +120,20 @@ async function executePush(
     );
   }
   const job: PushJob = { args, resolved, options, limits, signal, emit, dockerEngine };
-  const { imageId, imageOf, outcomes } = await engineFor(args.engine).push(job);
+  const engineResult = await engineFor(args.engine).push(job);
+  const { imageId, imageOf } = engineResult;
+  // Each tag that landed says which image it carries, in the result and in an error's outcomes alike.
+  const outcomes = engineResult.outcomes.map((o): TagOutcome => {
+    if (o.status !== 'pushed') return o;
+    const carried = imageOf?.get(o.tag) || imageId || o.imageId;
+    return carried ? { ...o, imageId: carried } : o;
+  });
   if (listenerError) throw new ProgressListenerError(outcomes, { cause: listenerError.error });
   if (options.signal?.aborted) throw new PushCancelledError(outcomes);
   if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
   const pushed = outcomes.flatMap((o) =>
     o.status === 'pushed'
-      ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size, imageId: imageOf?.get(o.tag) ?? imageId }]
+      ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size, imageId: o.imageId ?? imageId }]
       : [],
   );
   const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;

@@ -1,9 +1,9 @@
 import type { EngineName } from './args/push-args';
 import type { PushPlan } from './plan/resolve-push-plan';
 
-/** The outcome of one tag's push. */
+/** The outcome of one tag's push; a pushed tag's `imageId` is the local image it carries, where known. */
 export type TagOutcome =
-  | { tag: string; uri: string; status: 'pushed'; digest: string; size: number; attempts: number }
+  | { tag: string; uri: string; status: 'pushed'; digest: string; size: number; attempts: number; imageId?: string }
   | { tag: string; uri: string; status: 'failed'; error: string; attempts: number }
   | { tag: string; uri: string; status: 'skipped'; reason: string };
 

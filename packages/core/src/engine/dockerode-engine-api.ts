@@ -2,12 +2,26 @@ import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { EngineAuthConfig } from '../auth/registry-auth';
 import { cancellationReason } from '../deadline';
-import { debugLog } from '../debug-log';
 import { redactClientDebugOutput, redactLibraryDebugOutput } from '../debug-redaction';
 import { EngineApiError, type EngineApi, type EngineInfo, type EngineRequestLimits } from './engine-api';
 import type { EngineImageInfo } from './engine-port';
 
-const debug = debugLog('dockpush:engine:dockerode');
+/** Said once a process: every client made after it is in the same case. */
+let warned = false;
+
+/**
+ * Debug output is on and the caller's dockerode client logs through a `debug` dockpush cannot
+ * reach (bundled into one file): its docker-modem may print an engine push's X-Registry-Auth.
+ * A Node warning shows on stderr whatever namespaces DEBUG names.
+ */
+function warnUnredactedClient(): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(
+    "dockpush cannot redact the debug output of the dockerode client it was given (its docker-modem is not a module dockpush can find, as in a bundle): with DEBUG set, docker-modem's lines may show the registry credentials of an engine push (X-Registry-Auth). Unset DEBUG, or leave `docker` out of the push options so that dockpush makes its own client.",
+    { code: 'DOCKPUSH_UNREDACTED_DEBUG' },
+  );
+}
 
 /**
  * The engine API spoken through dockerode, for the engines `engineApi` does not reach (ssh://,
@@ -92,8 +106,9 @@ class DockerodeEngineApi implements EngineApi {
   ): Promise<T> {
     if (!this.client) {
       this.client = this.connect();
-      // The caller's own client logs through its own docker-modem and `debug`.
-      if (!redactClientDebugOutput(this.client)) debug("cannot reach the dockerode client's debug output to redact it");
+      // The caller's own client logs through its own docker-modem and `debug`; where that cannot
+      // be reached and debug output is on, say so where it shows, whatever DEBUG names.
+      if (!redactClientDebugOutput(this.client) && process.env.DEBUG) warnUnredactedClient();
     }
     try {
       return await send(this.client);

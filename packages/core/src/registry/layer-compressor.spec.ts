@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
@@ -6,6 +8,12 @@ import { gzipLayer, hashing, looksCompressed, storedGzipPieces, zstdLayer } from
 
 const storedGzipMember = (block: Buffer | Buffer[]) => Buffer.concat(storedGzipPieces(block));
 import { openZstdCompressor, type ZstdCompressor } from './zstd-compressor';
+
+/** V8's full collection, reached without starting Node with --expose-gc. */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -259,20 +267,28 @@ describe('zstdLayer', () => {
 
   it('streams a large layer in bounded memory', async () => {
     // 200 MB of compressible bytes made on the fly: neither the input nor the output is kept.
+    // What is measured is the memory still in use after a collection, sampled as the output
+    // comes: the RSS alone rises with garbage not yet collected, more or less by chance.
     const piece = Buffer.concat([text.subarray(0, 600_000), randomBytes(400_000)]);
     async function* large(): AsyncGenerator<Buffer> {
       for (let i = 0; i < 200; i++) yield piece;
     }
-    global.gc?.();
-    const before = process.memoryUsage().rss;
+    const live = () => {
+      collectGarbage();
+      const { heapUsed, arrayBuffers } = process.memoryUsage();
+      return heapUsed + arrayBuffers;
+    };
+    const before = live();
     let peak = before;
+    let parts = 0;
     const { output, result } = zstdLayer(large(), { level: 1, compressor: zstd });
     for await (const part of output) {
       expect(part.length).toBeGreaterThan(0);
-      peak = Math.max(peak, process.memoryUsage().rss);
+      if (++parts % 16 === 0) peak = Math.max(peak, live());
     }
     expect(result().uncompressedSize).toBe(200 * piece.length);
-    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+    expect(parts).toBeGreaterThan(32);
+    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
   }, 120_000);
 });
 

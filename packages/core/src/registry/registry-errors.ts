@@ -18,6 +18,31 @@ export class RegistryRequestError extends DockpushError {
   }
 }
 
+/**
+ * The registry engine's bound on a whole push ran out: nothing more is sent, and each tag not in
+ * the registry by then fails with this (the engine that called adds what the user can do).
+ */
+export class PushTimeLimitError extends RegistryRequestError {
+  constructor(registry: string, path: string, limitMs: number, options?: { cause?: unknown }) {
+    super(
+      registry,
+      'PUSH',
+      `/v2/${path}`,
+      undefined,
+      `the push did not finish within ${duration(limitMs)}, the registry engine's bound on a whole push (each request has its own \`timeout\`)`,
+      true,
+      options,
+    );
+  }
+}
+
+/** `ms` as a person would say it: `900 ms`, `45 s`, `30 min`. */
+function duration(ms: number): string {
+  if (ms < 10_000) return `${ms} ms`;
+  if (ms < 600_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
 /** dockpush refused a request that would have sent credentials where they do not belong. */
 export class CredentialPolicyError extends DockpushError {
   readonly code = 'CREDENTIAL_POLICY';

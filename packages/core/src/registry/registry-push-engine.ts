@@ -11,7 +11,7 @@ import type { TagOutcome } from '../push-result';
 import { redact } from '../redact';
 import { pushToRegistry } from './registry-push';
 import { LOGIN_ADVICE } from './registry-client';
-import { RegistryRequestError } from './registry-errors';
+import { PushTimeLimitError, RegistryRequestError } from './registry-errors';
 
 const debug = debugLog('dockpush:registry:engine');
 
@@ -45,15 +45,15 @@ export class RegistryPushEngine implements PushEngine {
       }
       job.emit(event);
     };
+    const totalTime = AbortSignal.timeout(TOTAL_TIME_MS);
     let images = await imagesToPush(job);
     if (args.keepLocalTags) images = await tagLocally(job, images);
     // Each image with its tags, one after the other (several only when the local tags differ):
     // one that fails leaves the others to go, as the Docker engine pushes each tag on its own.
     let imageId = '';
     const imageOf = new Map<string, string>();
-    const totalTime = AbortSignal.timeout(TOTAL_TIME_MS);
     for (const image of images) {
-      if (signal.aborted) break;
+      if (signal.aborted || totalTime.aborted) break;
       const landed = [...ended.values()].some((outcome) => outcome.status === 'pushed');
       const pushed = await pushImageTags(job, image, emit, landed, totalTime);
       for (const outcome of pushed.outcomes) if (!ended.has(outcome.tag)) ended.set(outcome.tag, outcome);
@@ -64,7 +64,9 @@ export class RegistryPushEngine implements PushEngine {
       ? 'cancelled'
       : signal.aborted
         ? 'the onProgress listener threw'
-        : 'not attempted';
+        : totalTime.aborted
+          ? `not attempted: ${new PushTimeLimitError(resolved.repository.registry, resolved.repository.path, TOTAL_TIME_MS).message}`
+          : 'not attempted';
     return {
       imageId,
       ...(images.length > 1 ? { imageOf } : {}),
@@ -102,6 +104,11 @@ async function pushImageTags(
       error: redact((error as Error).message),
       attempts: 1,
     }));
+  /** The tags as the push ended them, with what to do when its bound ran out. */
+  const ended = (outcomes: TagOutcome[]): TagOutcome[] =>
+    totalTime.aborted && !options.signal?.aborted
+      ? outcomes.map((o) => (o.status === 'failed' ? { ...o, error: o.error + timeLimitAdvice(image) } : o))
+      : outcomes;
   let created = false;
   for (;;) {
     try {
@@ -129,7 +136,11 @@ async function pushImageTags(
         return { imageId: '', outcomes: error instanceof PushFailedError ? error.outcomes : [] };
       }
       // Each tag as the push ended it: pushed, or failed with the registry's error.
-      if (error instanceof PushFailedError) return { imageId: '', outcomes: error.outcomes };
+      if (error instanceof PushFailedError) {
+        // Some tags may have landed: they say which image they carry.
+        return { imageId: error.pushed.find((o) => o.imageId)?.imageId ?? '', outcomes: ended(error.outcomes) };
+      }
+      if (error instanceof PushTimeLimitError) return { imageId: '', outcomes: ended(failed(error)) };
       if (error instanceof RegistryAuthError && error.message.endsWith(LOGIN_ADVICE)) {
         // Credentials the caller gave in `auth`: say so, as the Docker engine does.
         let refused: RegistryAuthError = error;
@@ -165,6 +176,14 @@ async function pushImageTags(
       return { imageId: '', outcomes: failed(new Error(redact(error.message) + advice)) };
     }
   }
+}
+
+/** What a user can do when the registry engine's bound on a whole push ran out. */
+function timeLimitAdvice(image: ImageToPush): string {
+  const how = image.local
+    ? 'This image'
+    : `Load it into the Docker engine (\`docker load -i\` for a docker-archive, \`skopeo copy ${image.source} docker-daemon:NAME:TAG\` for any), then it`;
+  return `. ${how} can go through the Docker engine instead (engine: "docker", CLI --engine docker), which bounds each wait only, not the whole push.`;
 }
 
 /** An image to push, as `openImageSource` names it, and the tags it is pushed as. */

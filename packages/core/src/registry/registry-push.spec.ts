@@ -16,7 +16,7 @@ import type { ImageSource, LayerReading, StoredImage, UncompressedImage } from '
 import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
 import { bodyLength, HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
-import { RegistryRequestError, UploadLostError } from './registry-errors';
+import { PushTimeLimitError, UploadLostError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
 import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
 import { bodyBytes, emptyOciImage } from '@dockpush/core/testing';
@@ -610,12 +610,47 @@ describe('pushToRegistry', () => {
     expect(http.sent).toEqual([]);
   });
 
-  it('bounds the whole push by totalTimeoutMs', async () => {
-    const push = pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTimeoutMs: 300 });
-    await expect(push).rejects.toThrow(RegistryRequestError);
-    await expect(pushToRegistry({ ...base(new AcceptingRegistry(true)), totalTimeoutMs: 300 })).rejects.toThrow(
-      "the push did not finish within 300 ms, the registry engine's bound on a whole push",
+  it('bounds the whole push by totalTimeoutMs: each tag not in the registry by then fails saying so', async () => {
+    // Two manifests at once: the first two are cut by the bound, the other three never start.
+    const events: PushEvent[] = [];
+    const tags = ['1', '2', '3', '4', '5'];
+    const options = { ...base(new AcceptingRegistry(true)), tags, tagsAtOnce: 2, totalTimeoutMs: 300 };
+    const error = await pushToRegistry({ ...options, emit: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PushFailedError);
+    const outcomes = (error as PushFailedError).outcomes;
+    expect(outcomes.map((o) => [o.tag, o.status])).toEqual(tags.map((t) => [t, 'failed']));
+    for (const outcome of outcomes) {
+      expect(outcome.status === 'failed' && outcome.error).toContain(
+        "the push did not finish within 300 ms, the registry engine's bound on a whole push",
+      );
+    }
+    expect(events.filter((e) => e.type === 'tag-failed').map((e) => e.type === 'tag-failed' && e.tag)).toEqual(
+      expect.arrayContaining(tags),
     );
+  });
+
+  it('bounds the upload too: PushTimeLimitError, and every tag reported failed (a cancellation reports none)', async () => {
+    /** A registry that never answers the start of an upload. */
+    class StallingUploads extends AcceptingRegistry {
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        if (req.method !== 'POST') return super.send(req);
+        return new Promise((_resolve, reject) =>
+          req.signal?.addEventListener('abort', () => reject(req.signal?.reason)),
+        );
+      }
+    }
+    const events: PushEvent[] = [];
+    const tags = ['1', '2'];
+    const options = { ...base(new StallingUploads()), tags, emit: (e: PushEvent) => events.push(e) };
+    const error = await pushToRegistry({ ...options, totalTimeoutMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PushTimeLimitError);
+    expect((error as Error).message).toContain('the push did not finish within 300 ms');
+    expect(events.filter((e) => e.type === 'tag-failed')).toHaveLength(2);
+
+    events.length = 0;
+    const cancelled = await pushToRegistry({ ...options, signal: AbortSignal.timeout(300) }).catch((e: unknown) => e);
+    expect(cancelled).not.toBeInstanceOf(PushTimeLimitError);
+    expect(events.filter((e) => e.type === 'tag-failed')).toEqual([]);
   });
 
   it("shares a bound already running (the engine's other images of the run used some of it), and names its length", async () => {

@@ -25,7 +25,7 @@ import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
 import { buildImageManifest, type BuiltLayer, type LayerCompression } from './manifest-builder';
 import { RegistryClient } from './registry-client';
 import { anonymousCredentials, type RegistryCredentialSource } from './registry-credentials';
-import { RegistryRequestError, UploadLostError } from './registry-errors';
+import { PushTimeLimitError, UploadLostError } from './registry-errors';
 import { isInsecureHost, loadHostTls } from './transport-policy';
 import { repositoryScope } from './www-authenticate';
 import { openZstdCompressor, ZSTD_LEVELS, type ZstdCompressor } from './zstd-compressor';
@@ -155,8 +155,9 @@ function validate(options: RegistryPushOptions): void {
  * Resolves to what was pushed, the digests being those the registry serves. Fails with a typed
  * error: `ArgumentsError` before anything is done, `ImageSourceError` or
  * `LayerDigestMismatchError` when the source is unreadable or corrupt (no manifest is pushed),
- * `RegistryAuthError`, `CredentialPolicyError`, `RegistryRequestError` for the registry, and
- * `PushFailedError` when some tags' manifests could not be written.
+ * `RegistryAuthError`, `CredentialPolicyError`, `RegistryRequestError` for the registry
+ * (`PushTimeLimitError` when the bound on the whole push ran out before any manifest), and
+ * `PushFailedError` when some tags' manifests could not be written (or the bound ran out then).
  */
 export async function pushToRegistry(options: RegistryPushOptions): Promise<RegistryPushResult> {
   validate(options);
@@ -188,22 +189,21 @@ export async function pushToRegistry(options: RegistryPushOptions): Promise<Regi
     options.cacheDir === false
       ? BlobInfoCache.disabled()
       : await BlobInfoCache.load(options.cacheDir ?? defaultCacheDir(env));
-  const job = new RegistryPush(options, http, cache, { signal, totalTime }, timeoutMs, insecureRegistries, zstd);
+  const job = new RegistryPush(
+    options,
+    http,
+    cache,
+    { signal, totalTime, totalTimeoutMs },
+    timeoutMs,
+    insecureRegistries,
+    zstd,
+  );
   try {
     return await job.run();
   } catch (error) {
-    if (signal.aborted && !options.signal?.aborted) {
-      throw new RegistryRequestError(
-        options.repository.registry,
-        'PUSH',
-        `/v2/${options.repository.path}`,
-        undefined,
-        `the push did not finish within ${duration(totalTimeoutMs)}, the registry engine's bound on a whole push (each request has its own \`timeout\`). An image this large on a link this slow can go through the Docker engine instead (engine: 'docker', CLI --engine docker), which bounds each wait only`,
-        true,
-        { cause: error },
-      );
-    }
-    throw error;
+    // The bound ran out (not a cancellation): say so, whatever the request it cut saw. A
+    // PushFailedError already says it for each tag not in the registry.
+    throw error instanceof PushFailedError ? error : (job.timeLimitError(error) ?? error);
   } finally {
     await zstd?.close();
     await cache.save();
@@ -232,19 +232,24 @@ class RegistryPush {
   private readonly droppedOnce = new Set<string>();
   private readonly signal: AbortSignal;
   private readonly totalTime: AbortSignal;
+  private readonly totalTimeoutMs: number;
 
   constructor(
     private readonly options: RegistryPushOptions,
     private readonly http: HttpClient,
     private readonly cache: BlobInfoCache,
-    /** `signal`: the cancellation or the total time, whichever ends the push; `totalTime` alone. */
-    { signal, totalTime }: { signal: AbortSignal; totalTime: AbortSignal },
+    /**
+     * `signal`: the cancellation or the total time, whichever ends the push; `totalTime` alone,
+     * and its length.
+     */
+    { signal, totalTime, totalTimeoutMs }: { signal: AbortSignal; totalTime: AbortSignal; totalTimeoutMs: number },
     private readonly timeoutMs: number,
     private readonly insecureRegistries: string[],
     private readonly zstd: ZstdCompressor | undefined,
   ) {
     this.signal = signal;
     this.totalTime = totalTime;
+    this.totalTimeoutMs = totalTimeoutMs;
     this.registry = options.repository.registry;
     this.path = options.repository.path;
     const tags = [...new Set(options.tags)];
@@ -255,6 +260,21 @@ class RegistryPush {
     this.concurrency = options.concurrency ?? 3;
     this.chunkSize = options.chunkSize ?? 5 * MiB;
     this.retries = options.retries ?? 3;
+  }
+
+  /** Whether the caller cancelled the push (the bound running out is not a cancellation). */
+  private get cancelled(): boolean {
+    return this.options.signal?.aborted === true;
+  }
+
+  /**
+   * What the push failed with when its bound ran out and the caller did not cancel it (`error` is
+   * what the cut request saw); undefined otherwise.
+   */
+  timeLimitError(error: unknown): PushTimeLimitError | undefined {
+    if (!this.totalTime.aborted || this.cancelled) return undefined;
+    if (error instanceof PushTimeLimitError) return error;
+    return new PushTimeLimitError(this.registry, this.path, this.totalTimeoutMs, { cause: error });
   }
 
   private emit(event: PushEvent): void {
@@ -336,13 +356,14 @@ class RegistryPush {
     } catch (error) {
       // The other layers' uploads end now, not after the push has been reported failed.
       stop.abort(error);
+      const failure = this.timeLimitError(error) ?? error;
       // Cancelled, no tag failed: none was started, and each is reported skipped.
-      if (!this.signal.aborted) {
+      if (!this.cancelled) {
         for (const [tag, uri] of this.uris) {
-          this.emit({ type: 'tag-failed', tag, uri, error: redact((error as Error).message) });
+          this.emit({ type: 'tag-failed', tag, uri, error: redact((failure as Error).message) });
         }
       }
-      throw error;
+      throw failure;
     }
     const outcomes: TagOutcome[] = [];
     const pushed: RegistryPushedTag[] = [];
@@ -356,7 +377,8 @@ class RegistryPush {
       try {
         const digest = await this.putManifest(tag, manifests.root);
         pushed.push({ tag, uri, digest, size: manifests.root.bytes.length });
-        outcomes.push({ tag, uri, status: 'pushed', digest, size: manifests.root.bytes.length, attempts: 1 });
+        const size = manifests.root.bytes.length;
+        outcomes.push({ tag, uri, status: 'pushed', digest, size, attempts: 1, imageId: manifests.imageId });
         this.emit({
           type: 'tag-done',
           tag,
@@ -367,19 +389,28 @@ class RegistryPush {
         });
       } catch (error) {
         // Stopped by the cancellation before the registry stored it: skipped, like those not started.
-        if (this.signal.aborted && error === this.signal.reason) return;
+        if (this.cancelled && error === this.signal.reason) return;
         if (error instanceof RegistryAuthError) refused ??= error;
-        const message = redact((error as Error).message);
+        const message = redact(((this.timeLimitError(error) ?? error) as Error).message);
         outcomes.push({ tag, uri, status: 'failed', error: message, attempts: 1 });
         this.emit({ type: 'tag-failed', tag, uri, error: message });
       }
     });
+    // The bound ran out: each tag whose manifest was not sent fails with it.
+    const limit = this.timeLimitError(this.signal.reason);
+    if (limit) {
+      for (const [tag, uri] of this.uris) {
+        if (outcomes.some((o) => o.tag === tag)) continue;
+        outcomes.push({ tag, uri, status: 'failed', error: limit.message, attempts: 1 });
+        this.emit({ type: 'tag-failed', tag, uri, error: limit.message });
+      }
+    }
     const order = [...this.uris.keys()];
     outcomes.sort((a, b) => order.indexOf(a.tag) - order.indexOf(b.tag));
     // Cancelled: the manifests sent ended as they did (pushed, or failed: it may have landed);
     // the others never started.
     if (this.signal.aborted) {
-      if (outcomes.length > 0) throw new PushFailedError(outcomes, { cause: this.signal.reason });
+      if (outcomes.length > 0) throw new PushFailedError(outcomes, { cause: limit ?? this.signal.reason });
       this.signal.throwIfAborted();
     }
     // Credentials refused (after the session had its chance to renew them) fail the push as they
@@ -882,11 +913,4 @@ function diffIdCheck(
       return failed ? `not gzip (${failed.message})` : `sha256:${hash.digest('hex')}`;
     },
   };
-}
-
-/** `300 ms`, `45 s`, `30 min`. */
-function duration(ms: number): string {
-  if (ms < 10_000) return `${ms} ms`;
-  if (ms < 600_000) return `${Math.round(ms / 1000)} s`;
-  return `${Math.round(ms / 60_000)} min`;
 }
