@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { e2eContainerName, repoRoot } from '../support/env';
+import { e2eContainerName, loadE2eEnv, repoRoot } from '../support/env';
 import { FaultProxy } from '../support/fault-proxy';
 import { describeOneEngine } from '../support/engines';
 import { createTestImage, removeImage } from '../support/images';
@@ -248,5 +248,63 @@ describeOneEngine('registry', 'the registry engine against a silent registry', (
     expect(ran.stderr).toMatch(
       /the registry check got no answer within 2 s over HTTPS.*Check that the registry at 127\.0\.0\.1:\d+ is up and answering, or allow it longer with timeout \(--timeout\)/,
     );
+  });
+});
+
+describeOneEngine('registry', 'the registry engine against an engine whose export stops', () => {
+  const image = `dockpush-e2e-hung-export:${unique}`;
+  afterAll(() => removeImage(docker, image));
+
+  /**
+   * The real engine behind a unix socket of the test's own: every request passes, but the image
+   * export (`GET /images/…/get`) stops after its first 256 KiB and holds the connection open.
+   */
+  async function exportStoppingEngine(): Promise<string> {
+    const socket = join(mkdtempSync(join(tmpdir(), 'dockpush-hung-engine-')), 'engine.sock');
+    const held: Array<{ destroy: () => void }> = [];
+    const server: HttpServer = createHttpServer((req, res) => {
+      const upstream = httpRequest(
+        { socketPath: '/var/run/docker.sock', method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          if (!/^GET \/(v[\d.]+\/)?images\/.+\/get/.test(`${req.method} ${req.url}`)) {
+            answer.pipe(res);
+            return;
+          }
+          held.push(answer, res.socket ?? { destroy: () => undefined });
+          let sent = 0;
+          answer.on('data', (chunk: Buffer) => {
+            if (sent >= 256 * 1024) return answer.pause();
+            sent += chunk.length;
+            res.write(chunk);
+          });
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    closers.push(() => {
+      held.forEach((s) => s.destroy());
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    return socket;
+  }
+
+  it('an export that stops mid-way: the push ends after one --timeout of waiting on it', async () => {
+    await createTestImage(docker, image, { layers: 2, bytesPerLayer: 1024 * 1024 });
+    const socket = await exportStoppingEngine();
+    const env = { ...home(), DOCKER_HOST: `unix://${socket}`, DOCKPUSH_ENGINE_STORE: '0' };
+    const repo = `${loadE2eEnv().plain.host}/hung-export-${unique}`;
+    const ran = await run(['push', '--engine', 'registry', '--source', image, '--repo', repo, '--timeout', '3'], env);
+    record(
+      'engine: its export (`docker save`) stops after 256 KiB and holds the connection',
+      '--timeout 3 (nothing more of the export)',
+      ran,
+      'registry',
+    );
+    expectCleanFailure(ran, 15);
+    expect(ran.stderr).toContain(`the Docker engine sent nothing more of its export of`);
+    expect(ran.stderr).toContain('for 3 s');
   });
 });

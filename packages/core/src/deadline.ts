@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 /**
  * Deadlines: every wait on a peer (the engine, a credential helper, AWS, a registry
  * through the engine) ends, by default after `DEFAULT_TIMEOUT_SECONDS` without an
@@ -72,4 +74,48 @@ export function withDeadline<T>(
 export function cancellationReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   return reason instanceof Error ? reason : new Error('cancelled');
+}
+
+/**
+ * `source` read with a deadline on each wait for data: a peer that stops sending mid-stream
+ * fails the read with `expired()`'s error after `ms`, while the time its reader takes between
+ * reads (an upload that pauses it, for as long as it takes) does not count. The signal's abort
+ * ends it at once with its reason.
+ */
+export function readWithDeadline(
+  source: NodeJS.ReadableStream,
+  ms: number,
+  expired: () => Error,
+  signal?: AbortSignal,
+): Readable {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => output.destroy(cancellationReason(signal));
+  const output = new Readable({
+    // Nothing read ahead: the source is asked for data only when the reader wants it.
+    highWaterMark: 0,
+    read() {
+      timer = setTimeout(() => output.destroy(expired()), ms);
+      chunks.next().then(
+        (next) => {
+          clearTimeout(timer);
+          if (output.destroyed) return;
+          output.push(next.done ? null : next.value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          output.destroy(error as Error);
+        },
+      );
+    },
+    destroy(error, callback) {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      (source as { destroy?: () => void }).destroy?.();
+      callback(error);
+    },
+  });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return output;
 }

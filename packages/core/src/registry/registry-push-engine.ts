@@ -1,3 +1,4 @@
+import { formatDuration, readWithDeadline, timeoutMsOf } from '../deadline';
 import { debugLog } from '../debug-log';
 import { sessionRegistryCredentials } from '../auth/session-registry-credentials';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
@@ -92,7 +93,20 @@ async function pushImageTags(
   const { repository } = resolved;
   const exporter: ImageExporter = {
     inspect: async (reference) => (await job.dockerEngine()).inspect(reference, limits),
-    export: async (reference) => (await job.dockerEngine()).export(reference, limits),
+    // An export that stops mid-way fails after one `timeout` of the reader waiting on it.
+    export: async (reference) =>
+      readWithDeadline(
+        await (await job.dockerEngine()).export(reference, limits),
+        timeoutMsOf(limits),
+        () =>
+          Object.assign(
+            new Error(
+              `the Docker engine sent nothing more of its export of ${reference} for ${formatDuration(timeoutMsOf(limits))}: it may be stuck or overloaded; allow it longer with timeout (--timeout)`,
+            ),
+            { code: 'ETIMEDOUT' },
+          ),
+        limits.signal,
+      ),
     store: async (driver) => (await job.dockerEngine()).localStore(limits, driver),
     notice: (message) => job.emit({ type: 'notice', message }),
   };
