@@ -37,6 +37,17 @@ describe('redact', () => {
     expect(redact(text)).toContain('***');
   });
 
+  it('hides a Bearer or Basic credential a peer echoes, one dockpush never saw, and leaves words alone', () => {
+    expect(redact('manifest invalid: bad request with header Bearer TOK-r10-SECRET-xyz')).toBe(
+      'manifest invalid: bad request with header Bearer ***',
+    );
+    expect(redact('authorization: Basic dXNlcjpwYXNzd29yZA==; then')).toBe('authorization: Basic ***; then');
+    expect(redact('Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln')).toBe('Bearer ***');
+    expect(redact('the registry asks for Basic credentials, not Bearer realm="x"')).toBe(
+      'the registry asks for Basic credentials, not Bearer realm="x"',
+    );
+  });
+
   it('ignores secrets too short to redact safely', () => {
     registerSecret('abc');
     expect(redact('abc abcd')).toBe('abc abcd');

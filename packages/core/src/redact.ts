@@ -104,9 +104,25 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Replaces every secret of every live redactor, in every encoding, in `text` with `***`. */
+/**
+ * An HTTP credential as a peer may echo it back in an error (`Bearer <token>`, `Basic <base64>`):
+ * one dockpush never saw, such as the token the Docker engine got for its own push, is hidden too.
+ * A word (`Basic credentials`) is not a credential: one holds a digit or a sign.
+ */
+const AUTHORIZATION_VALUE = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/-]{8,}=*)/gi;
+
+function hideAuthorizationValues(text: string): string {
+  return text.replace(AUTHORIZATION_VALUE, (whole, scheme: string, space: string, value: string) =>
+    /[0-9._~+/=-]/.test(value) ? `${scheme}${space}${REDACTED}` : whole,
+  );
+}
+
+/**
+ * Replaces every secret of every live redactor, in every encoding, in `text` with `***`, and
+ * the credential of any `Bearer`/`Basic` authorization value.
+ */
 export function redact(text: string): string {
-  let out = text;
+  let out = hideAuthorizationValues(text);
   for (const ref of live) {
     const redactor = ref.deref();
     if (redactor) out = redactor.redact(out);
