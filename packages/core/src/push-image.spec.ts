@@ -71,6 +71,20 @@ describe('pushImage: the output file is checked before anything is pushed', () =
       /^outputFile: ".*result\.json" is under ".*a-file", which is a file, not a folder/,
     ],
     ['a path deep under a file', () => join(file, 'x', 'result.json'), /which is a file, not a folder/],
+    [
+      '/dev/stdout, as the habit goes',
+      () => '/dev/stdout',
+      /^outputFile: "\/dev\/stdout" is under \/dev, where the system keeps devices.*--json prints the result on stdout/,
+    ],
+    [
+      'a link to a device',
+      () => {
+        const link = join(tmp(), 'result.json');
+        symlinkSync('/dev/null', link);
+        return link;
+      },
+      /^outputFile: ".*result\.json" is a link to "\/dev\/null", not to a regular file/,
+    ],
   ])('%s', async (_, outputFile, expected) => {
     const engine = fakeEngine();
     const pending = pushImage(

@@ -1,4 +1,4 @@
-import { access, constants, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArgumentsError, OutputFileError } from '../errors';
 import { redact, redactValue } from '../redact';
@@ -27,6 +27,22 @@ export async function checkOutputFile(file: string): Promise<void> {
     throw refuse(
       `${JSON.stringify(file)} is not a regular file (a device, FIFO or socket); give the path of a regular file to hold the result`,
     );
+  }
+  if (/^\/(dev|proc)\//.test(path)) {
+    throw refuse(
+      `${JSON.stringify(file)} is under ${path.split('/').slice(0, 2).join('/')}, where the system keeps devices and processes, and writing the result replaces what is there; give the path of a regular file (the CLI's --json prints the result on stdout)`,
+    );
+  }
+  if (existing?.isSymbolicLink()) {
+    // A link is replaced, not followed: one to a device or a process's file (`/dev/stdout` →
+    // `/proc/self/fd/1`) would be broken for every program, so it is refused.
+    const target = await realpath(path).catch(() => undefined);
+    const info = target === undefined ? undefined : await stat(target).catch(() => undefined);
+    if (target !== undefined && (/^\/(dev|proc)\//.test(target) || (info && !info.isFile()))) {
+      throw refuse(
+        `${JSON.stringify(file)} is a link to ${JSON.stringify(target)}, not to a regular file, and writing the result replaces the link; give the path of a regular file (the CLI's --json prints the result on stdout)`,
+      );
+    }
   }
   // The nearest folder that exists must be a folder we may write in; the rest is made.
   let ancestor = dirname(path);
