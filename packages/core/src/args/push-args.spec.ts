@@ -330,6 +330,16 @@ describe('parsePushArgs: engine, compression and source transports', () => {
       'keepLocalTags',
       /is an archive or layout, not in the Docker engine; remove keepLocalTags \(--keep-local-tags\), or load the image \(docker load\)/,
     ],
+    [
+      { source: `oci:${layout}:1.0`, compression: 'zstd' },
+      'compression',
+      /does not apply to an OCI layout: its blobs are pushed as they are stored.*remove compression \(--compression\)/,
+    ],
+    [
+      { source: `oci-archive:${archive}`, compressionLevel: 9 },
+      'compressionLevel',
+      /does not apply to an OCI layout.*remove compressionLevel \(--compression-level\)/,
+    ],
     [{ source: `oci:${archive}:1.0` }, 'source', /app\.tar is not a folder; give an OCI image layout folder/],
     [{ source: `oci-archive:${onDisk}/none.tar` }, 'source', /does not exist; give an OCI layout tar/],
     [{ source: 'oci:' }, 'source', /names no path/],

@@ -232,6 +232,17 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
       }
     }
   }
+  if (typeof args.source === 'string' && /^oci(-archive)?:/.test(args.source)) {
+    const flags = { compression: '--compression', compressionLevel: '--compression-level' } as const;
+    for (const field of ['compression', 'compressionLevel'] as const) {
+      if (args[field] !== undefined) {
+        issues.push({
+          path: field,
+          message: `does not apply to an OCI layout: its blobs are pushed as they are stored, already compressed (or not) by what wrote them, so the manifest digests stay theirs; remove ${field} (${flags[field]}), or write the layout with the compression you want`,
+        });
+      }
+    }
+  }
   const level = args.compressionLevel;
   if (typeof level === 'number') {
     if (args.compression === 'zstd' && level < 1) {
