@@ -3,7 +3,7 @@ import { defaultRedactor, type Redactor } from '../redact';
 import type { HttpClient } from './http-client';
 import { CredentialPolicyError } from './registry-errors';
 import type { RegistryCredential, RegistryCredentialSource } from './registry-credentials';
-import { isInsecureHost } from './transport-policy';
+import { INSECURE_REGISTRIES_ADVICE, isInsecureHost } from './transport-policy';
 import type { AuthChallenge } from './www-authenticate';
 
 export interface AuthenticatorOptions {
@@ -153,7 +153,7 @@ export class RegistryAuthenticator {
       throw new CredentialPolicyError(
         registry,
         `its token service ${realm.origin} is not HTTPS. Tokens are only fetched over HTTPS, except from loopback ` +
-          'or a registry listed in insecureRegistries.',
+          `or a host marked insecure (${INSECURE_REGISTRIES_ADVICE}).`,
       );
     }
     const scopes = await this.options.scopes;

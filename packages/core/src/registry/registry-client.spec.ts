@@ -58,7 +58,7 @@ describe('RegistryClient.ping', () => {
       'GET http://reg.example.com/v2/': () => ({ status: 200 }),
     });
     await expect(client(http).ping()).rejects.toThrow(
-      /did not answer over HTTPS .*put the CA in \/etc\/docker\/certs\.d\/reg\.example\.com\/ca\.crt; if it serves plain HTTP, list it in insecureRegistries/,
+      /did not answer over HTTPS .*put the CA in \/etc\/docker\/certs\.d\/reg\.example\.com\/ca\.crt; if it serves plain HTTP, list it in the Docker engine's insecure-registries \(\/etc\/docker\/daemon\.json\) or in DOCKPUSH_INSECURE_REGISTRIES/,
     );
     expect(http.sent.map((r) => r.url.protocol)).toEqual(['https:']);
   });

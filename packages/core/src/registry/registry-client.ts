@@ -6,7 +6,7 @@ import { HttpNetworkError, type HttpClient, type HttpResponse, type RequestBody 
 import { RegistryAuthenticator } from './registry-authenticator';
 import type { RegistryCredentialSource } from './registry-credentials';
 import { RegistryRequestError } from './registry-errors';
-import { isInsecureHost, isLoopbackHost } from './transport-policy';
+import { INSECURE_REGISTRIES_ADVICE, isInsecureHost, isLoopbackHost } from './transport-policy';
 import { parseChallenges } from './www-authenticate';
 
 const debug = debugLog('dockpush:registry');
@@ -194,7 +194,7 @@ export class RegistryClient {
     const hint = this.insecure
       ? ''
       : ` If it uses a private CA, put the CA in /etc/docker/certs.d/${registry}/ca.crt; if it serves ` +
-        'plain HTTP, list it in insecureRegistries (only for a registry you trust).';
+        `plain HTTP, ${INSECURE_REGISTRIES_ADVICE} (only for a registry you trust).`;
     return new RegistryRequestError(registry, 'GET', '/v2/', undefined, `${what}${hint}`, true, { cause: lastError });
   }
 

@@ -610,6 +610,28 @@ describe('pushToRegistry', () => {
     expect(http.sent).toEqual([]);
   });
 
+  it('pushes over plain HTTP to a registry marked insecure in DOCKPUSH_INSECURE_REGISTRIES, and only then', async () => {
+    /** A registry on another host that serves plain HTTP only. */
+    class PlainHttpOnly extends AcceptingRegistry {
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        if (req.url.protocol === 'https:') throw new HttpNetworkError('wrong version number', 'tls');
+        return super.send(req);
+      }
+    }
+    const options = { repository: { registry: 'reg.lan:5000', path: 'app' } };
+    const http = new PlainHttpOnly();
+    const result = await pushToRegistry({
+      ...base(http),
+      ...options,
+      env: { DOCKPUSH_INSECURE_REGISTRIES: 'reg.lan:5000' },
+    });
+    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0']);
+    expect(http.sent.some((req) => req.method === 'PUT' && req.url.protocol === 'http:')).toBe(true);
+    await expect(pushToRegistry({ ...base(new PlainHttpOnly()), ...options, env: {} })).rejects.toThrow(
+      /if it serves plain HTTP, list it in the Docker engine's insecure-registries/,
+    );
+  });
+
   it('bounds the whole push by totalTimeoutMs: each tag not in the registry by then fails saying so', async () => {
     // Two manifests at once: the first two are cut by the bound, the other three never start.
     const events: PushEvent[] = [];

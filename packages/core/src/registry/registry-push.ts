@@ -26,7 +26,7 @@ import { buildImageManifest, type BuiltLayer, type LayerCompression } from './ma
 import { RegistryClient } from './registry-client';
 import { anonymousCredentials, type RegistryCredentialSource } from './registry-credentials';
 import { PushTimeLimitError, UploadLostError } from './registry-errors';
-import { isInsecureHost, loadHostTls } from './transport-policy';
+import { insecureRegistriesOf, isInsecureHost, loadHostTls } from './transport-policy';
 import { repositoryScope } from './www-authenticate';
 import { openZstdCompressor, ZSTD_LEVELS, type ZstdCompressor } from './zstd-compressor';
 
@@ -162,7 +162,7 @@ function validate(options: RegistryPushOptions): void {
 export async function pushToRegistry(options: RegistryPushOptions): Promise<RegistryPushResult> {
   validate(options);
   const env = options.env ?? process.env;
-  const insecureRegistries = options.insecureRegistries ?? [];
+  const insecureRegistries = options.insecureRegistries ?? insecureRegistriesOf(env);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const totalTimeoutMs = options.totalTimeoutMs ?? 30 * 60_000;
   const totalTime = options.totalTime ?? AbortSignal.timeout(totalTimeoutMs);

@@ -1,7 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hostnameOf, isInsecureHost, isLoopbackHost, loadHostTls, proxyFor } from './transport-policy';
+import {
+  hostnameOf,
+  insecureRegistriesOf,
+  isInsecureHost,
+  isLoopbackHost,
+  loadHostTls,
+  proxyFor,
+} from './transport-policy';
 
 describe('isLoopbackHost / isInsecureHost', () => {
   it.each([
@@ -83,5 +90,29 @@ describe('loadHostTls', () => {
     mkdirSync(path.join(dir, 'half.example.com'));
     writeFileSync(path.join(dir, 'half.example.com', 'client.cert'), 'CERT');
     expect(() => loadHostTls('half.example.com', dir)).toThrow('has no client.key beside it');
+  });
+});
+
+describe('insecureRegistriesOf', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockpush-daemon-json-'));
+  const daemonJson = path.join(dir, 'daemon.json');
+  writeFileSync(daemonJson, JSON.stringify({ 'insecure-registries': ['reg.lan:5000', '10.1.0.0/16', 7] }));
+  const notJson = path.join(dir, 'broken.json');
+  writeFileSync(notJson, '{ not json');
+
+  it("reads the engine's insecure-registries and DOCKPUSH_INSECURE_REGISTRIES, as docker push honours them", () => {
+    const env = { DOCKPUSH_INSECURE_REGISTRIES: ' ci.lan , ,other.lan:443' };
+    expect(insecureRegistriesOf(env, [daemonJson, path.join(dir, 'missing.json'), notJson])).toEqual([
+      'ci.lan',
+      'other.lan:443',
+      'reg.lan:5000',
+      '10.1.0.0/16',
+    ]);
+    expect(isInsecureHost('10.1.2.3:5000', insecureRegistriesOf({}, [daemonJson]))).toBe(true);
+    expect(isInsecureHost('reg.example.com', insecureRegistriesOf({}, [daemonJson]))).toBe(false);
+  });
+
+  it('marks none when nothing is configured', () => {
+    expect(insecureRegistriesOf({}, [path.join(dir, 'missing.json')])).toEqual([]);
   });
 });

@@ -43,6 +43,40 @@ export function isInsecureHost(host: string, insecureRegistries: readonly string
   });
 }
 
+/**
+ * The registries the user marked insecure, as `docker push` honours them: the Docker engine's
+ * `insecure-registries` in its `daemon.json` (`/etc/docker/`, or a rootless engine's
+ * `$XDG_CONFIG_HOME/docker/`), and `DOCKPUSH_INSECURE_REGISTRIES` (comma-separated, for a machine
+ * with no engine). A file that is missing or not JSON marks none.
+ */
+export function insecureRegistriesOf(
+  env: NodeJS.ProcessEnv,
+  daemonConfigs = [
+    '/etc/docker/daemon.json',
+    path.join(env.XDG_CONFIG_HOME || path.join(env.HOME ?? '/nonexistent', '.config'), 'docker', 'daemon.json'),
+  ],
+): string[] {
+  const listed = (env.DOCKPUSH_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const file of daemonConfigs) {
+    try {
+      const entries = (JSON.parse(readFileSync(file, 'utf8')) as { 'insecure-registries'?: unknown })[
+        'insecure-registries'
+      ];
+      if (Array.isArray(entries)) listed.push(...entries.filter((e): e is string => typeof e === 'string'));
+    } catch {
+      // No such file, or not the engine's JSON: nothing marked there.
+    }
+  }
+  return listed;
+}
+
+/** Where a user marks a registry insecure, for messages that refuse plain HTTP. */
+export const INSECURE_REGISTRIES_ADVICE =
+  "list it in the Docker engine's insecure-registries (/etc/docker/daemon.json) or in DOCKPUSH_INSECURE_REGISTRIES";
+
 function inCidr(ip: string, base: string, bits: number): boolean {
   if (bits < 0 || bits > 32) return false;
   const value = (a: string) => a.split('.').reduce((n, part) => n * 256 + Number(part), 0);
