@@ -51,17 +51,15 @@ export async function engineCall<T>(
   what: string,
   call: (signal: AbortSignal) => Promise<T>,
   ms = timeoutMsOf(limits),
+  /** What to do when the engine does not answer in time (the deadline being `timeout`'s, by default). */
+  advice = 'if the engine is only slow, allow it longer with timeout (--timeout)',
 ): Promise<T> {
   const host = describeDockerHost(env);
   try {
     return await withDeadline(
       call,
       ms,
-      () =>
-        new DockerUnavailableError(
-          host,
-          `no answer to ${what} within ${formatDuration(ms)}; if the engine is only slow, allow it longer with timeout (--timeout)`,
-        ),
+      () => new DockerUnavailableError(host, `no answer to ${what} within ${formatDuration(ms)}; ${advice}`),
       limits.signal,
     );
   } catch (error) {

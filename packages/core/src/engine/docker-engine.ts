@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EngineAuthConfig } from '../auth/registry-auth';
-import { timeoutMsOf, type WaitLimits } from '../deadline';
+import { formatDuration, timeoutMsOf, type WaitLimits } from '../deadline';
 import { DockerUnavailableError, ImageNotFoundError } from '../errors';
 import type { EngineStoreLocation } from '../image-source/engine-store';
 import { createDockerClient, describeDockerHost, engineCall, SOCKET_MARGIN_MS } from './docker-client';
@@ -63,7 +63,12 @@ export class DockerEngine implements EnginePort {
   async ping(limits: WaitLimits): Promise<void> {
     const ms = Math.min(PING_TIMEOUT_MS, timeoutMsOf(limits));
     try {
-      await engineCall(this.env, limits, 'a ping', (signal) => this.api.ping(requestLimits(signal, ms)), ms);
+      // A running engine answers a ping at once: past PING_TIMEOUT_MS a longer timeout would not help.
+      const advice =
+        ms < timeoutMsOf(limits)
+          ? `a running engine answers at once (this wait is at most ${formatDuration(PING_TIMEOUT_MS)}, whatever timeout says): check that the engine is running and answering there`
+          : undefined;
+      await engineCall(this.env, limits, 'a ping', (signal) => this.api.ping(requestLimits(signal, ms)), ms, advice);
     } catch (error) {
       if (error instanceof DockerUnavailableError || limits.signal?.aborted) throw error;
       const e = error as NodeJS.ErrnoException;
