@@ -93,10 +93,13 @@ const attemptsOf = (run: Run) => run.events.filter((e) => e.type === 'tag-starte
 /** Who dealt with the faults: dockpush's retries of whole tags, or the engine's own retries and resumes. */
 function retriesDetail(engine: E2eEngine, run: Run): string {
   const retries = retriesOf(run);
-  if (retries > 0) return `${retries} dockpush retr${retries === 1 ? 'y' : 'ies'} of a tag`;
-  return engine === 'docker'
-    ? 'dockpush did not need to retry (the engine retried or waited it out)'
-    : `no tag pushed again: the registry engine retried or resumed the requests (${proxy.requests.length} requests in all)`;
+  if (engine === 'docker') {
+    return retries > 0
+      ? `${retries} dockpush retr${retries === 1 ? 'y' : 'ies'} of a tag`
+      : 'dockpush did not need to retry (the engine retried or waited it out)';
+  }
+  const manifests = retries > 0 ? `; ${retries} a tag's manifest sent again (tag-retrying)` : '';
+  return `no tag pushed again: the registry engine retried or resumed the requests (${proxy.requests.length} requests in all${manifests})`;
 }
 
 /**

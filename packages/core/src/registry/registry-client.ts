@@ -53,6 +53,8 @@ export interface RegistryRequest {
    * retry, redirect or renewed credentials follow a cancellation.
    */
   finishOnCancel?: boolean;
+  /** Told before each further attempt after a transient failure: its number, the wait before it, and why. */
+  onRetry?: (next: { attempt: number; delayMs: number; reason: string }) => void;
 }
 
 const MAX_REDIRECTS = 5;
@@ -256,6 +258,7 @@ export class RegistryClient {
       const response = await this.sendWithRetries({ method, url, headers, body }, request.what, {
         retry: request.retry !== false,
         finishOnCancel: request.finishOnCancel === true,
+        ...(request.onRetry ? { onRetry: request.onRetry } : {}),
       });
       const location = response.headers.location;
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url };
@@ -303,6 +306,7 @@ export class RegistryClient {
       signal,
       finishOnCancel = false,
       onFailedAttempt,
+      onRetry,
     }: {
       retry?: boolean;
       deadline?: number;
@@ -312,6 +316,7 @@ export class RegistryClient {
       finishOnCancel?: boolean;
       /** Told of each attempt that failed (no answer, or a 5xx or 429), whether or not another follows. */
       onFailedAttempt?: () => void;
+      onRetry?: RegistryRequest['onRetry'];
     } = {},
   ): Promise<HttpResponse> {
     const pushSignal = this.options.signal;
@@ -381,6 +386,7 @@ export class RegistryClient {
         Math.max(0, deadline - Date.now()),
       );
       debug('%s %s failed (%s), retrying in %d ms', request.method, pathOf(request.url), failure.message, delay);
+      onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: failure.message });
       await sleep(delay, cancel);
     }
   }

@@ -610,6 +610,49 @@ describe('pushToRegistry', () => {
     expect(http.sent).toEqual([]);
   });
 
+  it("retries a tag's manifest after a 503, saying so (tag-retrying) and counting the attempts", async () => {
+    class BusyOnce extends AcceptingRegistry {
+      busy = 1;
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        if (req.method === 'PUT' && req.url.pathname.endsWith('/manifests/1.0') && this.busy-- > 0) {
+          this.sent.push(req);
+          return {
+            status: 503,
+            headers: {},
+            body: Buffer.from('{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}'),
+          };
+        }
+        return super.send(req);
+      }
+    }
+    const events: PushEvent[] = [];
+    const result = await pushToRegistry({ ...base(new BusyOnce()), emit: (e) => events.push(e) });
+    expect(result.pushed.map((p) => p.tag)).toEqual(['1.0']);
+    const retrying = events.filter((e) => e.type === 'tag-retrying');
+    expect(retrying).toEqual([
+      expect.objectContaining({ tag: '1.0', attempt: 2, reason: expect.stringContaining('503') }),
+    ]);
+  });
+
+  it("tells when the registry reports another digest than the manifest sent, and reports the registry's", async () => {
+    const other = `sha256:${'0'.repeat(64)}`;
+    class OtherDigest extends AcceptingRegistry {
+      override async send(req: HttpRequest): Promise<HttpResponse> {
+        const answer = await super.send(req);
+        return req.method === 'PUT' && req.url.pathname.includes('/manifests/')
+          ? { ...answer, headers: { 'docker-content-digest': other } }
+          : answer;
+      }
+    }
+    const events: PushEvent[] = [];
+    const result = await pushToRegistry({ ...base(new OtherDigest()), emit: (e) => events.push(e) });
+    expect(result.pushed[0]?.digest).toBe(other);
+    expect(events).toContainEqual({
+      type: 'notice',
+      message: expect.stringContaining(`reports ${other} for the manifest of 1.0, which dockpush sent as sha256:`),
+    });
+  });
+
   it('pushes over plain HTTP to a registry marked insecure in DOCKPUSH_INSECURE_REGISTRIES, and only then', async () => {
     /** A registry on another host that serves plain HTTP only. */
     class PlainHttpOnly extends AcceptingRegistry {

@@ -23,7 +23,7 @@ import { RepositoryBlobs, type BlobUploadSession } from './blob-upload';
 import { bodyLength, NodeHttpClient, type HttpClient } from './http-client';
 import { gzipLayer, hashing, zstdLayer } from './layer-compressor';
 import { buildImageManifest, type BuiltLayer, type LayerCompression } from './manifest-builder';
-import { RegistryClient } from './registry-client';
+import { RegistryClient, type RegistryRequest } from './registry-client';
 import { anonymousCredentials, type RegistryCredentialSource } from './registry-credentials';
 import { PushTimeLimitError, UploadLostError } from './registry-errors';
 import { insecureRegistriesOf, isInsecureHost, loadHostTls } from './transport-policy';
@@ -374,11 +374,17 @@ class RegistryPush {
     // manifest starts, and one already sent is awaited: its tag may land, and is reported as it did.
     await mapWithConcurrency([...this.uris], this.options.tagsAtOnce ?? TAGS_AT_ONCE, async ([tag, uri]) => {
       if (this.signal.aborted) return;
+      // Each attempt at the tag's manifest: the registry client sends it again after a transient failure.
+      let attempts = 1;
+      const onRetry: RegistryRequest['onRetry'] = ({ attempt, delayMs, reason }) => {
+        attempts = attempt;
+        this.emit({ type: 'tag-retrying', tag, uri, attempt, delayMs, reason: redact(reason) });
+      };
       try {
-        const digest = await this.putManifest(tag, manifests.root);
+        const digest = await this.putManifest(tag, manifests.root, onRetry);
         pushed.push({ tag, uri, digest, size: manifests.root.bytes.length });
         const size = manifests.root.bytes.length;
-        outcomes.push({ tag, uri, status: 'pushed', digest, size, attempts: 1, imageId: manifests.imageId });
+        outcomes.push({ tag, uri, status: 'pushed', digest, size, attempts, imageId: manifests.imageId });
         this.emit({
           type: 'tag-done',
           tag,
@@ -392,7 +398,7 @@ class RegistryPush {
         if (this.cancelled && error === this.signal.reason) return;
         if (error instanceof RegistryAuthError) refused ??= error;
         const message = redact(((this.timeLimitError(error) ?? error) as Error).message);
-        outcomes.push({ tag, uri, status: 'failed', error: message, attempts: 1 });
+        outcomes.push({ tag, uri, status: 'failed', error: message, attempts });
         this.emit({ type: 'tag-failed', tag, uri, error: message });
       }
     });
@@ -425,8 +431,10 @@ class RegistryPush {
   private async putManifest(
     reference: string,
     manifest: { mediaType: string; digest: string; bytes: Buffer },
+    onRetry?: RegistryRequest['onRetry'],
   ): Promise<string> {
     const response = await this.client.request({
+      ...(onRetry ? { onRetry } : {}),
       method: 'PUT',
       target: `/v2/${this.path}/manifests/${reference}`,
       headers: { 'Content-Type': manifest.mediaType },
@@ -446,8 +454,13 @@ class RegistryPush {
     }
     const served = response.headers['docker-content-digest'];
     const digest = typeof served === 'string' && served ? served : manifest.digest;
-    if (digest !== manifest.digest)
-      debug('registry reports %s for a manifest dockpush hashed as %s', digest, manifest.digest);
+    if (digest !== manifest.digest) {
+      // Reported as the registry says (it serves the tag under that digest), and told.
+      this.emit({
+        type: 'notice',
+        message: `${this.registry} reports ${digest} for the manifest of ${reference}, which dockpush sent as ${manifest.digest}: the registry changed it, or does not say what it stores`,
+      });
+    }
     return digest;
   }
 
