@@ -201,7 +201,7 @@ describe('dockpush binary: signals', () => {
   it('with a push mid-upload, the first SIGINT waits for it and a second ends the run at once, saying what may have landed', async () => {
     const { env } = home();
     const engine = await engineStuckMidPush();
-    const { child, done } = start(['push', '--repo', 'localhost:5000/app', '--tag', '1'], {
+    const { child, done } = start(['push', '--repo', 'localhost:5000/app', '--tag', '1', '--json'], {
       ...env,
       DOCKER_HOST: engine.host,
     });
@@ -225,6 +225,14 @@ describe('dockpush binary: signals', () => {
     expect(result.stderr).toMatch(
       /SIGINT again: exiting now\. Tags so far:\n {2}\? localhost:5000\/app:1 was being pushed: unknown, it may have landed/,
     );
+    // --json: the same report on stdout, each tag as an outcome.
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: {
+        code: 'CANCELLED',
+        message: expect.stringMatching(/^dockpush: SIGINT again: exiting now\. Tags so far:/),
+        outcomes: [{ tag: '1', uri: 'localhost:5000/app:1', status: 'unknown' }],
+      },
+    });
   });
 });
 

@@ -37,12 +37,20 @@ function pipeSafe(stream: NodeJS.WriteStream): { write(text: string): boolean; i
 
 const stdout = pipeSafe(process.stdout);
 const stderr = pipeSafe(process.stderr);
+const json = process.argv.slice(2).includes('--json');
+
+/** Ends the run before core could report it: what landed and what may have, as JSON too when asked. */
+function exitNow(signal: NodeJS.Signals, why: string): never {
+  stderr.write(`${why} ${ledger.describe()}\n`);
+  if (json) {
+    const error = { code: 'CANCELLED', message: `${why.trim()} ${ledger.describe()}`, outcomes: ledger.outcomes() };
+    stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+  }
+  process.exit(statusFor(signal));
+}
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (received) {
-    stderr.write(`\ndockpush: ${signal} again: exiting now. ${ledger.describe()}\n`);
-    process.exit(statusFor(signal));
-  }
+  if (received) exitNow(signal, `\ndockpush: ${signal} again: exiting now.`);
   received = signal;
   const uploading = ledger.uploading;
   controller.abort(new Error(`cancelled by ${signal}`));
@@ -55,12 +63,10 @@ function onSignal(signal: NodeJS.Signals): void {
     return;
   }
   stderr.write(`\ndockpush: ${signal}: stopping; nothing is being pushed\n`);
-  setTimeout(() => {
-    stderr.write(
-      `dockpush: the run did not end ${CANCEL_GRACE_MS / 1000} s after ${signal}; exiting. ${ledger.describe()}\n`,
-    );
-    process.exit(statusFor(signal));
-  }, CANCEL_GRACE_MS).unref();
+  setTimeout(
+    () => exitNow(signal, `dockpush: the run did not end ${CANCEL_GRACE_MS / 1000} s after ${signal}; exiting.`),
+    CANCEL_GRACE_MS,
+  ).unref();
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -19,9 +19,10 @@ export class PushLedger {
         this.completed.set(event.uri, event.digest);
         break;
       case 'tag-failed':
-      case 'tag-retrying':
         this.inFlight.delete(event.uri);
         break;
+      // A retry follows: the tag is still being pushed (its last attempt may even have landed).
+      case 'tag-retrying':
       default:
         break;
     }
@@ -30,6 +31,20 @@ export class PushLedger {
   /** Tags whose push the engine has begun and not finished. */
   get uploading(): number {
     return this.inFlight.size;
+  }
+
+  /**
+   * The same as `--json` gives it, each tag as an outcome: pushed with its digest, or `unknown`
+   * (it was being pushed, and may have landed).
+   */
+  outcomes(): Array<
+    { tag: string; uri: string; status: 'pushed'; digest: string } | { tag: string; uri: string; status: 'unknown' }
+  > {
+    const tagOf = (uri: string) => uri.slice(uri.lastIndexOf(':') + 1);
+    return [
+      ...[...this.completed].map(([uri, digest]) => ({ tag: tagOf(uri), uri, status: 'pushed' as const, digest })),
+      ...[...this.inFlight].map((uri) => ({ tag: tagOf(uri), uri, status: 'unknown' as const })),
+    ];
   }
 
   /** The report of a run ended before core could say: what landed, and what may have. */

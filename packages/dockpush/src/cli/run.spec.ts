@@ -180,6 +180,15 @@ describe('dockpush CLI', () => {
     });
   });
 
+  it.each([
+    [['--timeout', 'abc'], '--timeout: expected a number of seconds above 0'],
+    [['--bogus'], '--bogus: unknown option'],
+  ])('puts an error in the command line %j as JSON on stdout with --json too', async (flags, message) => {
+    const { status, stdout } = await run(['push', '--repo', 'localhost:5000/app', '--json', ...flags]);
+    expect(status).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'USAGE', message: expect.stringContaining(message) } });
+  });
+
   it('reads the password from stdin and never prints it', async () => {
     const { status, stdout } = await run(
       ['push', '--repo', 'localhost:5000/app', '-u', 'bot', '--password-stdin', '--dry-run', '--json'],

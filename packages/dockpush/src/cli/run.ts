@@ -23,7 +23,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
 /** Runs `dockpush` with `argv` (without `node` and the script) and resolves to the exit status. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let json = false;
+  // Asked for before the command line is known good: an error in it is reported as JSON too.
+  let json = argv.includes('--json');
   try {
     const command = parseCommandLine(argv);
     if (command.kind === 'help') {
@@ -146,8 +147,15 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
     if (error && typeof error === 'object' && 'result' in error) body.result = error.result;
     out.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
   } else {
-    const pushed = (error as { result?: { pushed?: { uri: string; digest: string }[] } } | undefined)?.result?.pushed;
-    for (const p of pushed ?? []) out.write(`${p.uri}@${p.digest}\n`);
+    // What landed, as a push that succeeded prints it: the result's tags, or those of the outcomes.
+    const landed = error as
+      | {
+          result?: { pushed?: { uri: string; digest: string }[] };
+          outcomes?: { status: string; uri: string; digest?: string }[];
+        }
+      | undefined;
+    const pushed = landed?.result?.pushed ?? landed?.outcomes?.filter((o) => o.status === 'pushed') ?? [];
+    for (const p of pushed) out.write(`${p.uri}@${p.digest}\n`);
   }
 
   if (error instanceof UsageError) {
