@@ -4,6 +4,7 @@ import Dockerode from 'dockerode';
 import type { PushPlan, PushResult, TagOutcome } from '@dockpush/core';
 import { runCommand, STACK_LINE, userEnv } from '../adapters/run-command';
 import { describeEachEngine, engineFlags, type E2eEngine } from '../support/engines';
+import { FaultProxy } from '../support/fault-proxy';
 import { loadE2eEnv } from '../support/env';
 import { createTestImage, removeImage } from '../support/images';
 import { createScratchProject } from '../support/packages';
@@ -157,6 +158,31 @@ describeEachEngine('dockpush push', (engine: E2eEngine) => {
       engine,
     });
     expect(await listTags(env.plain.host, repoName(n('dry')))).toEqual([]);
+  });
+
+  it('prints uri@digest for each tag that landed when another was refused, and exits 1', async () => {
+    const proxy = await FaultProxy.start(env.plain.host);
+    try {
+      const name = n('partial');
+      const target = `${proxy.host}/${repoName(name)}`;
+      localRefs.push(`${target}:a`, `${target}:b`);
+      proxy.setFaults([
+        {
+          method: 'PUT',
+          path: /\/manifests\/a$/,
+          action: { kind: 'status', status: 400, code: 'MANIFEST_INVALID', message: 'refused for the test' },
+        },
+      ]);
+      const run = await push(['--repo', target, '--source', sourceRef, '-t', 'a', '-t', 'b', '--retries', '0']);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/:a failed/);
+      const lines = run.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(`${target}:b@${await manifestDigest(env.plain.host, repoName(name), 'b')}`);
+      expect(await listTags(env.plain.host, repoName(name))).toEqual(['b']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('exits 1 when the image is missing, saying what to do', async () => {
