@@ -180,6 +180,14 @@ function describeZodIssue(issue: z.core.$ZodIssue, input: Record<string, unknown
       if (issue.origin === 'string') return [{ path, message: 'must not be empty' }];
       return [{ path, message: `must be at least ${String(issue.minimum)}` }];
     case 'too_big':
+      if (path === 'compressionLevel') {
+        return [
+          {
+            path,
+            message: `must be at most ${String(issue.maximum)} (zstd's highest level); gzip levels go from 0 (store) to 9 (smallest)`,
+          },
+        ];
+      }
       return [{ path, message: `must be at most ${String(issue.maximum)}` }];
     case 'invalid_union':
       if (path === 'auth') {

@@ -316,6 +316,11 @@ describe('parsePushArgs: engine, compression and source transports', () => {
     [{ engine: 'registry', compression: 'zstd', compressionLevel: 0 }, 'compressionLevel', /not a zstd level: give 1/],
     [{ engine: 'registry', compression: 'zstd', compressionLevel: 20 }, 'compressionLevel', /19/],
     [{ engine: 'registry', compressionLevel: 1.5 }, 'compressionLevel', /integer|int/i],
+    [
+      { engine: 'registry', compressionLevel: 42 },
+      'compressionLevel',
+      /^must be at most 19 \(zstd's highest level\); gzip levels go from 0 \(store\) to 9/,
+    ],
     [{ compression: 'gzip' }, 'compression', /registry engine.*engine: "registry" \(--engine registry\)/],
     [{ engine: 'docker', compressionLevel: 3 }, 'compressionLevel', /registry engine/],
     [{ engine: 'docker', source: 'docker-archive:/tmp/app.tar' }, 'engine', /engine: "registry"/],
@@ -346,6 +351,8 @@ describe('parsePushArgs: engine, compression and source transports', () => {
     [{ source: 'docker-archive:' }, 'source', /names no path/],
   ])('%j is refused, naming %s', (input, path, message) => {
     const issues = issuesOf(input);
+    // One issue a field: a value out of every range is not also told it is not a gzip level.
+    expect(issues.filter((i) => i.path === path)).toHaveLength(1);
     expect(issues).toEqual(
       expect.arrayContaining([expect.objectContaining({ path, message: expect.stringMatching(message) })]),
     );

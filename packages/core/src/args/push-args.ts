@@ -250,7 +250,8 @@ function checkRules(args: Record<string, unknown>): ArgumentIssue[] {
         path: 'compressionLevel',
         message: `${level} is not a zstd level: give 1 (fastest) to 19 (smallest)`,
       });
-    } else if (args.compression !== 'zstd' && level > 9) {
+    } else if (args.compression !== 'zstd' && level > 9 && level <= 19) {
+      // Above 19 the model has said so already.
       issues.push({
         path: 'compressionLevel',
         message: `${level} is not a gzip level: give 0 (store) to 9 (smallest), or add compression: "zstd" for levels up to 19`,
