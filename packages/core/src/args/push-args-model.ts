@@ -178,7 +178,13 @@ function describeZodIssue(issue: z.core.$ZodIssue, input: Record<string, unknown
       ];
     case 'too_small':
       if (issue.origin === 'string') return [{ path, message: 'must not be empty' }];
-      return [{ path, message: `must be at least ${String(issue.minimum)}` }];
+      // `positive()` is "above 0", not "at least 0".
+      return [
+        {
+          path,
+          message: `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}`,
+        },
+      ];
     case 'too_big':
       if (path === 'compressionLevel') {
         return [

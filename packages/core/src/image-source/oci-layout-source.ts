@@ -84,13 +84,14 @@ export async function openOciLayout(tree: FileTree, name: string, reference?: st
     const mediaType = typeof manifest.mediaType === 'string' ? manifest.mediaType : descriptor.mediaType;
     if (!isManifestType(mediaType)) fail(`${descriptor.digest} is a ${mediaType}, not an image manifest`);
     const [config] = descriptors([manifest.config], `manifest ${descriptor.digest} config`, fail);
-    return {
-      mediaType,
-      digest: descriptor.digest,
-      bytes,
-      config: config as Descriptor,
-      layers: descriptors(manifest.layers, `manifest ${descriptor.digest} layers`, fail),
-    };
+    const layers = descriptors(manifest.layers, `manifest ${descriptor.digest} layers`, fail);
+    // Every blob it names is there, before anything is pushed (their bytes are checked as they are read).
+    for (const blob of [config as Descriptor, ...layers]) {
+      if (!(await tree.has(blobPath(blob.digest)))) {
+        fail(`it lacks the blob ${blob.digest} (${blob.mediaType}) that manifest ${descriptor.digest} lists`);
+      }
+    }
+    return { mediaType, digest: descriptor.digest, bytes, config: config as Descriptor, layers };
   };
 
   let chosen: Descriptor | undefined;
@@ -126,7 +127,8 @@ export async function openOciLayout(tree: FileTree, name: string, reference?: st
     const index = parseJson(bytes, `index ${chosen.digest}`, fail);
     const children = descriptors(index.manifests, `index ${chosen.digest} manifests`, fail);
     const nested = children.find((c) => !isManifestType(c.mediaType));
-    if (nested) fail(`its index ${chosen.digest} lists a ${nested.mediaType}: nested indexes are not supported`);
+    if (nested)
+      fail(`its index ${chosen.digest} lists an index (${nested.mediaType}): nested indexes are not supported`);
     return {
       kind: 'stored',
       location: name,

@@ -12,7 +12,13 @@ import type { PushEvent } from '../events';
 import { DockerArchiveSource } from '../image-source/docker-archive-source';
 import { EngineImageSource, type ImageExporter } from '../image-source/engine-image-source';
 import { TarFileTree } from '../image-source/file-tree';
-import type { ImageSource, LayerReading, StoredImage, UncompressedImage } from '../image-source/image-source';
+import type {
+  ImageSource,
+  LayerReading,
+  StoredImage,
+  StoredManifest,
+  UncompressedImage,
+} from '../image-source/image-source';
 import { ImageSourceError } from '../image-source/image-source-error';
 import { sha256Digest } from '../image-source/layer-digest';
 import { bodyLength, HttpNetworkError, type HttpClient, type HttpRequest, type HttpResponse } from './http-client';
@@ -299,6 +305,62 @@ describe('pushToRegistry', () => {
       'application/vnd.oci.image.manifest.v1+json',
     ]);
     expect(manifests.every((r) => bodyBytes(r.body).equals(manifest))).toBe(true);
+  });
+
+  it('pushes an artifact an index lists (an attestation: its config no image config) as stored, beside the image', async () => {
+    const artifactConfig = Buffer.from('{}');
+    const statement = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');
+    const descriptor = (mediaType: string, bytes: Buffer) => ({
+      mediaType,
+      digest: sha256Digest(bytes),
+      size: bytes.length,
+    });
+    const artifact = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.in-toto+json',
+        config: descriptor('application/vnd.oci.empty.v1+json', artifactConfig),
+        layers: [descriptor('application/vnd.in-toto+json', statement)],
+      }),
+    );
+    const image = stored.manifests[0] as StoredManifest;
+    const artifactManifest: StoredManifest = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256Digest(artifact),
+      bytes: artifact,
+      config: descriptor('application/vnd.oci.empty.v1+json', artifactConfig),
+      layers: [descriptor('application/vnd.in-toto+json', statement)],
+    };
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [descriptor(image.mediaType, image.bytes), descriptor(artifactManifest.mediaType, artifact)],
+      }),
+    );
+    const blobs = new Map([
+      [sha256Digest(config), config],
+      [sha256Digest(artifactConfig), artifactConfig],
+      [sha256Digest(statement), statement],
+    ]);
+    const withArtifact: StoredImage = {
+      kind: 'stored',
+      location: 'oci:/fake',
+      index: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha256Digest(index), bytes: index },
+      manifests: [image, artifactManifest],
+      openBlob: (digest) => Readable.from([blobs.get(digest) as Buffer]),
+    };
+    const http = new KeepingRegistry();
+    const result = await pushToRegistry(base(http, { name: 'oci:/fake', open: async () => withArtifact }));
+    expect(result.pushed[0]?.digest).toBe(sha256Digest(index));
+    expect(http.blobs.get(sha256Digest(statement))).toEqual(statement);
+    expect(http.blobs.get(sha256Digest(artifactConfig))).toEqual(artifactConfig);
+    const manifestPuts = http.sent.filter((r) => r.method === 'PUT' && r.url.pathname.includes('/manifests/'));
+    expect(manifestPuts.map((r) => r.url.pathname.split('/').pop())).toEqual([
+      image.digest,
+      sha256Digest(artifact),
+      '1.0',
+    ]);
   });
 
   it('sends a blob of many chunks whole, its two buffers filled again in turn', async () => {
@@ -630,7 +692,7 @@ describe('pushToRegistry', () => {
     expect(result.pushed.map((p) => p.tag)).toEqual(['1.0']);
     const retrying = events.filter((e) => e.type === 'tag-retrying');
     expect(retrying).toEqual([
-      expect.objectContaining({ tag: '1.0', attempt: 2, reason: expect.stringContaining('503') }),
+      expect.objectContaining({ tag: '1.0', attempt: 1, reason: expect.stringContaining('503') }),
     ]);
   });
 

@@ -378,7 +378,8 @@ class RegistryPush {
       let attempts = 1;
       const onRetry: RegistryRequest['onRetry'] = ({ attempt, delayMs, reason }) => {
         attempts = attempt;
-        this.emit({ type: 'tag-retrying', tag, uri, attempt, delayMs, reason: redact(reason) });
+        // `attempt` in the event is the one that failed, as the Docker engine's tag pusher tells it.
+        this.emit({ type: 'tag-retrying', tag, uri, attempt: attempt - 1, delayMs, reason: redact(reason) });
       };
       try {
         const digest = await this.putManifest(tag, manifests.root, onRetry);
@@ -774,9 +775,16 @@ class RegistryPush {
           `its config blob ${manifest.config.digest} does not match its digest`,
         );
       }
+      blobs.set(manifest.config.digest, { descriptor: manifest.config });
+      // An artifact (an attestation, a signature: a config that is not an image's) has no
+      // diffIDs: its blobs are pushed as they are, each checked against its digest.
+      if (manifest.config.mediaType !== mediaTypes.ociConfig && manifest.config.mediaType !== mediaTypes.dockerConfig) {
+        for (const layer of manifest.layers) blobs.set(layer.digest, { descriptor: layer });
+        continue;
+      }
       let diffIds: string[] = [];
       try {
-        diffIds = parseImageConfig(config, image.location).diffIds;
+        diffIds = parseImageConfig(config, `manifest ${manifest.digest}`).diffIds;
       } catch (cause) {
         throw new ImageSourceError(image.location, (cause as Error).message, { cause });
       }
@@ -786,7 +794,6 @@ class RegistryPush {
           `manifest ${manifest.digest} lists ${manifest.layers.length} layers but its config ${diffIds.length}`,
         );
       }
-      blobs.set(manifest.config.digest, { descriptor: manifest.config });
       manifest.layers.forEach((layer, i) => blobs.set(layer.digest, { descriptor: layer, diffId: diffIds[i] }));
     }
     await mapWithConcurrency([...blobs.values()], this.concurrency, async ({ descriptor, diffId }) => {
