@@ -192,6 +192,28 @@ describe('credential discovery (architecture.md § Credentials)', () => {
     expect(String((error.cause as Error | undefined)?.message)).not.toMatch(/Sup3r|S3cre/);
   });
 
+  it.each([
+    [
+      'the Docker config',
+      {},
+      /^the Docker config \(config\.json\): the "auth" of localhost:5000 is not the base64 of user:password; log in again \(docker login localhost:5000\)/,
+    ],
+    [
+      'DOCKER_AUTH_CONFIG',
+      { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { 'localhost:5000': { auth: b64('0nly-a-passw0rd') } } }) },
+      /^DOCKER_AUTH_CONFIG: the "auth" of localhost:5000 is not the base64 of user:password/,
+    ],
+  ])(
+    'an auth in %s that is not base64 of user:password fails, never quoting it (docker refuses it too)',
+    async (_, extraEnv, message) => {
+      const config = { auths: { 'localhost:5000': { auth: b64('0nly-a-passw0rd') } } };
+      const error = (await resolveWith('localhost:5000', config, extraEnv).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ArgumentsError);
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toMatch(/0nly-a-passw0rd|MG5seS1h/);
+    },
+  );
+
   it('reads a Docker config that starts with a byte-order mark', async () => {
     const auth = Buffer.from('bom-user:bom-password').toString('base64');
     const creds = await resolveWith('localhost:5000', `\uFEFF{"auths": {"localhost:5000": {"auth": "${auth}"}}}`);

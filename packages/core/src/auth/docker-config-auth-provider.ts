@@ -1,4 +1,5 @@
 import { debugLog } from '../debug-log';
+import { ArgumentsError } from '../errors';
 import { defaultRedactor, type Redactor } from '../redact';
 import { type CredentialHelperRunner, runCredentialHelper } from './credential-helper';
 import { configKeysFor, type DockerConfig, hostOfConfigKey } from './docker-config';
@@ -43,7 +44,8 @@ export class DockerConfigAuthProvider implements AuthProvider {
     }
     const entry = keys.map((k) => config.auths?.[k]).find(Boolean) ?? findByHost(config.auths, host);
     if (entry) {
-      const authconfig = fromAuthsEntry(entry, host, this.redactor);
+      const origin = this.source === 'docker-auth-config' ? 'DOCKER_AUTH_CONFIG' : 'the Docker config (config.json)';
+      const authconfig = fromAuthsEntry(entry, host, this.redactor, origin);
       if (authconfig) {
         debug('credentials for %s from %s auths', host, this.source);
         return { source: this.source, authconfig };
@@ -85,6 +87,7 @@ function fromAuthsEntry(
   entry: NonNullable<DockerConfig['auths']>[string],
   host: string,
   redactor: Redactor,
+  origin: string,
 ): EngineAuthConfig | undefined {
   if (entry.identitytoken) {
     redactor.add(entry.identitytoken);
@@ -95,10 +98,14 @@ function fromAuthsEntry(
     redactor.add(entry.auth);
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      username = decoded.slice(0, colon);
-      password = decoded.slice(colon + 1);
+    if (colon <= 0) {
+      // docker refuses such a config too ("invalid auth configuration file"): never a silent anonymous push.
+      throw new ArgumentsError(
+        `${origin}: the "auth" of ${host} is not the base64 of user:password; log in again (docker login ${host}), or fix or remove the entry`,
+      );
     }
+    username = decoded.slice(0, colon);
+    password = decoded.slice(colon + 1);
   }
   if (!username || !password) return undefined;
   redactor.add(password, username);
