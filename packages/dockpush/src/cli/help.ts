@@ -132,6 +132,7 @@ EXIT STATUS
           refused, or a tag not pushed (the message lists each tag)
     2     bad arguments or configuration; nothing was pushed
     130   interrupted (SIGINT); the message lists the tags that completed
+    143   terminated (SIGTERM), the same way
 
 ENVIRONMENT
     DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
@@ -144,6 +145,12 @@ ENVIRONMENT
         CI turns live progress off; GITHUB_ACTIONS groups the log.
     DEBUG
         DEBUG=dockpush:* logs what dockpush does; any DEBUG shows stacks.
+    DOCKPUSH_INSECURE_REGISTRIES
+        Registry engine: registries (host[:port] or CIDR, comma-separated)
+        it may reach over plain HTTP, besides loopback and the engine's
+        insecure-registries in /etc/docker/daemon.json.
+    DOCKPUSH_ENGINE_STORE=0
+        Registry engine: read a local image from the engine's export only.
 
 EXAMPLES
     Push two tags of a local build to a registry:
