@@ -6,6 +6,7 @@ import type { EnginePushResult, PushEngine, PushJob } from '../engine/push-engin
 import { ImageNotFoundError, PushFailedError, RegistryAuthError } from '../errors';
 import { EXPLICIT_CREDENTIALS_REFUSED, missingLocalTagAdvice } from '../push-advice';
 import type { ImageExporter } from '../image-source/engine-image-source';
+import { ImageSourceError } from '../image-source/image-source-error';
 import { openImageSource } from '../image-source/open-image-source';
 import { isSourceTransport } from '../args/push-args';
 import type { TagOutcome } from '../push-result';
@@ -99,11 +100,9 @@ async function pushImageTags(
         await (await job.dockerEngine()).export(reference, limits),
         timeoutMsOf(limits),
         () =>
-          Object.assign(
-            new Error(
-              `the Docker engine sent nothing more of its export of ${reference} for ${formatDuration(timeoutMsOf(limits))}: it may be stuck or overloaded; allow it longer with timeout (--timeout)`,
-            ),
-            { code: 'ETIMEDOUT' },
+          new ImageSourceError(
+            reference,
+            `the Docker engine sent nothing more of its export for ${formatDuration(timeoutMsOf(limits))}: it may be stuck or overloaded; allow it longer with timeout (--timeout)`,
           ),
         limits.signal,
       ),
