@@ -193,6 +193,10 @@ describe('TagPusher', () => {
       /refused the credentials given in auth \(--username\/--password-stdin\): check the username and password/,
     ],
     ['docker-config' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
+    [
+      'docker-auth-config' as const,
+      /refused the credentials in DOCKER_AUTH_CONFIG: fix them, or unset DOCKER_AUTH_CONFIG to use the Docker config/,
+    ],
     ['anonymous' as const, /Give credentials with auth, or run "docker login localhost:5000"/],
   ])(
     'advises on a refusal according to where the credentials came from (%s)',

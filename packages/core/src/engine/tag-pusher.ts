@@ -6,7 +6,7 @@ import type { EcrRepositoryCreator } from '../ecr/aws-clients';
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EcrRegistry } from '../ecr/ecr-registry';
 import { RegistryAuthError } from '../errors';
-import { EXPLICIT_CREDENTIALS_REFUSED } from '../push-advice';
+import { DOCKER_AUTH_CONFIG_REFUSED, EXPLICIT_CREDENTIALS_REFUSED } from '../push-advice';
 import type { TagOutcome } from '../push-result';
 import type { PushEvent } from '../events';
 import { redact } from '../redact';
@@ -179,6 +179,7 @@ function adviceFor(
       if (credentialSource === 'explicit') {
         return EXPLICIT_CREDENTIALS_REFUSED;
       }
+      if (credentialSource === 'docker-auth-config') return DOCKER_AUTH_CONFIG_REFUSED;
       return o.ecr
         ? 'Check that the AWS credentials may push to this repository (ecr:GetAuthorizationToken and the layer and image actions).'
         : `Give credentials with auth, or run "docker login ${registry}" (dockpush reads the Docker config).`;

@@ -307,6 +307,25 @@ describe('RegistryPushEngine: credentials given in auth, refused', () => {
       await registry.stop();
     }
   });
+
+  it('says they came from DOCKER_AUTH_CONFIG when that gave them', async () => {
+    const registry = new FakeRegistry({ basic: 'AWS:ecr-token' });
+    const host = await registry.start();
+    try {
+      const auth = Buffer.from('AWS:wrong-secret').toString('base64');
+      const error = await pushImage(
+        { repo: `${host}/app`, source: `oci:${ociLayout(dir)}`, tags: ['1.0'], engine: 'registry', retries: 0 },
+        { env: { ...env, DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { [host]: { auth } } }) } },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryAuthError);
+      expect((error as Error).message).toMatch(
+        /it refused the credentials for .*\. The registry refused the credentials in DOCKER_AUTH_CONFIG: fix them, or unset DOCKER_AUTH_CONFIG/,
+      );
+      expect((error as Error).message).not.toContain('wrong-secret');
+    } finally {
+      await registry.stop();
+    }
+  });
 });
 
 describe('RegistryPushEngine: cancellation', () => {

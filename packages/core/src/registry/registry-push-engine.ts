@@ -4,7 +4,7 @@ import { sessionRegistryCredentials } from '../auth/session-registry-credentials
 import { SdkEcrRepositoryCreator } from '../ecr/aws-clients';
 import type { EnginePushResult, PushEngine, PushJob } from '../engine/push-engine';
 import { ImageNotFoundError, PushFailedError, RegistryAuthError } from '../errors';
-import { EXPLICIT_CREDENTIALS_REFUSED, missingLocalTagAdvice } from '../push-advice';
+import { DOCKER_AUTH_CONFIG_REFUSED, EXPLICIT_CREDENTIALS_REFUSED, missingLocalTagAdvice } from '../push-advice';
 import type { ImageExporter } from '../image-source/engine-image-source';
 import { ImageSourceError } from '../image-source/image-source-error';
 import { openImageSource } from '../image-source/open-image-source';
@@ -155,14 +155,19 @@ async function pushImageTags(
       }
       if (error instanceof PushTimeLimitError) return { imageId: '', outcomes: ended(failed(error)) };
       if (error instanceof RegistryAuthError && error.message.endsWith(LOGIN_ADVICE)) {
-        // Credentials the caller gave in `auth`: say so, as the Docker engine does.
+        // Credentials from `auth` or DOCKER_AUTH_CONFIG: say where, as the Docker engine does.
         let refused: RegistryAuthError = error;
-        if ((await resolved.credentials.sourceFor(repository.registry)) === 'explicit') {
+        const source = await resolved.credentials.sourceFor(repository.registry);
+        const advice =
+          source === 'explicit'
+            ? EXPLICIT_CREDENTIALS_REFUSED
+            : source === 'docker-auth-config'
+              ? DOCKER_AUTH_CONFIG_REFUSED
+              : undefined;
+        if (advice) {
           const prefix = `Cannot authenticate to ${repository.registry}: `;
           const detail = error.message.slice(prefix.length, -LOGIN_ADVICE.length);
-          refused = new RegistryAuthError(repository.registry, `${detail}${EXPLICIT_CREDENTIALS_REFUSED}`, {
-            cause: error,
-          });
+          refused = new RegistryAuthError(repository.registry, `${detail}${advice}`, { cause: error });
         }
         if (landed) return { imageId: '', outcomes: failed(refused) };
         throw refused;
