@@ -5,6 +5,7 @@ import { ImageSourceError } from './image-source-error';
 import { sha256Digest } from './layer-digest';
 import { mediaTypes } from './media-types';
 import { OciLayoutSource } from './oci-layout-source';
+import { descriptorOf } from '@dockpush/core/testing';
 
 /** A layout of one image with one layer. */
 function layout(): { dir: string; layer: string } {
@@ -12,17 +13,12 @@ function layout(): { dir: string; layer: string } {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   const layer = Buffer.from('not really a tar, but a blob');
   const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }));
-  const descriptor = (mediaType: string, bytes: Buffer) => ({
-    mediaType,
-    digest: sha256Digest(bytes),
-    size: bytes.length,
-  });
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: mediaTypes.ociManifest,
-      config: descriptor(mediaTypes.ociConfig, config),
-      layers: [descriptor(mediaTypes.ociLayer, layer)],
+      config: descriptorOf(mediaTypes.ociConfig, config),
+      layers: [descriptorOf(mediaTypes.ociLayer, layer)],
     }),
   );
   for (const blob of [layer, config, manifest]) {
@@ -31,7 +27,7 @@ function layout(): { dir: string; layer: string } {
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   writeFileSync(
     join(dir, 'index.json'),
-    JSON.stringify({ schemaVersion: 2, manifests: [descriptor(mediaTypes.ociManifest, manifest)] }),
+    JSON.stringify({ schemaVersion: 2, manifests: [descriptorOf(mediaTypes.ociManifest, manifest)] }),
   );
   return { dir, layer: sha256Digest(layer) };
 }

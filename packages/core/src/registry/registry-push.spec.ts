@@ -25,7 +25,7 @@ import { bodyLength, HttpNetworkError, type HttpClient, type HttpRequest, type H
 import { PushTimeLimitError, UploadLostError } from './registry-errors';
 import { pushToRegistry, type RegistryPushOptions } from './registry-push';
 import { openZstdCompressor, ZstdUnavailableError, type ZstdCompressor } from './zstd-compressor';
-import { bodyBytes, emptyOciImage } from '@dockpush/core/testing';
+import { bodyBytes, descriptorOf, emptyOciImage } from '@dockpush/core/testing';
 
 const { config, manifest } = emptyOciImage;
 const stored: StoredImage = {
@@ -310,18 +310,13 @@ describe('pushToRegistry', () => {
   it('pushes an artifact an index lists (an attestation: its config no image config) as stored, beside the image', async () => {
     const artifactConfig = Buffer.from('{}');
     const statement = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');
-    const descriptor = (mediaType: string, bytes: Buffer) => ({
-      mediaType,
-      digest: sha256Digest(bytes),
-      size: bytes.length,
-    });
     const artifact = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
         artifactType: 'application/vnd.in-toto+json',
-        config: descriptor('application/vnd.oci.empty.v1+json', artifactConfig),
-        layers: [descriptor('application/vnd.in-toto+json', statement)],
+        config: descriptorOf('application/vnd.oci.empty.v1+json', artifactConfig),
+        layers: [descriptorOf('application/vnd.in-toto+json', statement)],
       }),
     );
     const image = stored.manifests[0] as StoredManifest;
@@ -329,13 +324,13 @@ describe('pushToRegistry', () => {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       digest: sha256Digest(artifact),
       bytes: artifact,
-      config: descriptor('application/vnd.oci.empty.v1+json', artifactConfig),
-      layers: [descriptor('application/vnd.in-toto+json', statement)],
+      config: descriptorOf('application/vnd.oci.empty.v1+json', artifactConfig),
+      layers: [descriptorOf('application/vnd.in-toto+json', statement)],
     };
     const index = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
-        manifests: [descriptor(image.mediaType, image.bytes), descriptor(artifactManifest.mediaType, artifact)],
+        manifests: [descriptorOf(image.mediaType, image.bytes), descriptorOf(artifactManifest.mediaType, artifact)],
       }),
     );
     const blobs = new Map([
@@ -1298,13 +1293,8 @@ describe('pushToRegistry', () => {
     /** An OCI layout of one gzip layer, in memory, counting the openings of each blob. */
     const layout = () => {
       const blob = gzipSync(raw, { level: 1 });
-      const descriptor = (mediaType: string, bytes: Buffer) => ({
-        mediaType,
-        digest: sha256Digest(bytes),
-        size: bytes.length,
-      });
-      const config = descriptor('application/vnd.oci.image.config.v1+json', layerConfig);
-      const layers = [descriptor('application/vnd.oci.image.layer.v1.tar+gzip', blob)];
+      const config = descriptorOf('application/vnd.oci.image.config.v1+json', layerConfig);
+      const layers = [descriptorOf('application/vnd.oci.image.layer.v1.tar+gzip', blob)];
       const bytes = Buffer.from(
         JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers }),
       );
@@ -1312,7 +1302,7 @@ describe('pushToRegistry', () => {
       const image: StoredImage = {
         kind: 'stored',
         location: 'oci:/fake',
-        manifests: [{ ...descriptor('application/vnd.oci.image.manifest.v1+json', bytes), bytes, config, layers }],
+        manifests: [{ ...descriptorOf('application/vnd.oci.image.manifest.v1+json', bytes), bytes, config, layers }],
         openBlob: (digest) => {
           opened.push(digest);
           return Readable.from([digest === config.digest ? layerConfig : blob]);

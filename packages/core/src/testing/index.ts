@@ -36,6 +36,11 @@ export const emptyEngine = {
   }),
 } as unknown as Dockerode;
 
+/** The OCI descriptor of `bytes`: its media type, digest and size. */
+export function descriptorOf(mediaType: string, bytes: Buffer): { mediaType: string; digest: string; size: number } {
+  return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
+}
+
 const emptyConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } }));
 
 /** An OCI image with no layers: its config and its manifest, as bytes. */
