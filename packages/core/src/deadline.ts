@@ -19,9 +19,10 @@ export function timeoutMsOf(limits: WaitLimits | undefined): number {
   return limits?.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000;
 }
 
-/** `12 s`, `1.5 s`, `250 ms`: a deadline as a user reads it. */
+/** `12 s`, `1.5 s`, `250 ms`, `30 min`: a deadline as a user reads it. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
+  if (ms >= 600_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
   const seconds = ms / 1000;
   return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }

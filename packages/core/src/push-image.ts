@@ -132,9 +132,7 @@ async function executePush(
   if (options.signal?.aborted) throw new PushCancelledError(outcomes);
   if (outcomes.some((o) => o.status !== 'pushed')) throw new PushFailedError(outcomes);
   const pushed = outcomes.flatMap((o) =>
-    o.status === 'pushed'
-      ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size, imageId: o.imageId ?? imageId }]
-      : [],
+    o.status === 'pushed' ? [{ tag: o.tag, uri: o.uri, digest: o.digest, size: o.size, imageId: o.imageId ?? '' }] : [],
   );
   const imageTags = resolved.image ? [...new Set([...resolved.image.tags, ...plan.tags])] : plan.tags;
   const tags = args.tags.length > 0 ? plan.tags : imageTags;

@@ -9,6 +9,9 @@ import { redact, redactValue } from '../redact';
  * a reader never sees half a file and a symlink at the path is replaced, not followed.
  */
 
+/** Where the system keeps devices and processes: never a place for the result. */
+const SYSTEM_FOLDER = /^\/(dev|proc)\//;
+
 /**
  * Fails with an `ArgumentsError` naming `outputFile` unless the result can be written to `file`:
  * not a folder, a device, a FIFO or a socket; under a folder (or where one can be made) that
@@ -28,7 +31,7 @@ export async function checkOutputFile(file: string): Promise<void> {
       `${JSON.stringify(file)} is not a regular file (a device, FIFO or socket); give the path of a regular file to hold the result`,
     );
   }
-  if (/^\/(dev|proc)\//.test(path)) {
+  if (SYSTEM_FOLDER.test(path)) {
     throw refuse(
       `${JSON.stringify(file)} is under ${path.split('/').slice(0, 2).join('/')}, where the system keeps devices and processes, and writing the result replaces what is there; give the path of a regular file (the CLI's --json prints the result on stdout)`,
     );
@@ -38,7 +41,7 @@ export async function checkOutputFile(file: string): Promise<void> {
     // `/proc/self/fd/1`) would be broken for every program, so it is refused.
     const target = await realpath(path).catch(() => undefined);
     const info = target === undefined ? undefined : await stat(target).catch(() => undefined);
-    if (target !== undefined && (/^\/(dev|proc)\//.test(target) || (info && !info.isFile()))) {
+    if (target !== undefined && (SYSTEM_FOLDER.test(target) || (info && !info.isFile()))) {
       throw refuse(
         `${JSON.stringify(file)} is a link to ${JSON.stringify(target)}, not to a regular file, and writing the result replaces the link; give the path of a regular file (the CLI's --json prints the result on stdout)`,
       );

@@ -1,3 +1,4 @@
+import { formatDuration } from '../deadline';
 import { DockpushError } from '../errors';
 
 /** A registry request failed: which request, where, and what the registry said. */
@@ -29,18 +30,11 @@ export class PushTimeLimitError extends RegistryRequestError {
       'PUSH',
       `/v2/${path}`,
       undefined,
-      `the push did not finish within ${duration(limitMs)}, the registry engine's bound on a whole push (each request has its own \`timeout\`)`,
+      `the push did not finish within ${formatDuration(limitMs)}, the registry engine's bound on a whole push (each request has its own \`timeout\`)`,
       true,
       options,
     );
   }
-}
-
-/** `ms` as a person would say it: `900 ms`, `45 s`, `30 min`. */
-function duration(ms: number): string {
-  if (ms < 10_000) return `${ms} ms`;
-  if (ms < 600_000) return `${Math.round(ms / 1000)} s`;
-  return `${Math.round(ms / 60_000)} min`;
 }
 
 /** dockpush refused a request that would have sent credentials where they do not belong. */

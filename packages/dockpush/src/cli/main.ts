@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { EXIT, runCli } from './run';
+import { asksForJson, EXIT, runCli } from './run';
 import { PushLedger } from './push-ledger';
 
 /**
@@ -37,7 +37,7 @@ function pipeSafe(stream: NodeJS.WriteStream): { write(text: string): boolean; i
 
 const stdout = pipeSafe(process.stdout);
 const stderr = pipeSafe(process.stderr);
-const json = process.argv.slice(2).includes('--json');
+const json = asksForJson(process.argv.slice(2));
 
 /** Ends the run before core could report it: what landed and what may have, as JSON too when asked. */
 function exitNow(signal: NodeJS.Signals, why: string): never {

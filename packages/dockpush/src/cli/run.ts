@@ -21,10 +21,15 @@ export interface CliIo {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
+/** Whether `argv` asks for JSON output, read before (and whatever) the rest of it parses to. */
+export function asksForJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
 /** Runs `dockpush` with `argv` (without `node` and the script) and resolves to the exit status. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Asked for before the command line is known good: an error in it is reported as JSON too.
-  let json = argv.includes('--json');
+  let json = asksForJson(argv);
   try {
     const command = parseCommandLine(argv);
     if (command.kind === 'help') {
